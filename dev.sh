@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# gaitmon developer entry point. On a fresh Debian machine:
+#   ./dev.sh demo   -> installs what is needed, then runs the demo (no hardware, no database)
+#   ./dev.sh test   -> installs what is needed (incl. influxd, dbus, ...), then runs the test suite
+# Anything after the sub-command is passed on (e.g. ./dev.sh test -k core).
+set -euo pipefail
+cd "$(dirname "$0")"
+HERE=$(pwd)
+VENV=${GAITMON_VENV:-$HERE/.venv}
+
+log() { printf '\033[1;34m[gaitmon]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        log "need root for: $*  (install sudo or run as root)"; return 1; fi
+}
+
+apt_install() {
+    # install only the Debian packages that are missing
+    local missing=()
+    for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    if [ ${#missing[@]} -gt 0 ]; then
+        log "installing Debian packages: ${missing[*]}"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+}
+
+find_python() {
+    for py in python3.13 python3.12 python3.11 python3; do
+        if command -v "$py" >/dev/null && "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+            echo "$py"; return 0; fi
+    done
+    return 1
+}
+
+setup_venv() {
+    local extra=${1:-}
+    if ! PY=$(find_python); then apt_install python3 python3-venv; PY=python3; fi
+    if [ ! -x "$VENV/bin/python" ]; then
+        if ! "$PY" -m venv "$VENV" 2>/dev/null; then apt_install python3-venv; "$PY" -m venv "$VENV"; fi
+    fi
+    local stamp="$VENV/.gaitmon-installed$extra"
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        log "installing Python packages into $VENV"
+        "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+        "$VENV/bin/python" -m pip install -q -e ".$extra"
+        touch "$stamp"
+    fi
+}
+
+setup_test_system() {
+    # real servers and the simulated BlueZ used by the tests
+    apt_install influxdb victoria-metrics dbus python3-dbus python3-gi python3-dbusmock
+}
+
+cmd=${1:-help}; shift || true
+case "$cmd" in
+    setup)  setup_venv ;;
+    demo)   setup_venv; exec "$VENV/bin/gaitmon" demo "$@" ;;
+    test)   setup_test_system; setup_venv "[test]"
+            exec "$VENV/bin/python" -m pytest "$@" ;;
+    bench)  setup_venv "[bench]"; exec "$VENV/bin/python" -m benchmarks "$@" ;;
+    *) echo "usage: ./dev.sh demo|test|setup|bench [args...]"; exit 2 ;;
+esac
