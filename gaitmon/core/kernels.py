@@ -1,0 +1,609 @@
+"""Numba kernels of the gait engine: one online pass per sample, arrays in / arrays out, no I/O.
+
+The engine consumes uniformly resampled samples already expressed in the **pelvis frame**
+(x forward, y left, z up; acc = specific force in m/s², gyr = bias-corrected angular velocity in
+rad/s) and emits finished steps. Everything is causal with a fixed, bounded look-ahead, so the
+same kernel serves the batch face (one call over the whole recording) and the streaming face
+(calls per chunk): the state lives in three arrays (`fs_state`, `is_state`, `rings`) and the
+output does not depend on how the input was chunked.
+
+Stages per sample
+1. orientation: quaternion integration of the gyro; roll/pitch drift corrected towards the
+   **stride-averaged** specific force (box average over one stride in the earth frame), so 2-3 g
+   impacts, flight phases and the inward lean on a bend do not bias the angles;
+2. angles: obliquity (roll, + = left side up), tilt (pitch, + = anterior), rotation (yaw,
+   + = right side forward), all in degrees, relative to the standing neutral;
+3. initial contacts: running — end of the flight phase (rise of vertical specific force,
+   extrapolated to its onset); walking — peak of the Gaussian-smoothed vertical acceleration,
+   refined to the steepest rise before it;
+4. steps: left/right from the pelvis rotation during the step with a per-bout parity vote
+   (alternation enforced), one missed contact repaired from step-time continuity, and per-step
+   metrics (data-contracts §3).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+G0 = 9.80665
+RAD2DEG = 180.0 / math.pi
+
+# ---- float state indices
+F_Q0, F_Q1, F_Q2, F_Q3 = 0, 1, 2, 3
+F_FS = 4
+F_DT = 5
+F_G = 6  # local gravity from calibration, m/s²
+F_KCORR = 7  # tilt-correction gain, 1/s
+F_BSX, F_BSY, F_BSZ = 8, 9, 10  # box sum of earth-frame specific force
+F_YAW = 11  # unwrapped yaw, rad
+F_YAWRAW = 12  # last wrapped yaw
+F_T0 = 13  # time of grid sample 0, s
+F_FB = 14  # flight baseline (mean vertical specific force during flight), m/s²
+F_TC1 = 15  # time (sample units) of L1 up-crossing after flight
+F_TD2 = 16  # time of L2 down-crossing in contact
+F_TTO = 17  # last toe-off (sample units)
+F_TMED = 18  # typical step time in bout (samples)
+F_PAR = 19  # bout parity evidence
+F_PEAKEMA = 20  # EMA of walking-peak heights
+F_LASTIC = 21  # last accepted IC (sample units), -1 = none
+F_LASTFLIGHT = 22  # sample index of the last flight end
+F_QUALCAL = 23  # quality factor from calibration
+F_FLIGHTSUM = 24
+F_LASTICSRC = 25
+F_LASTRUNIC = 26
+F_PREVIC = 27  # IC before last (for turn detection)
+F_B1S, F_B2S, F_B3S = 28, 29, 30  # walking smoother box sums
+F_C1S, F_C2S, F_C3S = 31, 32, 33  # slope smoother box sums
+F_SAT_ACC = 34
+F_SAT_GYR = 35
+NF = 40
+
+# ---- int state indices
+I_N = 0  # samples processed
+I_BOXL = 1  # current box length (samples)
+I_BOXN = 2  # samples in the box
+I_FLIGHTN = 3  # consecutive flight samples
+I_STATE = 4  # 0 unknown/contact, 1 flight, 2 rising (after L1), 3 contact
+I_BOUTJ = 5  # step counter in bout
+I_STRIDE = 6  # global step index
+I_WB = 7  # walking box width
+I_WS = 8  # slope box width
+I_PW = 9  # peak half window (samples)
+I_RB = 10  # ring size (power of two)
+I_RESET = 11  # request: forget the last IC (after a long gap)
+I_NSTEPS = 12  # steps emitted
+I_FLIGHTMIN = 13
+I_NSAT = 14
+I_CONTACTN = 15
+NI = 20
+
+# ---- rings
+R_AV, R_FZ, R_ROLL, R_PITCH, R_YAW, R_FLAG = 0, 1, 2, 3, 4, 5
+R_FEX, R_FEY, R_FEZ = 6, 7, 8
+R_B1, R_B2, R_YS = 9, 10, 11
+R_C1, R_C2, R_CS = 12, 13, 14
+NR = 15
+
+FLAG_GAP = 1.0
+FLAG_SAT = 2.0
+
+# ---- output columns
+O_T, O_SIDE, O_STEPT, O_CAD, O_CONTACT, O_DROP, O_OBLR, O_TILTR, O_ROTR, O_VO, O_ACT, O_QUAL, O_STRIDE, O_EMIT, O_END = range(15)
+NO = 15
+
+L1 = 0.45 * G0  # running: rise level 1 (specific force, m/s²)
+L2 = 0.90 * G0  # running: rise level 2
+FLIGHT_LEVEL = 0.30 * G0
+
+
+def new_state(fs: float, g_local: float, t0: float, quality_cal: float, ring_seconds: float = 6.0):
+    """Allocate the engine state for sample rate ``fs`` (Hz), local gravity (m/s²), grid start t0 (s)."""
+    f = np.zeros(NF)
+    i = np.zeros(NI, np.int64)
+    f[F_Q0] = 1.0
+    f[F_FS] = fs
+    f[F_DT] = 1.0 / fs
+    f[F_G] = g_local
+    f[F_KCORR] = 2.0
+    f[F_T0] = t0
+    f[F_TC1] = -1.0
+    f[F_TD2] = -1.0
+    f[F_TTO] = -1e18
+    f[F_LASTIC] = -1.0
+    f[F_PREVIC] = -1.0
+    f[F_LASTFLIGHT] = -1e18
+    f[F_LASTRUNIC] = -1e18
+    f[F_QUALCAL] = quality_cal
+    f[F_FB] = 0.0
+    f[F_PEAKEMA] = 2.0
+    rb = 1
+    while rb < ring_seconds * fs:
+        rb *= 2
+    i[I_RB] = rb
+    i[I_BOXL] = max(int(round(1.0 * fs)), 4)
+    # walking smoother: sigma 0.08 s as 3 cascaded boxes; slope smoother: sigma 0.03 s
+    i[I_WB] = _box_width(0.08 * fs)
+    i[I_WS] = _box_width(0.03 * fs)
+    i[I_PW] = max(int(round(0.15 * fs)), 2)
+    i[I_FLIGHTMIN] = max(int(round(0.02 * fs)), 2)
+    rings = np.zeros((NR, rb))
+    return f, i, rings
+
+
+def _box_width(sigma_samples: float) -> int:
+    w = int(round(math.sqrt(4.0 * sigma_samples * sigma_samples + 1.0)))
+    if w % 2 == 0:
+        w += 1
+    return max(w, 1)
+
+
+@njit(cache=True, fastmath=False)
+def _qmul(a0, a1, a2, a3, b0, b1, b2, b3):
+    return (
+        a0 * b0 - a1 * b1 - a2 * b2 - a3 * b3,
+        a0 * b1 + a1 * b0 + a2 * b3 - a3 * b2,
+        a0 * b2 - a1 * b3 + a2 * b0 + a3 * b1,
+        a0 * b3 + a1 * b2 - a2 * b1 + a3 * b0,
+    )
+
+
+@njit(cache=True)
+def run_engine(f, s, rings, acc, gyr, flags, out):
+    """Process samples (pelvis frame, uniform grid) and write finished steps into ``out``.
+
+    acc: (n,3) m/s² specific force, pelvis frame; gyr: (n,3) rad/s bias-corrected, pelvis frame;
+    flags: (n,) 0 = ok, 1 = inside a gap (interpolated), 2 = saturated.
+    Returns the number of rows written to ``out`` (rows of NO columns, see O_* indices).
+    """
+    n = acc.shape[0]
+    rb = s[I_RB]
+    mask = rb - 1
+    dt = f[F_DT]
+    fs = f[F_FS]
+    g = f[F_G]
+    nout = 0
+    wb = s[I_WB]
+    ws = s[I_WS]
+    dw = 3 * (wb - 1) // 2  # delay of the walking smoother
+    dsl = 3 * (ws - 1) // 2  # delay of the slope smoother
+    pw = s[I_PW]
+    for k in range(n):
+        m = s[I_N]
+        j = m & mask
+        # ------------------------------------------------ orientation (pelvis -> earth)
+        q0, q1, q2, q3 = f[F_Q0], f[F_Q1], f[F_Q2], f[F_Q3]
+        wx, wy, wz = gyr[k, 0], gyr[k, 1], gyr[k, 2]
+        hx, hy, hz = 0.5 * wx * dt, 0.5 * wy * dt, 0.5 * wz * dt
+        hn = math.sqrt(hx * hx + hy * hy + hz * hz)
+        if hn > 1e-12:
+            sh = math.sin(hn) / hn
+            d0, d1, d2, d3 = math.cos(hn), hx * sh, hy * sh, hz * sh
+        else:
+            d0, d1, d2, d3 = 1.0, hx, hy, hz
+        q0, q1, q2, q3 = _qmul(q0, q1, q2, q3, d0, d1, d2, d3)
+        # rotation matrix of q
+        r00 = 1 - 2 * (q2 * q2 + q3 * q3)
+        r01 = 2 * (q1 * q2 - q0 * q3)
+        r02 = 2 * (q1 * q3 + q0 * q2)
+        r10 = 2 * (q1 * q2 + q0 * q3)
+        r11 = 1 - 2 * (q1 * q1 + q3 * q3)
+        r12 = 2 * (q2 * q3 - q0 * q1)
+        r20 = 2 * (q1 * q3 - q0 * q2)
+        r21 = 2 * (q2 * q3 + q0 * q1)
+        r22 = 1 - 2 * (q1 * q1 + q2 * q2)
+        ax, ay, az = acc[k, 0], acc[k, 1], acc[k, 2]
+        fx = r00 * ax + r01 * ay + r02 * az
+        fy = r10 * ax + r11 * ay + r12 * az
+        fz = r20 * ax + r21 * ay + r22 * az
+        # stride box average of earth-frame specific force
+        bl = s[I_BOXL]
+        if s[I_BOXN] >= bl:
+            jo = (m - bl) & mask
+            f[F_BSX] -= rings[R_FEX, jo]
+            f[F_BSY] -= rings[R_FEY, jo]
+            f[F_BSZ] -= rings[R_FEZ, jo]
+        else:
+            s[I_BOXN] += 1
+        rings[R_FEX, j] = fx
+        rings[R_FEY, j] = fy
+        rings[R_FEZ, j] = fz
+        f[F_BSX] += fx
+        f[F_BSY] += fy
+        f[F_BSZ] += fz
+        bn = s[I_BOXN]
+        mx, my, mz = f[F_BSX] / bn, f[F_BSY] / bn, f[F_BSZ] / bn
+        mn = math.sqrt(mx * mx + my * my + mz * mz)
+        if mn > 0.5 * g and flags[k] == 0.0:
+            # rotate the estimate so that the averaged support direction goes to +z (earth frame)
+            ex, ey = my / mn, -mx / mn
+            kk = f[F_KCORR] * dt * 0.5
+            c0, c1, c2 = 1.0, kk * ex, kk * ey
+            q0, q1, q2, q3 = _qmul(c0, c1, c2, 0.0, q0, q1, q2, q3)
+        qn = math.sqrt(q0 * q0 + q1 * q1 + q2 * q2 + q3 * q3)
+        q0, q1, q2, q3 = q0 / qn, q1 / qn, q2 / qn, q3 / qn
+        f[F_Q0], f[F_Q1], f[F_Q2], f[F_Q3] = q0, q1, q2, q3
+        # ------------------------------------------------ angles (deg)
+        roll = math.atan2(r21, r22) * RAD2DEG
+        sp = -r20
+        if sp > 1.0:
+            sp = 1.0
+        elif sp < -1.0:
+            sp = -1.0
+        pitch = math.asin(sp) * RAD2DEG
+        yw = math.atan2(r10, r00)
+        dy = yw - f[F_YAWRAW]
+        if dy > math.pi:
+            dy -= 2 * math.pi
+        elif dy < -math.pi:
+            dy += 2 * math.pi
+        if m > 0:
+            f[F_YAW] += dy
+        else:
+            f[F_YAW] = yw
+        f[F_YAWRAW] = yw
+        av = fz - g
+        rings[R_AV, j] = av
+        rings[R_FZ, j] = fz
+        rings[R_ROLL, j] = roll
+        rings[R_PITCH, j] = pitch
+        rings[R_YAW, j] = f[F_YAW] * RAD2DEG
+        rings[R_FLAG, j] = flags[k]
+        # ------------------------------------------------ walking smoother (3 cascaded boxes)
+        f[F_B1S] += av - (rings[R_AV, (m - wb) & mask] if m >= wb else 0.0)
+        b1 = f[F_B1S] / wb
+        rings[R_B1, j] = b1
+        f[F_B2S] += b1 - (rings[R_B1, (m - wb) & mask] if m >= wb else 0.0)
+        b2 = f[F_B2S] / wb
+        rings[R_B2, j] = b2
+        f[F_B3S] += b2 - (rings[R_B2, (m - wb) & mask] if m >= wb else 0.0)
+        rings[R_YS, j] = f[F_B3S] / wb
+        f[F_C1S] += av - (rings[R_AV, (m - ws) & mask] if m >= ws else 0.0)
+        c1v = f[F_C1S] / ws
+        rings[R_C1, j] = c1v
+        f[F_C2S] += c1v - (rings[R_C1, (m - ws) & mask] if m >= ws else 0.0)
+        c2v = f[F_C2S] / ws
+        rings[R_C2, j] = c2v
+        f[F_C3S] += c2v - (rings[R_C2, (m - ws) & mask] if m >= ws else 0.0)
+        rings[R_CS, j] = f[F_C3S] / ws
+        # ------------------------------------------------ running: flight / contact state machine
+        st = s[I_STATE]
+        if fz < FLIGHT_LEVEL:
+            s[I_FLIGHTN] += 1
+            f[F_FLIGHTSUM] += fz
+            if s[I_FLIGHTN] >= s[I_FLIGHTMIN]:
+                if st != 1:
+                    # entering flight: close the previous contact
+                    s[I_STATE] = 1
+                f[F_FB] = f[F_FLIGHTSUM] / s[I_FLIGHTN]
+                f[F_LASTFLIGHT] = m
+        else:
+            if st == 1 and fz >= L1:
+                # rising edge after a flight: L1 crossing (interpolated)
+                prev = rings[R_FZ, (m - 1) & mask]
+                frac = (L1 - prev) / (fz - prev) if fz != prev else 0.0
+                f[F_TC1] = m - 1 + frac
+                s[I_STATE] = 2
+                st = 2
+            if st == 2 and fz >= L2:
+                prev = rings[R_FZ, (m - 1) & mask]
+                frac = (L2 - prev) / (fz - prev) if fz != prev else 0.0
+                tc2 = m - 1 + frac
+                tc1 = f[F_TC1]
+                base = f[F_FB]
+                if base > L1 - 0.1 * G0:
+                    base = L1 - 0.1 * G0
+                tic = tc1 - (tc2 - tc1) * (L1 - base) / (L2 - L1)
+                s[I_STATE] = 3
+                s[I_CONTACTN] = 0
+                f[F_TD2] = -1.0
+                f[F_LASTRUNIC] = tic
+                nout = _accept_ic(f, s, rings, tic, 1, m, out, nout)
+            s[I_FLIGHTN] = 0
+            f[F_FLIGHTSUM] = 0.0
+        if s[I_STATE] == 3:
+            s[I_CONTACTN] += 1
+            prev = rings[R_FZ, (m - 1) & mask]
+            if s[I_CONTACTN] > int(0.06 * fs):
+                if prev >= L2 and fz < L2:
+                    f[F_TD2] = m - 1 + (prev - L2) / (prev - fz)
+                if f[F_TD2] >= 0 and prev >= L1 and fz < L1:
+                    td1 = m - 1 + (prev - L1) / (prev - fz)
+                    base = f[F_FB]
+                    if base > L1 - 0.1 * G0:
+                        base = L1 - 0.1 * G0
+                    f[F_TTO] = td1 + (td1 - f[F_TD2]) * (L1 - base) / (L2 - L1)
+                    s[I_STATE] = 0
+        # ------------------------------------------------ walking IC: peak of smoothed vertical acc
+        mp = m - pw  # candidate in YS ring coordinates
+        if mp - pw >= 0 and m >= dw + 2 * pw:
+            yc = rings[R_YS, mp & mask]
+            is_peak = True
+            lo = 1e18
+            for u in range(m - 2 * pw, m + 1):
+                v = rings[R_YS, u & mask]
+                if v < lo:
+                    lo = v
+                if u < mp and v >= yc:
+                    is_peak = False
+                elif u > mp and v > yc:
+                    is_peak = False
+            thr = 0.35 * f[F_PEAKEMA]
+            if thr < 0.5:
+                thr = 0.5
+            if is_peak and yc > thr and (yc - lo) > 0.8:
+                tp = mp - dw  # peak time in sample units
+                # refine: steepest rise of the slope-smoothed signal in the 0.15 s before the peak
+                best = -1e18
+                bi = tp
+                for u in range(tp - pw, tp + 1):
+                    uc = u + dsl
+                    if u - 1 < 0:
+                        continue
+                    d = rings[R_CS, (uc + 1) & mask] - rings[R_CS, (uc - 1) & mask]
+                    if d > best:
+                        best = d
+                        bi = u
+                f[F_PEAKEMA] = 0.8 * f[F_PEAKEMA] + 0.2 * yc
+                # walking ICs are ignored while running (a flight within +-1 s)
+                if f[F_LASTFLIGHT] < bi - fs:
+                    nout = _accept_ic(f, s, rings, float(bi), 0, m, out, nout)
+        s[I_N] = m + 1
+    return nout
+
+
+@njit(cache=True)
+def _accept_ic(f, s, rings, tic, src, m, out, nout):
+    """Register an initial contact at fractional sample index ``tic``; emit finished step(s)."""
+    fs = f[F_FS]
+    last = f[F_LASTIC]
+    if s[I_RESET] == 1:
+        last = -1.0
+        s[I_RESET] = 0
+        s[I_BOUTJ] = 0
+        f[F_PAR] = 0.0
+    if last >= 0:
+        dstep = tic - last
+        if dstep < 0.2 * fs:
+            return nout  # too close to the previous contact: duplicate
+        tmed = f[F_TMED]
+        too_long = dstep > 2.0 * fs or (s[I_BOUTJ] >= 3 and dstep > 2.4 * tmed)
+        if too_long:
+            s[I_BOUTJ] = 0
+            f[F_PAR] = 0.0
+        elif s[I_BOUTJ] >= 3 and dstep > 1.6 * tmed:
+            mid = 0.5 * (last + tic)
+            nout = _emit_step(f, s, rings, last, mid, m, out, nout, 0.5)
+            nout = _emit_step(f, s, rings, mid, tic, m, out, nout, 0.5)
+        else:
+            nout = _emit_step(f, s, rings, last, tic, m, out, nout, 1.0)
+    f[F_PREVIC] = last
+    f[F_LASTIC] = tic
+    return nout
+
+
+@njit(cache=True)
+def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
+    fs = f[F_FS]
+    mask = s[I_RB] - 1
+    ia = int(math.floor(ta + 0.5))
+    ib = int(math.floor(tb + 0.5))
+    if ib <= ia + 1 or m - ia >= s[I_RB] or nout >= out.shape[0]:
+        return nout
+    dstep = tb - ta
+    # typical step time (EMA within the bout)
+    if s[I_BOUTJ] == 0:
+        f[F_TMED] = dstep
+    qual = qfac * f[F_QUALCAL]
+    if s[I_BOUTJ] >= 2 and abs(dstep - f[F_TMED]) > 0.25 * f[F_TMED]:
+        qual *= 0.8
+    f[F_TMED] = 0.8 * f[F_TMED] + 0.2 * dstep
+    rmax = -1e18
+    rmin = 1e18
+    pmax = -1e18
+    pmin = 1e18
+    ymax = -1e18
+    ymin = 1e18
+    fzmin = 1e18
+    gap = False
+    sat = False
+    npts = ib - ia + 1
+    dt = 1.0 / fs
+    # vertical position by double integration with drift removal
+    vsum = 0.0
+    v = 0.0
+    for u in range(ia, ib + 1):
+        jj = u & mask
+        r = rings[R_ROLL, jj]
+        if r > rmax:
+            rmax = r
+        if r < rmin:
+            rmin = r
+        p = rings[R_PITCH, jj]
+        if p > pmax:
+            pmax = p
+        if p < pmin:
+            pmin = p
+        y = rings[R_YAW, jj]
+        if y > ymax:
+            ymax = y
+        if y < ymin:
+            ymin = y
+        fz = rings[R_FZ, jj]
+        if fz < fzmin:
+            fzmin = fz
+        fl = rings[R_FLAG, jj]
+        if fl == FLAG_GAP:
+            gap = True
+        elif fl == FLAG_SAT:
+            sat = True
+        v += rings[R_AV, jj] * dt
+        vsum += v
+    vmean = vsum / npts
+    z = 0.0
+    v = 0.0
+    zmax = -1e18
+    zmin = 1e18
+    z_end = 0.0
+    # first pass gives z_end for the linear detrend
+    for u in range(ia, ib + 1):
+        v += rings[R_AV, u & mask] * dt
+        z += (v - vmean) * dt
+    z_end = z
+    z = 0.0
+    v = 0.0
+    cnt = 0
+    for u in range(ia, ib + 1):
+        v += rings[R_AV, u & mask] * dt
+        z += (v - vmean) * dt
+        zz = z - z_end * cnt / (npts - 1)
+        cnt += 1
+        if zz > zmax:
+            zmax = zz
+        if zz < zmin:
+            zmin = zz
+    if gap:
+        qual *= 0.3
+    if sat:
+        qual *= 0.5
+    # turning: heading change over the last stride (same gait phase)
+    pv = f[F_PREVIC]
+    if pv >= 0 and m - pv < s[I_RB] and tb - pv < 2.5 * fs:
+        turn = rings[R_YAW, ib & mask] - rings[R_YAW, int(math.floor(pv + 0.5)) & mask]
+        if abs(turn) > 20.0:
+            qual *= 0.7
+    # side: pelvis rotates right-side-forward (yaw increases) during a LEFT stance
+    score = rings[R_YAW, ib & mask] - rings[R_YAW, ia & mask]
+    jb = s[I_BOUTJ]
+    sg = 1.0 if jb % 2 == 0 else -1.0
+    f[F_PAR] += sg * math.tanh(score / 3.0)
+    ev = sg * f[F_PAR]
+    if ev == 0.0:
+        ev = score
+    side = 1.0 if ev > 0 else -1.0
+    s[I_BOUTJ] = jb + 1
+    run = fzmin < FLIGHT_LEVEL
+    o = out[nout]
+    o[O_T] = f[F_T0] + ta / fs
+    o[O_SIDE] = side
+    o[O_STEPT] = dstep / fs
+    o[O_CAD] = 60.0 * fs / dstep
+    tto = f[F_TTO]
+    if run and tto > ta and tto < tb:
+        o[O_CONTACT] = (tto - ta) / fs
+    else:
+        o[O_CONTACT] = np.nan
+    o[O_DROP] = rmax if side > 0 else -rmin
+    o[O_OBLR] = rmax - rmin
+    o[O_TILTR] = pmax - pmin
+    o[O_ROTR] = ymax - ymin
+    o[O_VO] = (zmax - zmin) * 100.0
+    o[O_ACT] = 1.0 if run else 0.0
+    o[O_QUAL] = qual
+    o[O_STRIDE] = s[I_STRIDE]
+    o[O_EMIT] = m
+    o[O_END] = tb
+    s[I_STRIDE] += 1
+    s[I_NSTEPS] += 1
+    _update_box(f, s, rings, m)
+    return nout + 1
+
+
+@njit(cache=True)
+def _update_box(f, s, rings, m):
+    """Match the tilt-correction box to one stride (two typical steps)."""
+    fs = f[F_FS]
+    mask = s[I_RB] - 1
+    want = int(round(2.0 * f[F_TMED]))
+    lo = int(0.4 * fs)
+    hi = min(int(2.5 * fs), s[I_RB] // 2)
+    if want < lo:
+        want = lo
+    if want > hi:
+        want = hi
+    cur = s[I_BOXL]
+    if abs(want - cur) <= 0.05 * cur:
+        return
+    nb = want if m + 1 >= want else m + 1
+    sx = 0.0
+    sy = 0.0
+    sz = 0.0
+    for u in range(m - nb + 1, m + 1):
+        jj = u & mask
+        sx += rings[R_FEX, jj]
+        sy += rings[R_FEY, jj]
+        sz += rings[R_FEZ, jj]
+    f[F_BSX], f[F_BSY], f[F_BSZ] = sx, sy, sz
+    s[I_BOXL] = want
+    s[I_BOXN] = nb
+
+
+@njit(cache=True)
+def orient_pass(acc, gyr, fs, g, box_s, kcorr):
+    """Orientation only (same filter as the engine, fixed box): earth-frame specific force and yaw.
+
+    acc (n,3) m/s², gyr (n,3) rad/s in a provisional pelvis frame. Returns (f_earth (n,3) m/s²,
+    yaw (n,) rad unwrapped). Used by calibration to find the direction of travel.
+    """
+    n = acc.shape[0]
+    dt = 1.0 / fs
+    fe = np.zeros((n, 3))
+    yaw = np.zeros(n)
+    bl = max(int(round(box_s * fs)), 4)
+    q0, q1, q2, q3 = 1.0, 0.0, 0.0, 0.0
+    sx = 0.0
+    sy = 0.0
+    sz = 0.0
+    yprev = 0.0
+    yacc = 0.0
+    for k in range(n):
+        hx, hy, hz = 0.5 * gyr[k, 0] * dt, 0.5 * gyr[k, 1] * dt, 0.5 * gyr[k, 2] * dt
+        hn = math.sqrt(hx * hx + hy * hy + hz * hz)
+        if hn > 1e-12:
+            sh = math.sin(hn) / hn
+            d0, d1, d2, d3 = math.cos(hn), hx * sh, hy * sh, hz * sh
+        else:
+            d0, d1, d2, d3 = 1.0, hx, hy, hz
+        q0, q1, q2, q3 = _qmul(q0, q1, q2, q3, d0, d1, d2, d3)
+        r00 = 1 - 2 * (q2 * q2 + q3 * q3)
+        r01 = 2 * (q1 * q2 - q0 * q3)
+        r02 = 2 * (q1 * q3 + q0 * q2)
+        r10 = 2 * (q1 * q2 + q0 * q3)
+        r11 = 1 - 2 * (q1 * q1 + q3 * q3)
+        r12 = 2 * (q2 * q3 - q0 * q1)
+        r20 = 2 * (q1 * q3 - q0 * q2)
+        r21 = 2 * (q2 * q3 + q0 * q1)
+        r22 = 1 - 2 * (q1 * q1 + q2 * q2)
+        ax, ay, az = acc[k, 0], acc[k, 1], acc[k, 2]
+        fx = r00 * ax + r01 * ay + r02 * az
+        fy = r10 * ax + r11 * ay + r12 * az
+        fz = r20 * ax + r21 * ay + r22 * az
+        fe[k, 0], fe[k, 1], fe[k, 2] = fx, fy, fz
+        sx += fx
+        sy += fy
+        sz += fz
+        cnt = k + 1
+        if k >= bl:
+            sx -= fe[k - bl, 0]
+            sy -= fe[k - bl, 1]
+            sz -= fe[k - bl, 2]
+            cnt = bl
+        mx, my, mz = sx / cnt, sy / cnt, sz / cnt
+        mn = math.sqrt(mx * mx + my * my + mz * mz)
+        if mn > 0.5 * g:
+            kk = kcorr * dt * 0.5
+            q0, q1, q2, q3 = _qmul(1.0, kk * my / mn, -kk * mx / mn, 0.0, q0, q1, q2, q3)
+        qn = math.sqrt(q0 * q0 + q1 * q1 + q2 * q2 + q3 * q3)
+        q0, q1, q2, q3 = q0 / qn, q1 / qn, q2 / qn, q3 / qn
+        y = math.atan2(r10, r00)
+        d = y - yprev
+        if d > math.pi:
+            d -= 2 * math.pi
+        elif d < -math.pi:
+            d += 2 * math.pi
+        yacc = yacc + d if k > 0 else y
+        yprev = y
+        yaw[k] = yacc
+    return fe, yaw

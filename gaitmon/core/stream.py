@@ -1,0 +1,393 @@
+"""The streaming face of the core (the batch face is the same engine over the whole recording).
+
+``StreamingAnalyzer.push(time, acc, gyr)`` accepts chunks of any size (sensor frame: time in s on
+the sensor clock, acc in m/s² specific force, gyr in rad/s) and returns the steps finished so far;
+``finish()`` ends the stream. Internally:
+
+1. input hygiene — NaN rows and non-increasing timestamps are rejected and counted;
+2. a resampler onto a uniform grid at the sensor's own rate (estimated from the first samples);
+   short holes (<= 1 s) are interpolated and flagged (steps over them get low quality), longer
+   ones restart step detection — nothing is silently bridged;
+3. a warm-up that waits for quiet standing followed by gait to calibrate (up axis, gyro bias, local
+   g, forward direction from the gait), then replays the buffered samples;
+4. the Numba engine (`gaitmon.core.kernels.run_engine`), one sample at a time.
+
+Every decision depends only on sample content, never on chunk boundaries, so pushing a recording in
+one piece or in many gives the same steps (tested).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gaitmon.core import calib, kernels as K
+from gaitmon.core.types import STEP_COLUMNS, GaitmonInputError, Step
+
+log = logging.getLogger("gaitmon.core")
+
+AXIS_NAMES = ("+x", "-x", "+y", "-y", "+z", "-z")
+
+FS_PROBE = 32  # raw samples used to estimate the sample rate
+LONG_GAP_S = 1.0  # holes longer than this restart step detection
+WARMUP_GAIT_S = 8.0  # gait used to find the forward direction
+MAX_WARMUP_S = 60.0
+
+
+def axis_vector(name: str) -> np.ndarray:
+    """Unit vector (sensor frame) of an axis name in ``+x -x +y -y +z -z``."""
+    if name not in AXIS_NAMES:
+        raise GaitmonInputError(f"axis must be one of {' '.join(AXIS_NAMES)}, got {name!r}")
+    v = np.zeros(3)
+    v["xyz".index(name[1])] = 1.0 if name[0] == "+" else -1.0
+    return v
+
+
+@dataclass
+class InputStats:
+    """Counts of rejected or flagged input (reported in the session summary)."""
+
+    samples_in: int = 0
+    nan_rows: int = 0
+    non_monotonic: int = 0
+    saturated: int = 0
+    gap_count: int = 0
+    gap_seconds: float = 0.0
+    long_gaps: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Grid:
+    fs: float
+    t_next: float  # time of the next grid sample
+    n: int = 0  # grid samples produced
+    segments: list = field(default_factory=list)  # (grid index, time) where a segment starts
+
+
+class StreamingAnalyzer:
+    """Push chunks of raw IMU samples, get finished steps (see module docstring).
+
+    Parameters
+    ----------
+    forward, up:
+        Nominal sensor axes (``+x -x +y -y +z -z``) pointing forward / up for this mount; they only
+        resolve signs: the exact mount (up to ~30° off per axis) is found from the data.
+    sat_acc, sat_gyr:
+        Optional saturation limits (m/s², rad/s); samples at or beyond them are flagged. Without
+        them, repeated identical extreme values (> 2.5 g, > 8 rad/s) are flagged.
+    """
+
+    def __init__(self, forward: str = "-z", up: str = "+y", *, sat_acc: float | None = None, sat_gyr: float | None = None):
+        self.forward = forward
+        self.up = up
+        self._fwd = axis_vector(forward)
+        self._up = axis_vector(up)
+        if abs(self._fwd @ self._up) > 0.5:
+            raise GaitmonInputError(f"--forward {forward} and --up {up} must be perpendicular axes")
+        self.sat_acc = sat_acc
+        self.sat_gyr = sat_gyr
+        self.stats = InputStats()
+        self.calibration: calib.Calibration | None = None
+        self._probe: list[np.ndarray] = []
+        self._grid: _Grid | None = None
+        self._last_raw: np.ndarray | None = None  # last accepted raw row (t, 6 values)
+        self._wb: list[np.ndarray] = []  # warm-up buffer blocks (grid rows: t, acc3, gyr3, flag)
+        self._wb_offset = 0  # grid index of the warm-up buffer's first row
+        self._engine = None
+        self._steps_emitted = 0
+        self.latencies_s: list[float] = []
+        self._finished = False
+        self._out = np.zeros((64, K.NO))
+
+    # ------------------------------------------------------------------ public
+    @property
+    def fs(self) -> float | None:
+        """Sample rate of the analysis grid (Hz), once known."""
+        return self._grid.fs if self._grid else None
+
+    def push(self, time, acc, gyr) -> list[Step]:
+        """Add samples (time s, acc m/s² and gyr rad/s in the sensor frame); return finished steps."""
+        if self._finished:
+            raise RuntimeError("push() after finish()")
+        t = np.asarray(time, float).reshape(-1)
+        a = np.asarray(acc, float).reshape(-1, 3)
+        g = np.asarray(gyr, float).reshape(-1, 3)
+        if not (len(t) == len(a) == len(g)):
+            raise GaitmonInputError("time, acc and gyr must have the same number of rows")
+        if len(t) == 0:
+            return []
+        self.stats.samples_in += len(t)
+        rows = np.column_stack([t, a, g])
+        bad = ~np.isfinite(rows).all(axis=1)
+        if bad.any():
+            self.stats.nan_rows += int(bad.sum())
+            rows = rows[~bad]
+        rows = self._drop_non_monotonic(rows)
+        if len(rows) == 0:
+            return []
+        if self._grid is None:
+            self._probe.append(rows)
+            probe = np.vstack(self._probe)
+            if len(probe) < FS_PROBE:
+                return []
+            self._probe = []
+            self._start_grid(probe)
+            return self._feed_raw(probe)
+        return self._feed_raw(rows)
+
+    def finish(self) -> list[Step]:
+        """End of stream: calibrate with what is there if still warming up; return last steps."""
+        if self._finished:
+            return []
+        steps: list[Step] = []
+        if self._grid is None and self._probe:
+            probe = np.vstack(self._probe)
+            self._probe = []
+            if len(probe) >= 8:
+                self._start_grid(probe)
+                steps += self._feed_raw(probe)
+        if self._engine is None and self._wb:
+            steps += self._try_calibrate(final=True)
+        self._finished = True
+        return steps
+
+    # ------------------------------------------------------------------ input hygiene
+    def _drop_non_monotonic(self, rows: np.ndarray) -> np.ndarray:
+        last = self._last_raw[0] if self._last_raw is not None else (self._probe[-1][-1, 0] if self._probe else -np.inf)
+        t = rows[:, 0]
+        prev_max = np.maximum.accumulate(np.concatenate([[last], t]))[:-1]
+        ok = t > prev_max
+        if not ok.all():
+            self.stats.non_monotonic += int((~ok).sum())
+            rows = rows[ok]
+        return rows
+
+    def _start_grid(self, probe: np.ndarray) -> None:
+        dt = np.diff(probe[:, 0])
+        med = float(np.median(dt))
+        if not med > 0:
+            raise GaitmonInputError("cannot estimate the sample rate: timestamps do not advance")
+        fs = 1.0 / med
+        if fs < 20 or fs > 2000:
+            raise GaitmonInputError(f"sample rate {fs:.1f} Hz is outside 20..2000 Hz: is time_s in seconds?")
+        self._grid = _Grid(fs=fs, t_next=float(probe[0, 0]))
+        self._grid.segments.append((0, float(probe[0, 0])))
+        # saturation thresholds
+        if self.sat_acc is None:
+            self._sat_acc_auto = 2.5 * calib.G0
+        if self.sat_gyr is None:
+            self._sat_gyr_auto = 8.0
+
+    def _saturation(self, rows: np.ndarray) -> np.ndarray:
+        a = rows[:, 1:4]
+        g = rows[:, 4:7]
+        if self.sat_acc is not None or self.sat_gyr is not None:
+            sat = np.zeros(len(rows), bool)
+            if self.sat_acc is not None:
+                sat |= (np.abs(a) >= 0.999 * self.sat_acc).any(axis=1)
+            if self.sat_gyr is not None:
+                sat |= (np.abs(g) >= 0.999 * self.sat_gyr).any(axis=1)
+            return sat
+        prev = self._last_raw if self._last_raw is not None else rows[0] * np.nan
+        vals = np.vstack([prev[None, 1:], rows[:, 1:]])
+        same = vals[1:] == vals[:-1]
+        big = np.concatenate([np.abs(a) > self._sat_acc_auto, np.abs(g) > self._sat_gyr_auto], axis=1)
+        return (same & big).any(axis=1)
+
+    # ------------------------------------------------------------------ resampling
+    def _feed_raw(self, rows: np.ndarray) -> list[Step]:
+        grid = self._grid
+        sat = self._saturation(rows)
+        self.stats.saturated += int(sat.sum())
+        if self._last_raw is not None:
+            rows = np.vstack([self._last_raw[None, :], rows])
+            sat = np.concatenate([[False], sat])
+        self._last_raw = rows[-1].copy()
+        if len(rows) < 2:
+            if grid.n == 0 and grid.t_next == rows[0, 0]:
+                pass
+            return []
+        t = rows[:, 0]
+        out_blocks = []
+        dt_raw = np.diff(t)
+        long_idx = np.nonzero(dt_raw > LONG_GAP_S)[0]
+        # split at long gaps: resample each piece separately
+        starts = np.concatenate([[0], long_idx + 1])
+        stops = np.concatenate([long_idx + 1, [len(rows)]])
+        for pi, (a, b) in enumerate(zip(starts, stops)):
+            if pi > 0:
+                # long hole: no samples are invented; detection restarts after it
+                gap_len = t[a] - t[a - 1]
+                self.stats.long_gaps += 1
+                self.stats.gap_count += 1
+                self.stats.gap_seconds += gap_len
+                k = np.ceil((t[a] - grid.t_next) * grid.fs - 1e-9)
+                grid.t_next = grid.t_next + k / grid.fs
+                grid.segments.append((grid.n, grid.t_next))
+                self._pending_reset = True
+            piece = rows[a:b]
+            psat = sat[a:b]
+            if len(piece) == 0:
+                continue
+            tp = piece[:, 0]
+            n_new = int(np.floor((tp[-1] - grid.t_next) * grid.fs + 1e-9)) + 1
+            if n_new <= 0:
+                continue
+            tg = grid.t_next + np.arange(n_new) / grid.fs
+            vals = np.empty((n_new, 8))
+            vals[:, 0] = tg
+            for c in range(6):
+                vals[:, 1 + c] = np.interp(tg, tp, piece[:, 1 + c])
+            # flags: inside a hole (raw spacing > 2.5 nominal periods) or saturated neighbour
+            idx = np.clip(np.searchsorted(tp, tg, side="right"), 1, len(tp) - 1)
+            span = tp[idx] - tp[idx - 1]
+            flag = np.zeros(n_new)
+            hole = span > 2.5 / grid.fs
+            flag[hole] = K.FLAG_GAP
+            sat_near = psat[idx] | psat[idx - 1]
+            flag[sat_near & ~hole] = K.FLAG_SAT
+            vals[:, 7] = flag
+            # count holes once (by raw interval)
+            holes = np.nonzero(np.diff(tp) > 2.5 / grid.fs)[0]
+            self.stats.gap_count += len(holes)
+            self.stats.gap_seconds += float(np.sum(np.diff(tp)[holes]))
+            grid.t_next = tg[-1] + 1.0 / grid.fs
+            grid.n += n_new
+            out_blocks.append(vals)
+            if pi == 0 and len(starts) > 1:
+                pass
+        steps: list[Step] = []
+        for blk in out_blocks:
+            steps += self._feed_grid(blk)
+        return steps
+
+    _pending_reset = False
+
+    # ------------------------------------------------------------------ warm-up and engine
+    def _feed_grid(self, blk: np.ndarray) -> list[Step]:
+        if self._engine is None:
+            self._wb.append(blk)
+            return self._try_calibrate(final=False)
+        return self._run(blk)
+
+    def _try_calibrate(self, final: bool) -> list[Step]:
+        buf = np.vstack(self._wb)
+        fs = self._grid.fs
+        acc = buf[:, 1:4]
+        gyr = buf[:, 4:7]
+        calib.check_units(acc, gyr)
+        moving = calib.moving_mask(acc, fs)
+        onset = calib.gait_onset(moving, fs)
+        need = int(round(WARMUP_GAIT_S * fs))
+        if onset < 0 or onset + need > len(buf):
+            if not final:
+                # keep the warm-up bounded: drop old standing in 10 s blocks
+                if onset < 0 and len(buf) > MAX_WARMUP_S * fs:
+                    drop = int(10 * fs)
+                    self._wb = [buf[drop:]]
+                    self._wb_offset += drop
+                return []
+            if onset < 0:
+                self._wb = [buf]
+                return []  # standing only, or no gait: nothing to analyse
+            end = len(buf)
+        else:
+            end = onset + need
+        quiet = calib.quiet_mask(acc[:onset], gyr[:onset], fs)
+        run = calib.last_quiet_run(quiet, onset, fs)
+        if run is not None:
+            a, b = run
+            a = max(a, b - int(10 * fs))
+            up = acc[a:b].mean(axis=0)
+            bias = gyr[a:b].mean(axis=0)
+            g_local = float(np.linalg.norm(up))
+            mode = "standing"
+            start = a
+            qcal = 1.0
+        else:
+            up = acc[onset:end].mean(axis=0)
+            bias = gyr[onset:end].mean(axis=0)
+            g_local = float(np.linalg.norm(up))
+            mode = "gait-average"
+            start = onset
+            qcal = 0.85
+            log.warning("no quiet standing before the gait: neutral = stride-averaged vertical")
+        up_n = up / np.linalg.norm(up)
+        fwd = calib.heading_axis(acc[onset:end], up_n, self._fwd)
+        R_sp = calib.mount_matrix(up_n, fwd)
+        # refine the forward axis with the direction of travel in the earth frame
+        seg = slice(onset, end)
+        d = calib.travel_heading_correction(acc[seg] @ R_sp.T, (gyr[seg] - bias) @ R_sp.T, fs, g_local)
+        fwd2 = np.cos(d) * R_sp[0] + np.sin(d) * R_sp[1]
+        R_sp = calib.mount_matrix(up_n, fwd2)
+        self.calibration = calib.Calibration(R_sp=R_sp, gyro_bias=bias, g_local=g_local, mode=mode,
+                                             start_index=self._wb_offset + start,
+                                             standing=(self._wb_offset + run[0], self._wb_offset + run[1]) if run else None,
+                                             quality=qcal)
+        f, s, rings = K.new_state(fs, g_local, 0.0, qcal)
+        self._engine = (f, s, rings)
+        self._engine_start = self._wb_offset + start
+        self._wb = []
+        return self._run(buf[start:])
+
+    def _run(self, blk: np.ndarray) -> list[Step]:
+        f, s, rings = self._engine
+        cal = self.calibration
+        acc = blk[:, 1:4] @ cal.R_sp.T
+        gyr = (blk[:, 4:7] - cal.gyro_bias) @ cal.R_sp.T
+        flags = np.ascontiguousarray(blk[:, 7])
+        if self._pending_reset:
+            s[K.I_RESET] = 1
+            self._pending_reset = False
+        cap = int(len(blk) / (0.2 * self._grid.fs)) + 8
+        if self._out.shape[0] < cap:
+            self._out = np.zeros((cap, K.NO))
+        n = K.run_engine(f, s, rings, np.ascontiguousarray(acc), np.ascontiguousarray(gyr), flags, self._out)
+        return self._to_steps(self._out[:n])
+
+    def _grid_time(self, idx: np.ndarray) -> np.ndarray:
+        """Engine sample index (may be fractional) -> recording time (s)."""
+        g = self._grid
+        gi = np.asarray(idx, float) + self._engine_start
+        seg_idx = np.array([sgi for sgi, _ in g.segments], float)
+        seg_t = np.array([st for _, st in g.segments])
+        k = np.clip(np.searchsorted(seg_idx, gi, side="right") - 1, 0, len(seg_idx) - 1)
+        return seg_t[k] + (gi - seg_idx[k]) / g.fs
+
+    def _to_steps(self, rows: np.ndarray) -> list[Step]:
+        if len(rows) == 0:
+            return []
+        fs = self._grid.fs
+        t_ic = self._grid_time(rows[:, K.O_T] * fs)
+        steps = []
+        for r, t in zip(rows, t_ic):
+            self.latencies_s.append(float((r[K.O_EMIT] - r[K.O_END]) / fs))
+            steps.append(
+                Step(
+                    t_ic_s=float(t),
+                    side="L" if r[K.O_SIDE] > 0 else "R",
+                    step_time_s=float(r[K.O_STEPT]),
+                    cadence_spm=float(r[K.O_CAD]),
+                    contact_time_s=float(r[K.O_CONTACT]),
+                    pelvic_drop_deg=float(r[K.O_DROP]),
+                    obliquity_range_deg=float(r[K.O_OBLR]),
+                    tilt_range_deg=float(r[K.O_TILTR]),
+                    rotation_range_deg=float(r[K.O_ROTR]),
+                    vertical_oscillation_cm=float(r[K.O_VO]),
+                    activity="run" if r[K.O_ACT] > 0.5 else "walk",
+                    quality=float(round(r[K.O_QUAL], 3)),
+                    stride_index=int(r[K.O_STRIDE]),
+                )
+            )
+        self._steps_emitted += len(steps)
+        return steps
+
+
+def steps_to_array(steps: list[Step]) -> dict[str, np.ndarray]:
+    """Column arrays (contract names) from a list of steps."""
+    return {c: np.array([getattr(s, c) for s in steps]) for c in STEP_COLUMNS}

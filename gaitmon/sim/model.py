@@ -1,0 +1,404 @@
+"""Physically honest simulated walker/runner with a sacral IMU, and its ground truth.
+
+The pelvis moves in the world frame (x forward along the path, y left, z up). Its kinematics are
+built from a smooth gait phase so that positions and orientations are continuous and twice
+differentiable; the sensor's **specific force** and **angular velocity** are then obtained by
+differentiating the sensor's world position and orientation numerically on a fine grid
+(default 4 kHz) — so the lever arm (sensor behind the pelvis' rotation centre), impacts, flight,
+bends and the mount all enter the signals the way physics says they do:
+
+    f_sensor = R_ws^T (p_s'' + g z)            [m/s², sensor frame]
+    w_sensor = vee(R_ws^T R_ws')               [rad/s, sensor frame]
+
+Then sensor imperfections are added: bias, scale error, white noise, quantisation, a slightly
+wrong clock, timestamp jitter and dropped samples.
+
+Truth (per step, step = IC of one foot to the next IC of the other foot) follows gaitmon's
+definitions exactly (data-contracts §3, algorithm note): pelvic drop = peak of the swing-side
+hemipelvis below the neutral (standing) posture during the step, in degrees; obliquity excludes the
+inward lean on a bend (measured against the stride-averaged support direction).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+from scipy.spatial.transform import Rotation
+
+G = 9.80665
+
+# Mean vertical acceleration (m/s², gravity removed) of real lower-back walking over one step,
+# sampled at 21 points from IC (u=0) to the next IC (u=1): measured on the Mobilise-D example
+# recordings shipped in tests/data/real-walking (INDIP reference ICs). The simulator's walking
+# vertical acceleration is this shape (periodic spline), scaled per session.
+WALK_AV_TEMPLATE = (0.16, 1.51, 1.95, 1.29, 0.18, -0.93, -1.47, -1.36, -0.87, -1.01, -1.43, -1.6,
+                    -1.59, -1.51, -1.45, -1.43, -1.26, -0.98, -0.64, -0.39, 0.16)
+
+AXES = {"+x": (0, 1.0), "-x": (0, -1.0), "+y": (1, 1.0), "-y": (1, -1.0), "+z": (2, 1.0), "-z": (2, -1.0)}
+
+
+def axis_vector(name: str) -> np.ndarray:
+    """Unit vector of a sensor axis name such as ``"-z"`` (sensor frame)."""
+    try:
+        i, s = AXES[name]
+    except KeyError:
+        raise ValueError(f"axis must be one of {' '.join(AXES)}, got {name!r}") from None
+    v = np.zeros(3)
+    v[i] = s
+    return v
+
+
+def nominal_mount(forward: str, up: str) -> np.ndarray:
+    """Rotation matrix R_ps whose columns are the sensor axes expressed in the pelvis frame.
+
+    ``forward``/``up`` name the sensor axes pointing forward/up for a perfect mount.
+    Pelvis frame: x forward, y left, z up. ``v_pelvis = R_ps @ v_sensor``.
+    """
+    f = axis_vector(forward)
+    u = axis_vector(up)
+    if abs(f @ u) > 0.5:
+        raise ValueError(f"forward {forward} and up {up} must be different, perpendicular axes")
+    left = np.cross(u, f)
+    # rows: pelvis axes in sensor coordinates -> R_sp ; R_ps = R_sp^T
+    r_sp_rows = np.vstack([f, left, u])  # pelvis x,y,z expressed in sensor frame
+    return r_sp_rows  # maps sensor -> pelvis: v_p = rows @ v_s
+
+
+@dataclass
+class SimConfig:
+    """Parameters of a simulated session. Angles in degrees, times in s, lengths in m."""
+
+    activity: str = "run"  # "run" | "walk"
+    fs: float = 200.0  # nominal sensor sample rate, Hz
+    duration_s: float = 60.0  # gait duration (standing added before/after)
+    stand_before_s: float = 5.0
+    stand_after_s: float = 2.0
+    seed: int = 0
+    cadence_spm: float | None = None  # default 170 run / 110 walk
+    step_time_cv: float = 0.03  # step-to-step variability (coefficient of variation)
+    speed_mps: float | None = None  # default 3.3 run / 1.3 walk
+    drop_left_deg: float = 6.0  # mean pelvic drop in LEFT steps (right side sinks)
+    drop_right_deg: float = 4.0
+    drop_sd_deg: float = 0.8  # step-to-step variability of the drop
+    drop_drift_deg_per_min: float = 0.0  # fatigue: drop rising during the session
+    first_side: str = "L"
+    contact_fraction: float = 0.62  # running: contact time / step time
+    tilt_gait_deg: float = 3.0  # mean anterior tilt during gait relative to standing
+    tilt_amp_deg: float = 2.5
+    rotation_amp_deg: float = 6.0
+    mount_error_deg: float = 30.0  # max |error| per axis of the random mount
+    forward: str = "-z"  # nominal sensor axis pointing forward
+    up: str = "+y"  # nominal sensor axis pointing up
+    lever_arm_m: tuple[float, float, float] = (-0.12, 0.0, 0.02)  # sensor position in pelvis frame
+    bends: bool = False  # add left/right bends where the runner leans in
+    acc_noise: float = 0.04  # m/s² white noise sd
+    gyr_noise: float = 0.004  # rad/s white noise sd
+    acc_bias: float = 0.08  # m/s² max |bias| per axis
+    gyr_bias: float = 0.03  # rad/s max |bias| per axis
+    scale_error: float = 0.01  # max relative scale error per axis
+    acc_range_g: float = 16.0
+    gyr_range_dps: float = 2000.0
+    clock_ppm: float = 50.0  # sensor clock error
+    jitter_s: float = 0.0  # timestamp jitter sd (fraction of dt if < 1/fs)
+    drop_rate: float = 0.0  # fraction of isolated samples dropped
+    gaps: tuple[tuple[float, float], ...] = ()  # (start_s, length_s) gaps with no samples
+    internal_hz: float | None = None  # fine grid for differentiation; default max(2000, 4*fs)
+
+    def resolved(self) -> "SimConfig":
+        c = dataclasses.replace(self)
+        if c.activity not in ("run", "walk"):
+            raise ValueError("activity must be 'run' or 'walk'")
+        if c.cadence_spm is None:
+            c.cadence_spm = 170.0 if c.activity == "run" else 110.0
+        if c.internal_hz is None:
+            c.internal_hz = max(2000.0, 4.0 * c.fs)
+        if c.speed_mps is None:
+            c.speed_mps = 3.3 if c.activity == "run" else 1.3
+        return c
+
+
+@dataclass
+class SimTruth:
+    """Ground truth of a simulated session (times on the recording clock, angles in degrees)."""
+
+    ic_t: np.ndarray  # initial contacts, s
+    side: np.ndarray  # 'L'/'R' per IC
+    steady: np.ndarray  # bool per step: full-amplitude gait (not the start/stop ramps)
+    step_time_s: np.ndarray
+    pelvic_drop_deg: np.ndarray
+    obliquity_range_deg: np.ndarray
+    tilt_range_deg: np.ndarray
+    rotation_range_deg: np.ndarray
+    vertical_oscillation_cm: np.ndarray
+    contact_time_s: np.ndarray  # NaN for walking
+    activity: str
+    mount_R_sp: np.ndarray  # sensor->pelvis rotation actually used
+    gait_start_s: float
+    gait_end_s: float
+
+    def to_json(self) -> dict:
+        d = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, np.ndarray):
+                v = [x if not (isinstance(x, float) and math.isnan(x)) else None for x in v.tolist()]
+            d[f.name] = v
+        return d
+
+    def save(self, path) -> None:
+        with open(path, "w") as fh:
+            json.dump(self.to_json(), fh, indent=1)
+
+
+@dataclass
+class SimRecording:
+    """A simulated recording in the recording-file format's units (sensor frame)."""
+
+    time: np.ndarray  # s, sensor clock (as the sensor reports it)
+    acc: np.ndarray  # (n,3) m/s² specific force, sensor frame
+    gyr: np.ndarray  # (n,3) rad/s, sensor frame
+    forward: str
+    up: str
+    fs: float
+    truth: SimTruth
+    config: SimConfig = field(repr=False)
+
+
+def _smooth_env(t, t0, t1, ramp):
+    """0 before t0, 1 between, 0 after t1 with smooth cosine ramps of length ramp."""
+    e = np.clip((t - t0) / ramp, 0.0, 1.0)
+    e = 0.5 - 0.5 * np.cos(np.pi * e)
+    f = np.clip((t1 - t) / ramp, 0.0, 1.0)
+    f = 0.5 - 0.5 * np.cos(np.pi * f)
+    return e * f
+
+
+def _mexican_hat(t, centre, sigma, peak):
+    """Second derivative of a Gaussian bump in position -> zero-net impact transient.
+
+    Returned as the POSITION contribution (m) whose 2nd derivative peaks at ``peak`` m/s².
+    """
+    b = peak * sigma * sigma
+    return -b * np.exp(-0.5 * ((t - centre) / sigma) ** 2)
+
+
+def simulate(cfg: SimConfig | None = None) -> SimRecording:
+    """Simulate a session: quiet standing, gait, standing. Returns sensor-frame signals + truth."""
+    cfg = (cfg or SimConfig()).resolved()
+    rng = np.random.default_rng(cfg.seed)
+    run = cfg.activity == "run"
+    T_nom = 60.0 / cfg.cadence_spm
+    g0 = cfg.stand_before_s
+    g1 = g0 + cfg.duration_s
+    total = g1 + cfg.stand_after_s
+    ramp = 1.2 * T_nom * 2  # start/stop ramps over ~2 strides
+
+    # ---- step (IC) times with variability; ICs run from gait start to end
+    ics = [g0]
+    while ics[-1] < g1:
+        ics.append(ics[-1] + T_nom * (1.0 + cfg.step_time_cv * rng.standard_normal()))
+    ics = np.array(ics)
+    n_steps = len(ics) - 1
+    # continuous step index w(t): smooth (C2) through the ICs; extended linearly outside
+    k = np.arange(len(ics), dtype=float)
+    ext_t = np.concatenate([[ics[0] - 3 * T_nom, ics[0] - 2 * T_nom], ics, [ics[-1] + 2 * T_nom, ics[-1] + 3 * T_nom]])
+    ext_k = np.concatenate([[-3, -2], k, [k[-1] + 2, k[-1] + 3]])
+    wspline = CubicSpline(ext_t, ext_k)
+
+    dt = 1.0 / cfg.internal_hz
+    t = np.arange(0.0, total + 1e-9, dt)
+    w = wspline(t)
+    env = _smooth_env(t, g0, ics[-1], ramp)
+    first_left = cfg.first_side.upper() == "L"
+    # side sign of the step at w: +1 left stance, -1 right stance (for step index floor(w))
+    # obliquity phase: sin(pi*w - phi) positive during even steps -> even steps are left if first_left
+
+    # ---- per-step amplitudes (drop) placed at step peak positions, smooth interpolation
+    side_of_step = np.array(["L" if ((i % 2 == 0) == first_left) else "R" for i in range(n_steps)])
+    minutes = (ics[:-1] - g0) / 60.0
+    drop = np.where(side_of_step == "L", cfg.drop_left_deg, cfg.drop_right_deg)
+    drop = drop + cfg.drop_drift_deg_per_min * minutes + cfg.drop_sd_deg * rng.standard_normal(n_steps)
+    drop = np.maximum(drop, 0.3)
+    u_peak = 0.30 if run else 0.35  # where in the step the drop peaks
+    phi = np.pi * (0.5 - u_peak)
+    # amplitude that makes the peak of the (2-harmonic) shape equal to the drop
+    a3 = 0.15
+    uu = np.linspace(0, 1, 2001)
+    shape = np.sin(np.pi * uu + phi) + a3 * np.sin(3 * (np.pi * uu + phi))
+    shape_pk = shape.max()
+    amp_nodes_k = np.concatenate([[-3, -2, -1], np.arange(n_steps) + u_peak, [n_steps + 1, n_steps + 2]])
+    amp_nodes = np.concatenate([[drop[0]] * 3, drop, [drop[-1]] * 2]) / shape_pk
+    amp = CubicSpline(amp_nodes_k, amp_nodes)(w)
+    sgn = 1.0 if first_left else -1.0
+    ph = np.pi * w + phi
+    obl = sgn * amp * (np.sin(ph) + a3 * np.sin(3 * ph)) * env  # deg, + = left side up
+
+    tilt = (cfg.tilt_gait_deg + cfg.tilt_amp_deg * np.sin(2 * np.pi * w + 0.6)) * env
+    rot = -sgn * cfg.rotation_amp_deg * np.cos(np.pi * w) * env  # rises during left steps
+
+    # ---- path: heading and lean on bends
+    speed = cfg.speed_mps * env
+    if cfg.bends:
+        # alternate left/right bends of radius ~ 25 m lasting ~8 s each, separated by straights
+        yaw_rate = np.zeros_like(t)
+        tb = g0 + 8.0
+        sign = 1.0
+        while tb + 8.0 < g1 - 4.0:
+            yaw_rate += sign * (cfg.speed_mps / 25.0) * _smooth_env(t, tb, tb + 8.0, 2.0)
+            tb += 16.0
+            sign = -sign
+        yaw_rate *= env
+    else:
+        yaw_rate = np.zeros_like(t)
+    heading = np.cumsum(yaw_rate) * dt
+    lean = np.degrees(np.arctan2(speed * yaw_rate, G))  # inward lean (left turn -> lean left)
+
+    # ---- pelvis centre trajectory in world
+    # along-path progression plus within-step fluctuation
+    u = w - np.floor(w)
+    s = np.cumsum(speed) * dt
+    if run:
+        x_osc = 0.012 * np.sin(2 * np.pi * w) * env
+        y_osc = sgn * 0.010 * np.sin(np.pi * w - 0.3) * env
+    else:
+        x_osc = 0.015 * np.sin(2 * np.pi * w) * env
+        y_osc = sgn * 0.020 * np.sin(np.pi * w - 0.3) * env
+    # vertical: acceleration model per step, integrated; IC at integer w
+    Tloc = 1.0 / np.maximum(wspline(t, 1), 1e-6)  # local step time, s
+    if run:
+        c = cfg.contact_fraction
+        in_contact = u < c
+        fpk = np.pi * G / (2.0 * c)  # half-sine force with mean g over a step
+        a_z = np.where(in_contact, fpk * np.sin(np.pi * np.minimum(u, c) / c), 0.0) - G
+        imp_sigma, imp_peak = 0.007, 9.0
+    else:
+        tmpl = np.array(WALK_AV_TEMPLATE)
+        tmpl = tmpl - tmpl[:-1].mean()
+        walk_shape = CubicSpline(np.linspace(0, 1, len(tmpl)), tmpl, bc_type="periodic")
+        a_z = 1.3 * walk_shape(u)
+        imp_sigma, imp_peak = 0.010, 1.5
+    a_z = a_z * env
+    v_z = np.cumsum(a_z) * dt
+    v_z -= _moving_mean(v_z, int(round(2 * T_nom / dt)))
+    z = np.cumsum(v_z) * dt
+    z -= _moving_mean(z, int(round(2 * T_nom / dt)))
+    # impact transients just after each IC (sharp, zero net velocity change)
+    for i, tic in enumerate(ics[:-1]):
+        sl = slice(max(0, int((tic - 0.1) / dt)), min(len(t), int((tic + 0.15) / dt)))
+        z[sl] += _mexican_hat(t[sl], tic + 0.012, imp_sigma, imp_peak) * env[sl]
+
+    # rotate along-path fluctuation by heading
+    px = np.cumsum(speed * np.cos(heading)) * dt + x_osc * np.cos(heading) - y_osc * np.sin(heading)
+    py = np.cumsum(speed * np.sin(heading)) * dt + x_osc * np.sin(heading) + y_osc * np.cos(heading)
+    p_pelvis = np.stack([px, py, z], axis=1)
+
+    # ---- pelvis orientation: yaw (heading + rotation), pitch (tilt), roll (obliquity - lean)
+    R_wp = Rotation.from_euler("ZYX", np.stack([heading + np.radians(rot), np.radians(tilt), np.radians(obl - lean)], axis=1))
+
+    # ---- mount: nominal axes + random error up to mount_error_deg per axis
+    R_sp_nom = nominal_mount(cfg.forward, cfg.up)  # sensor -> pelvis
+    err = Rotation.from_euler("xyz", rng.uniform(-1, 1, 3) * cfg.mount_error_deg, degrees=True)
+    # sensor->pelvis = error applied in pelvis frame after the nominal mount
+    R_sp = err.as_matrix() @ R_sp_nom  # v_p = R_sp v_s
+    R_ws = R_wp * Rotation.from_matrix(R_sp)  # v_w = R_wp R_sp v_s
+
+    lever = np.asarray(cfg.lever_arm_m)
+    p_s = p_pelvis + R_wp.apply(lever)
+    acc_w = np.gradient(np.gradient(p_s, dt, axis=0), dt, axis=0)
+    f_w = acc_w + np.array([0.0, 0.0, G])
+    f_s = R_ws.inv().apply(f_w)
+    # angular velocity in the sensor frame from consecutive orientations
+    q = R_ws
+    dq = q[:-1].inv() * q[1:]
+    om_mid = dq.as_rotvec() / dt  # body rates at midpoints
+    om = np.empty((len(t), 3))
+    om[1:-1] = 0.5 * (om_mid[:-1] + om_mid[1:])
+    om[0] = om_mid[0]
+    om[-1] = om_mid[-1]
+
+    # ---- truth per step (on the true, noise-free kinematics)
+    truth = _truth(cfg, t, ics, side_of_step, obl, tilt, rot, R_wp, p_s, u, run, env, g0, ramp)
+    truth.mount_R_sp = R_sp
+
+    # ---- sampling by the sensor: clock error, jitter, drops, gaps
+    n_out = int(total * cfg.fs)
+    t_true = np.arange(n_out) / cfg.fs
+    if cfg.jitter_s > 0:
+        t_true = t_true + rng.normal(0.0, cfg.jitter_s, n_out)
+        t_true = np.sort(np.clip(t_true, 0, total - dt))
+    keep = np.ones(n_out, bool)
+    if cfg.drop_rate > 0:
+        keep &= rng.random(n_out) >= cfg.drop_rate
+    for gs, gl in cfg.gaps:
+        keep &= ~((t_true >= gs) & (t_true < gs + gl))
+    t_true = t_true[keep]
+    acc = np.stack([np.interp(t_true, t, f_s[:, i]) for i in range(3)], axis=1)
+    gyr = np.stack([np.interp(t_true, t, om[:, i]) for i in range(3)], axis=1)
+
+    # sensor errors
+    acc = acc * (1 + rng.uniform(-1, 1, 3) * cfg.scale_error) + rng.uniform(-1, 1, 3) * cfg.acc_bias
+    gyr = gyr * (1 + rng.uniform(-1, 1, 3) * cfg.scale_error) + rng.uniform(-1, 1, 3) * cfg.gyr_bias
+    acc += rng.normal(0, cfg.acc_noise, acc.shape)
+    gyr += rng.normal(0, cfg.gyr_noise, gyr.shape)
+    a_lsb = cfg.acc_range_g * G / 32768.0
+    g_lsb = np.radians(cfg.gyr_range_dps) / 32768.0
+    acc = np.clip(np.round(acc / a_lsb), -32768, 32767) * a_lsb
+    gyr = np.clip(np.round(gyr / g_lsb), -32768, 32767) * g_lsb
+    # the sensor reports time on its own (slightly wrong) clock
+    t_rep = t_true * (1.0 + cfg.clock_ppm * 1e-6)
+
+    return SimRecording(time=t_rep, acc=acc, gyr=gyr, forward=cfg.forward, up=cfg.up, fs=cfg.fs, truth=truth, config=cfg)
+
+
+def _moving_mean(x, n):
+    n = max(int(n), 1)
+    k = np.ones(n) / n
+    pad = np.concatenate([np.full(n, x[0]), x, np.full(n, x[-1])])
+    return np.convolve(pad, k, mode="same")[n:-n]
+
+
+def _truth(cfg, t, ics, side, obl, tilt, rot, R_wp, p_s, u, run, env, g0, ramp) -> SimTruth:
+    n = len(ics) - 1
+    idx = np.searchsorted(t, ics)
+    drop = np.empty(n)
+    orng = np.empty(n)
+    trng = np.empty(n)
+    rrng = np.empty(n)
+    vo = np.empty(n)
+    ct = np.full(n, np.nan)
+    z = p_s[:, 2]
+    for i in range(n):
+        a, b = idx[i], idx[i + 1] + 1
+        o = obl[a:b]
+        drop[i] = o.max() if side[i] == "L" else -o.min()
+        orng[i] = np.ptp(o)
+        trng[i] = np.ptp(tilt[a:b])
+        rrng[i] = np.ptp(rot[a:b])
+        zz = z[a:b]
+        zz = zz - np.linspace(zz[0], zz[-1], len(zz))
+        vo[i] = np.ptp(zz) * 100.0
+        if run:
+            ct[i] = cfg.contact_fraction * (ics[i + 1] - ics[i])
+    mid = 0.5 * (ics[:-1] + ics[1:])
+    steady = (mid > ics[0] + ramp + 0.5) & (mid < ics[-1] - ramp - 0.5)
+    return SimTruth(
+        ic_t=ics[:-1] * (1.0 + cfg.clock_ppm * 1e-6),
+        side=np.array(side),
+        steady=steady,
+        step_time_s=np.diff(ics) * (1.0 + cfg.clock_ppm * 1e-6),
+        pelvic_drop_deg=drop,
+        obliquity_range_deg=orng,
+        tilt_range_deg=trng,
+        rotation_range_deg=rrng,
+        vertical_oscillation_cm=vo,
+        contact_time_s=ct,
+        activity=cfg.activity,
+        mount_R_sp=np.eye(3),
+        gait_start_s=ics[0],
+        gait_end_s=ics[-1],
+    )
