@@ -1,0 +1,232 @@
+"""Local durable spool of line-protocol points: SQLite in WAL mode.
+
+Why SQLite (WAL) rather than an append-only file: a point must leave the spool only once the
+server acknowledged it, in any order of batches and across crashes. With a file that needs an
+offset journal, torn-write detection and compaction; SQLite gives atomic multi-row commits
+(``executemany`` of thousands of rows in one transaction), crash-safe deletes of acknowledged
+rows, concurrent readers next to a writer (WAL), and stdlib availability. ``synchronous=FULL``
+makes every committed append survive power loss; ``NORMAL`` survives a process crash (``kill
+-9``) but may lose the last commits on a power cut.
+
+Rows keep their insertion order (``AUTOINCREMENT`` ids are never reused, even when two processes
+share the spool), so a replay after restart sends points in the order they were written.
+Points the server refuses for good move to a ``rejected`` table (kept for inspection).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Sequence
+
+from .errors import SpoolError
+
+__all__ = ["Spool", "SpoolRow"]
+
+log = logging.getLogger("gaitmon.store.spool")
+
+SpoolRow = tuple[int, int, str]  # (id, target, line)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS points (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    target INTEGER NOT NULL,
+    line TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rejected (
+    id INTEGER PRIMARY KEY,
+    target INTEGER NOT NULL,
+    line TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at_unix_s REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('schema', '1');
+"""
+
+
+class Spool:
+    """Durable FIFO of ``(target, line)`` rows in ``<directory>/spool.sqlite3``.
+
+    Thread-safe (one connection behind a lock). ``max_bytes`` bounds the summed size of the
+    pending lines: :meth:`append` accepts what fits and returns that count; the caller counts
+    and logs the rest. A warning is logged once when the spool passes 80 % of its bound.
+    """
+
+    FILENAME = "spool.sqlite3"
+
+    def __init__(self, directory: str | os.PathLike, *, max_bytes: int, sync: str = "full"):
+        self.directory = Path(directory)
+        self.path = self.directory / self.FILENAME
+        self.max_bytes = int(max_bytes)
+        self._lock = threading.Lock()
+        self._warned_high = False
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise SpoolError(f"cannot create spool directory {self.directory} (GAITMON_SPOOL_DIR): "
+                             f"{e.strerror}") from None
+        try:
+            self._db = self._open(sync)
+        except sqlite3.DatabaseError as e:
+            if not self.path.exists() or isinstance(e, sqlite3.OperationalError):  # locked, no access
+                raise SpoolError(f"cannot open spool {self.path} (GAITMON_SPOOL_DIR): {e}") from None
+            # a damaged file (disk full mid-write, foreign file): keep it aside, start afresh
+            aside = self.path.with_name(f"{self.FILENAME}.corrupt-{int(time.time())}")
+            os.replace(self.path, aside)
+            for suffix in ("-wal", "-shm"):
+                try:
+                    os.replace(str(self.path) + suffix, str(aside) + suffix)
+                except FileNotFoundError:
+                    pass
+            log.error("spool %s is damaged (%s); moved it to %s and started a new one",
+                      self.path, e, aside)
+            self._db = self._open(sync)
+        self._count, self._bytes = self._db.execute(
+            "SELECT count(*), coalesce(sum(length(line)), 0) FROM points").fetchone()
+
+    def _open(self, sync: str) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
+            db.execute("PRAGMA journal_size_limit=67108864")
+            db.executescript(_SCHEMA)
+            db.execute("SELECT count(*) FROM points").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    # ------------------------------------------------------------------------------------------
+    def append(self, target: int, lines: Sequence[str]) -> int:
+        """Append ``lines`` for ``target`` in one transaction; return how many were accepted
+        (fewer than ``len(lines)`` only when the spool is full). Durable when this returns."""
+        if not lines:
+            return 0
+        with self._lock:
+            room = self.max_bytes - self._bytes
+            n = 0
+            size = 0
+            for line in lines:
+                if size + len(line) > room:
+                    break
+                size += len(line)
+                n += 1
+            if n:
+                rows = [(target, line) for line in lines[:n]] if n < len(lines) else \
+                    [(target, line) for line in lines]
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    self._db.executemany("INSERT INTO points(target, line) VALUES (?, ?)", rows)
+                    self._db.execute("COMMIT")
+                except sqlite3.Error as e:
+                    self._rollback()
+                    raise SpoolError(f"cannot write to spool {self.path}: {e}") from None
+                self._count += n
+                self._bytes += size
+            if not self._warned_high and self._bytes > 0.8 * self.max_bytes:
+                self._warned_high = True
+                log.warning("spool %s is %.0f%% full (%d points, %.1f MB of %.1f MB): the server "
+                            "has not acknowledged points for a while", self.path,
+                            100 * self._bytes / self.max_bytes, self._count, self._bytes / 1e6,
+                            self.max_bytes / 1e6)
+            return n
+
+    def peek(self, limit: int) -> list[SpoolRow]:
+        """The oldest pending rows of one target (at most ``limit``), oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, target, line FROM points ORDER BY id LIMIT ?",
+                                    (int(limit),)).fetchall()
+            if not rows:
+                self._count, self._bytes = 0, 0  # resync (another process may have drained it)
+                return rows
+        target = rows[0][1]
+        for i, row in enumerate(rows):
+            if row[1] != target:
+                return rows[:i]
+        return rows
+
+    def ack(self, rows: Sequence[SpoolRow]) -> None:
+        """Remove rows the server acknowledged (``rows`` as returned by :meth:`peek`, in order)."""
+        if not rows:
+            return
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                if rows[-1][0] - rows[0][0] + 1 == len(rows):
+                    cur = self._db.execute("DELETE FROM points WHERE id BETWEEN ? AND ?",
+                                           (rows[0][0], rows[-1][0]))
+                else:
+                    cur = self._db.executemany("DELETE FROM points WHERE id = ?", [(r[0],) for r in rows])
+                deleted = cur.rowcount
+                self._db.execute("COMMIT")
+            except sqlite3.Error as e:
+                self._rollback()
+                raise SpoolError(f"cannot remove sent points from spool {self.path}: {e}") from None
+            self._forget(rows, deleted)
+
+    def reject(self, rows: Sequence[SpoolRow], reason: str) -> None:
+        """Move rows the server refused for good into the ``rejected`` table."""
+        if not rows:
+            return
+        now = time.time()
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany("INSERT OR REPLACE INTO rejected(id, target, line, reason, at_unix_s) "
+                                     "VALUES (?, ?, ?, ?, ?)", [(r[0], r[1], r[2], reason, now) for r in rows])
+                cur = self._db.executemany("DELETE FROM points WHERE id = ?", [(r[0],) for r in rows])
+                deleted = cur.rowcount
+                self._db.execute("COMMIT")
+            except sqlite3.Error as e:
+                self._rollback()
+                raise SpoolError(f"cannot move refused points in spool {self.path}: {e}") from None
+            self._forget(rows, deleted)
+
+    def _forget(self, rows: Sequence[SpoolRow], deleted: int) -> None:
+        if deleted == len(rows):
+            self._count -= deleted
+            self._bytes -= sum(len(r[2]) for r in rows)
+        else:  # another process removed some of them first: recount
+            self._count, self._bytes = self._db.execute(
+                "SELECT count(*), coalesce(sum(length(line)), 0) FROM points").fetchone()
+        if self._bytes < 0.5 * self.max_bytes:
+            self._warned_high = False
+
+    def _rollback(self) -> None:
+        try:
+            self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+    # ------------------------------------------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        """Points waiting to be acknowledged (as known to this process)."""
+        return self._count
+
+    @property
+    def pending_bytes(self) -> int:
+        return self._bytes
+
+    def rejected_count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM rejected").fetchone()[0]
+
+    def rejected_rows(self, limit: int = 100) -> list[tuple[str, str]]:
+        """``(line, reason)`` of refused points, oldest first."""
+        with self._lock:
+            return self._db.execute("SELECT line, reason FROM rejected ORDER BY id LIMIT ?",
+                                    (limit,)).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
+            self._db.close()

@@ -1,0 +1,433 @@
+"""The step writer: spool first, send in the background, never lose a step.
+
+    from gaitmon.store import StoreConfig, open_writer
+
+    with open_writer(StoreConfig.from_env()) as w:
+        w.write_steps(steps, sensor="polar-h10-1a2b", session="2024-05-01-track",
+                      t0_unix_ns=recording_start_ns)
+        ...
+        w.write_session_summary(summary, sensor=..., session=..., t_unix_ns=end_ns)
+        w.flush(timeout=30)
+
+Every ``write_*`` call encodes its points in the caller's thread and commits them to the local
+SQLite spool before returning (no network on the caller's path). A background thread takes the
+oldest points from the spool in batches, posts them (gzip), and removes them from the spool only
+when the server acknowledged them. While the server is down or refuses the credentials the
+points stay in the spool; attempts continue with exponential back-off; a later writer on the same
+GAITMON_SPOOL_DIR (after a crash or a restart) replays them in order. Re-sending is harmless: a
+point is keyed by measurement + tags + timestamp, so InfluxDB overwrites it with itself.
+
+Points the server refuses for good (HTTP 400/422: e.g. a field type conflict) are isolated by
+splitting the batch, moved to the spool's ``rejected`` table, logged and counted — the rest of
+the batch still lands.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+from .config import StoreConfig
+from .errors import (ApiMismatch, PayloadTooLarge, PointsRejected, ServerError, ServerUnavailable,
+                     StoreError)
+from .http import HttpClient
+from .lineproto import (RAW, SUMMARY, Encoded, encode_exercise, encode_sensor_status, encode_session,
+                        encode_steps)
+from .spool import Spool, SpoolRow
+from .transport import Transport, connect
+
+__all__ = ["WriterStats", "StepWriter", "open_writer", "import_recording_steps"]
+
+log = logging.getLogger("gaitmon.store")
+
+_BACKOFF_START_S = 0.25
+_REPEAT_LOG_S = 60.0
+
+
+@dataclass(frozen=True)
+class WriterStats:
+    """A snapshot of the writer's counters (points unless said otherwise).
+
+    queued       points this writer accepted into the spool
+    sent         points the server acknowledged (including replayed ones from earlier runs)
+    spooled      points waiting in the spool right now (all runs)
+    rejected     inputs/points that will never be stored; by cause in ``rejected_by_reason``:
+                 ``invalid_input`` (bad step/summary values, counted per input row),
+                 ``server_refused`` (HTTP 400/422 for that single point; kept in the spool's
+                 ``rejected`` table), ``spool_full``
+    omitted_fields  NaN/inf/None field values left out of otherwise valid points, per field
+    replayed     points found in the spool when this writer started
+    retries      failed send attempts; batches: successful requests
+    api, server_version   what the server turned out to be (None until known)
+    last_error   message of the last failed attempt (None after a success)
+    """
+
+    queued: int = 0
+    sent: int = 0
+    spooled: int = 0
+    rejected: int = 0
+    rejected_by_reason: Mapping[str, int] = field(default_factory=dict)
+    omitted_fields: Mapping[str, int] = field(default_factory=dict)
+    replayed: int = 0
+    retries: int = 0
+    batches: int = 0
+    api: str | None = None
+    server_version: str | None = None
+    last_error: str | None = None
+
+
+class StepWriter:
+    """Durable, batching, retrying writer of gaitmon points. Use :func:`open_writer`.
+
+    Thread-safe: ``write_*`` may be called from any thread. Not a network client of its own
+    callers: the only blocking I/O in ``write_*`` is the local spool commit.
+    """
+
+    def __init__(self, cfg: StoreConfig, *, verify: bool = True):
+        self.cfg = cfg
+        self._spool = Spool(cfg.spool_dir, max_bytes=int(cfg.spool_max_mb * 1e6), sync=cfg.spool_sync)
+        self._http = HttpClient(cfg)
+        self._transport: Transport | None = None
+        self._cond = threading.Condition()
+        self._queued = 0
+        self._sent = 0
+        self._retries = 0
+        self._batches = 0
+        self._rejected: Counter = Counter()
+        self._omitted: Counter = Counter()
+        self._replayed = self._spool.pending
+        self._last_error: ServerError | None = None
+        self._permanent_error: ServerError | None = None
+        self._attempts = 0
+        self._kick = False
+        self._flushers = 0
+        self._closing = False
+        self._closed = False
+        self._last_send = 0.0
+        self._batch_limit = cfg.batch_size
+        self._last_full_log = 0.0
+        self._full_dropped_since_log = 0
+        if self._replayed:
+            log.info("spool %s holds %d points from an earlier run; replaying them first",
+                     self._spool.path, self._replayed)
+        if verify:
+            try:
+                self._transport = connect(cfg, self._http)
+                self._transport.check()
+            except ServerUnavailable as e:
+                self._transport = None
+                log.warning("%s; points will wait in the spool %s and be sent once the server answers",
+                            e, self._spool.path)
+            except BaseException:
+                self._release()
+                raise
+        self._thread = threading.Thread(target=self._run, name="gaitmon-store-writer", daemon=True)
+        self._thread.start()
+
+    # -- public API ------------------------------------------------------------------------------
+    @property
+    def spool_path(self):
+        """Path of the SQLite spool file."""
+        return self._spool.path
+
+    @property
+    def stats(self) -> WriterStats:
+        with self._cond:
+            t = self._transport
+            return WriterStats(
+                queued=self._queued, sent=self._sent, spooled=self._spool.pending,
+                rejected=sum(self._rejected.values()), rejected_by_reason=dict(self._rejected),
+                omitted_fields=dict(self._omitted), replayed=self._replayed, retries=self._retries,
+                batches=self._batches, api=t.api if t else None, server_version=t.version if t else None,
+                last_error=str(self._last_error) if self._last_error else None)
+
+    def write_steps(self, steps: Iterable[Any], *, sensor: str, session: str, t0_unix_ns: int,
+                    runner: str | None = None) -> int:
+        """Spool one ``gait_step`` point per step; return how many points were spooled.
+
+        ``steps``: dicts / ``gaitmon.core.Step`` objects with the per-step columns
+        (data-contracts §3: ``t_ic_s`` s on the recording clock, ``side`` L/R, ``step_time_s`` s,
+        ``cadence_spm`` steps/min, ``contact_time_s`` s or NaN, ``pelvic_drop_deg``,
+        ``obliquity_range_deg``, ``tilt_range_deg``, ``rotation_range_deg`` degrees in the pelvis
+        frame, ``vertical_oscillation_cm`` cm, ``activity`` walk/run, ``quality`` 0..1,
+        ``stride_index`` int). Point time = ``t0_unix_ns + t_ic_s * 1e9`` (UTC ns).
+        ``runner`` defaults to GAITMON_RUNNER. Invalid steps are counted and logged, not raised.
+        """
+        return self._accept(encode_steps(steps, runner=self._runner(runner), sensor=sensor,
+                                         session=session, t0_unix_ns=t0_unix_ns), RAW, "steps")
+
+    def write_session_summary(self, summary: Mapping[str, Any], *, sensor: str, session: str,
+                              t_unix_ns: int, runner: str | None = None) -> int:
+        """Spool one ``gait_session`` point (kept forever) at ``t_unix_ns`` (session end, UTC ns).
+        Nested dicts are flattened with ``_``; numbers become float fields (see
+        :func:`gaitmon.store.lineproto.encode_session`)."""
+        return self._accept(encode_session(summary, runner=self._runner(runner), sensor=sensor,
+                                           session=session, t_unix_ns=t_unix_ns), SUMMARY, "session summary")
+
+    def write_sensor_status(self, *, sensor: str, t_unix_ns: int, session: str | None = None,
+                            battery_pct: float | None = None, rssi_dbm: float | None = None,
+                            packets_received: int | None = None, packets_lost: int | None = None,
+                            packets_rejected: int | None = None, reconnects: int | None = None,
+                            runner: str | None = None) -> int:
+        """Spool one ``sensor_status`` point: battery (%), RSSI (dBm), cumulative packet
+        counters and reconnects of the sensor at ``t_unix_ns`` (UTC ns)."""
+        return self._accept(encode_sensor_status(
+            runner=self._runner(runner), sensor=sensor, t_unix_ns=t_unix_ns, session=session,
+            battery_pct=battery_pct, rssi_dbm=rssi_dbm, packets_received=packets_received,
+            packets_lost=packets_lost, packets_rejected=packets_rejected, reconnects=reconnects),
+            RAW, "sensor status")
+
+    def write_exercise(self, *, exercise: str, t_unix_ns: int, sets: int | None = None,
+                       reps: int | None = None, hold_s: float | None = None, note: str | None = None,
+                       runner: str | None = None) -> int:
+        """Spool one ``exercise`` log entry (kept forever): ``sets``, ``reps``, ``hold_s`` (s),
+        free-text ``note``, at ``t_unix_ns`` (UTC ns)."""
+        return self._accept(encode_exercise(runner=self._runner(runner), exercise=exercise,
+                                            t_unix_ns=t_unix_ns, sets=sets, reps=reps, hold_s=hold_s,
+                                            note=note), SUMMARY, "exercise")
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until every spooled point is acknowledged by the server.
+
+        Returns True when the spool is empty, False when ``timeout`` (s) passed first (the
+        points stay spooled, nothing is lost). Raises the server's error (AuthError,
+        TargetNotFound, ApiMismatch, ...) when an attempt made during this call failed in a
+        way that waiting cannot fix.
+        """
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            if self._closed:
+                return self._spool.pending == 0
+            start = self._attempts
+            self._flushers += 1
+            self._kick = True
+            self._cond.notify_all()
+            try:
+                while True:
+                    if self._spool.pending == 0:
+                        return True
+                    if self._permanent_error is not None and self._attempts > start:
+                        raise self._permanent_error
+                    if not self._thread.is_alive():
+                        raise StoreError("the writer's sending thread stopped; see the log")
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    self._cond.wait(remaining)
+            finally:
+                self._flushers -= 1
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Send what can be sent within ``timeout`` (s), stop the thread, close the spool.
+        Points not acknowledged stay in the spool for the next writer (logged)."""
+        if self._closed:
+            return
+        try:
+            self.flush(timeout)
+        except StoreError as e:
+            log.error("%s", e)
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        self._thread.join(self.cfg.timeout_s + 5.0)
+        if self._thread.is_alive():
+            log.error("the writer's sending thread did not stop; the spool stays open")
+            return
+        pending = self._spool.pending
+        if pending:
+            log.warning("%d points are still in the spool %s; the next gaitmon writer using this "
+                        "GAITMON_SPOOL_DIR will send them", pending, self._spool.path)
+        self._release()
+
+    def __enter__(self) -> "StepWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<StepWriter {self.cfg.describe()} spool={self._spool.path}>"
+
+    # -- caller side -------------------------------------------------------------------------------
+    def _runner(self, runner: str | None) -> str:
+        runner = runner or self.cfg.runner
+        if not runner:
+            raise StoreError("no runner: set GAITMON_RUNNER or pass runner=")
+        return runner
+
+    def _accept(self, enc: Encoded, target: int, what: str) -> int:
+        if self._closed or self._closing:
+            raise StoreError("the writer is closed")
+        n = self._spool.append(target, enc.lines) if enc.lines else 0
+        dropped = len(enc.lines) - n
+        with self._cond:
+            self._queued += n
+            self._omitted.update(enc.omitted)
+            if enc.rejected:
+                self._rejected["invalid_input"] += len(enc.rejected)
+            if dropped:
+                self._rejected["spool_full"] += dropped
+            if self._spool.pending >= self._batch_limit:
+                self._cond.notify_all()
+        if enc.rejected:
+            index, reason = enc.rejected[0]
+            log.warning("rejected %d invalid %s (first: #%d: %s)", len(enc.rejected), what, index, reason)
+        if dropped:
+            self._log_spool_full(dropped)
+        return n
+
+    def _log_spool_full(self, dropped: int) -> None:
+        self._full_dropped_since_log += dropped
+        now = time.monotonic()
+        if now - self._last_full_log >= 10.0:
+            log.error("SPOOL FULL: %d points dropped (%s holds %d points, bound GAITMON_SPOOL_MAX_MB=%g); "
+                      "the server has not acknowledged anything for a while: last error: %s",
+                      self._full_dropped_since_log, self._spool.path, self._spool.pending,
+                      self.cfg.spool_max_mb, self._last_error)
+            self._last_full_log = now
+            self._full_dropped_since_log = 0
+
+    # -- sender thread -----------------------------------------------------------------------------
+    def _run(self) -> None:
+        delay = _BACKOFF_START_S
+        failing_since: float | None = None
+        last_logged: tuple[str, float] = ("", 0.0)
+        while True:
+            with self._cond:
+                if self._closing:
+                    return
+                urgent = self._kick or self._flushers > 0
+                self._kick = False
+            try:
+                if self._transport is None:
+                    self._transport = connect(self.cfg, self._http)
+                rows = self._spool.peek(self._batch_limit)
+                if not rows:
+                    self._wait(self.cfg.flush_interval_s, until_work=True)
+                    continue
+                since = time.monotonic() - self._last_send
+                if len(rows) < self._batch_limit and not urgent and since < self.cfg.flush_interval_s:
+                    self._wait(self.cfg.flush_interval_s - since, until_work=True)
+                    continue
+                self._send(rows)
+            except ServerError as e:
+                now = time.monotonic()
+                with self._cond:
+                    self._attempts += 1
+                    self._retries += 1
+                    self._last_error = e
+                    self._permanent_error = None if e.retryable else e
+                    self._cond.notify_all()
+                if isinstance(e, ApiMismatch) and self.cfg.api == "auto" and self._transport is not None:
+                    self._transport.close()
+                    self._transport = None  # ask /ping again next time
+                if failing_since is None:
+                    failing_since = now
+                msg = str(e)
+                if msg != last_logged[0] or now - last_logged[1] >= _REPEAT_LOG_S:
+                    level = logging.WARNING if e.retryable else logging.ERROR
+                    log.log(level, "%s; %d points kept in the spool %s, retrying", msg,
+                            self._spool.pending, self._spool.path)
+                    last_logged = (msg, now)
+                wait = delay if e.retryable else self.cfg.retry_max_s
+                if e.retry_after_s is not None:
+                    wait = max(wait, min(e.retry_after_s, self.cfg.retry_max_s))
+                self._wait(wait * random.uniform(0.8, 1.2), until_work=False)
+                delay = min(delay * 2, self.cfg.retry_max_s)
+                continue
+            except Exception:  # a bug or a spool failure: never let the thread die silently
+                log.exception("unexpected error in the gaitmon store writer; retrying")
+                self._wait(self.cfg.retry_max_s, until_work=False)
+                continue
+            if failing_since is not None:
+                log.info("server answers again after %.0f s; %d points left in the spool",
+                         time.monotonic() - failing_since, self._spool.pending)
+                failing_since = None
+                last_logged = ("", 0.0)
+            delay = _BACKOFF_START_S
+
+    def _wait(self, seconds: float, *, until_work: bool) -> None:
+        """Sleep up to ``seconds``; wake early on close, flush, or (``until_work``) a full batch."""
+        deadline = time.monotonic() + max(0.0, seconds)
+        with self._cond:
+            while not self._closing and not self._kick:
+                if until_work and self._spool.pending >= self._batch_limit:
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._cond.wait(remaining)
+
+    def _send(self, rows: Sequence[SpoolRow]) -> None:
+        """Post ``rows`` (one target); on 400/413 split until the refused points are isolated."""
+        assert self._transport is not None
+        body = "\n".join(r[2] for r in rows).encode()
+        try:
+            self._transport.send(body, rows[0][1])
+        except (PointsRejected, PayloadTooLarge) as e:
+            if isinstance(e, PayloadTooLarge):
+                self._batch_limit = max(1, min(self._batch_limit, len(rows) // 2))
+            if len(rows) == 1:
+                self._spool.reject(rows, str(e))
+                with self._cond:
+                    self._rejected["server_refused"] += 1
+                log.error("point refused by the server and moved to the spool's rejected table: %s "
+                          "[%s]", e, rows[0][2][:200])
+                return
+            half = len(rows) // 2
+            self._send(rows[:half])
+            self._send(rows[half:])
+            return
+        self._spool.ack(rows)
+        now = time.monotonic()
+        with self._cond:
+            self._sent += len(rows)
+            self._batches += 1
+            self._attempts += 1
+            self._last_error = None
+            self._permanent_error = None
+            self._last_send = now
+            self._cond.notify_all()
+
+    def _release(self) -> None:
+        self._closed = True
+        if self._transport is not None:
+            self._transport.close()
+        self._http.close()
+        self._spool.close()
+
+
+def open_writer(cfg: StoreConfig, *, verify: bool = True) -> StepWriter:
+    """Open the spool, start the sending thread, return the writer (a context manager).
+
+    With ``verify`` (default) the server is asked first — API detection and an empty write to
+    each destination — so a wrong token, a missing database/bucket or a wrong API raises right
+    here (AuthError, TargetNotFound, ApiMismatch). An unreachable server is only logged: the
+    points wait in the spool until it answers. Raises SpoolError when the spool cannot be used.
+    """
+    return StepWriter(cfg, verify=verify)
+
+
+def import_recording_steps(cfg: StoreConfig, steps: Iterable[Any], *, sensor: str, session: str,
+                           t0_unix_ns: int, runner: str | None = None,
+                           summary: Mapping[str, Any] | None = None, summary_t_unix_ns: int | None = None,
+                           timeout: float = 120.0) -> WriterStats:
+    """Back-fill one analysed recording (``gaitmon import``): write its steps (and summary),
+    wait up to ``timeout`` s for the server, close, and return the final stats. Anything not
+    acknowledged in time stays in the spool (``stats.spooled``) for the next writer."""
+    if summary is not None and summary_t_unix_ns is None:
+        raise ValueError("summary_t_unix_ns (session end, UTC ns) is needed with a summary")
+    w = open_writer(cfg)
+    try:
+        w.write_steps(steps, sensor=sensor, session=session, t0_unix_ns=t0_unix_ns, runner=runner)
+        if summary is not None:
+            w.write_session_summary(summary, sensor=sensor, session=session,
+                                    t_unix_ns=summary_t_unix_ns, runner=runner)
+        w.flush(timeout)
+    finally:
+        w.close()
+    return w.stats
