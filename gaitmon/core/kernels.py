@@ -59,6 +59,8 @@ F_B1S, F_B2S, F_B3S = 28, 29, 30  # walking smoother box sums
 F_C1S, F_C2S, F_C3S = 31, 32, 33  # slope smoother box sums
 F_SAT_ACC = 34
 F_SAT_GYR = 35
+F_PROMMIN = 36  # walking IC: minimum peak prominence, m/s²
+F_PROMREL = 37  # walking IC: prominence relative to recent peaks
 NF = 40
 
 # ---- int state indices
@@ -97,6 +99,8 @@ NO = 15
 L1 = 0.45 * G0  # running: rise level 1 (specific force, m/s²)
 L2 = 0.90 * G0  # running: rise level 2
 FLIGHT_LEVEL = 0.30 * G0
+PROM_MIN = 0.35
+PROM_REL = 0.2
 
 
 def new_state(fs: float, g_local: float, t0: float, quality_cal: float, ring_seconds: float = 6.0):
@@ -119,6 +123,8 @@ def new_state(fs: float, g_local: float, t0: float, quality_cal: float, ring_sec
     f[F_QUALCAL] = quality_cal
     f[F_FB] = 0.0
     f[F_PEAKEMA] = 2.0
+    f[F_PROMMIN] = PROM_MIN
+    f[F_PROMREL] = PROM_REL
     rb = 1
     while rb < ring_seconds * fs:
         rb *= 2
@@ -330,10 +336,11 @@ def run_engine(f, s, rings, acc, gyr, flags, out):
                     is_peak = False
                 elif u > mp and v > yc:
                     is_peak = False
-            thr = 0.35 * f[F_PEAKEMA]
-            if thr < 0.5:
-                thr = 0.5
-            if is_peak and yc > thr and (yc - lo) > 0.8:
+            # prominence against the trough of the last 0.3 s, relative to recent peaks
+            thr = f[F_PROMREL] * f[F_PEAKEMA]
+            if thr < f[F_PROMMIN]:
+                thr = f[F_PROMMIN]
+            if is_peak and yc > 0.0 and (yc - lo) > thr:
                 tp = mp - dw  # peak time in sample units
                 # refine: steepest rise of the slope-smoothed signal in the 0.15 s before the peak
                 best = -1e18
@@ -346,7 +353,7 @@ def run_engine(f, s, rings, acc, gyr, flags, out):
                     if d > best:
                         best = d
                         bi = u
-                f[F_PEAKEMA] = 0.8 * f[F_PEAKEMA] + 0.2 * yc
+                f[F_PEAKEMA] = 0.8 * f[F_PEAKEMA] + 0.2 * (yc - lo)
                 # walking ICs are ignored while running (a flight within +-1 s)
                 if f[F_LASTFLIGHT] < bi - fs:
                     nout = _accept_ic(f, s, rings, float(bi), 0, m, out, nout)
@@ -474,11 +481,16 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
         turn = rings[R_YAW, ib & mask] - rings[R_YAW, int(math.floor(pv + 0.5)) & mask]
         if abs(turn) > 20.0:
             qual *= 0.7
-    # side: pelvis rotates right-side-forward (yaw increases) during a LEFT stance
-    score = rings[R_YAW, ib & mask] - rings[R_YAW, ia & mask]
+    # side: the pelvis' yaw rate is negative at a LEFT contact and turns positive late in the
+    # left step (McCamley 2012; real recordings): project it on -cos(pi*u) over the step
+    score = 0.0
+    span = ib - ia
+    for u in range(ia, ib):
+        dyw = rings[R_YAW, (u + 1) & mask] - rings[R_YAW, u & mask]
+        score -= dyw * math.cos(math.pi * (u - ia + 0.5) / span)
     jb = s[I_BOUTJ]
     sg = 1.0 if jb % 2 == 0 else -1.0
-    f[F_PAR] += sg * math.tanh(score / 3.0)
+    f[F_PAR] += sg * math.tanh(score / 1.0)
     ev = sg * f[F_PAR]
     if ev == 0.0:
         ev = score

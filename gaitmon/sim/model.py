@@ -94,6 +94,7 @@ class SimConfig:
     mount_error_deg: float = 30.0  # max |error| per axis of the random mount
     forward: str = "-z"  # nominal sensor axis pointing forward
     up: str = "+y"  # nominal sensor axis pointing up
+    mount_euler_deg: tuple[float, float, float] | None = None  # explicit mount error (xyz, deg)
     lever_arm_m: tuple[float, float, float] = (-0.12, 0.0, 0.02)  # sensor position in pelvis frame
     bends: bool = False  # add left/right bends where the runner leans in
     acc_noise: float = 0.04  # m/s² white noise sd
@@ -239,7 +240,9 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     obl = sgn * amp * (np.sin(ph) + a3 * np.sin(3 * ph)) * env  # deg, + = left side up
 
     tilt = (cfg.tilt_gait_deg + cfg.tilt_amp_deg * np.sin(2 * np.pi * w + 0.6)) * env
-    rot = -sgn * cfg.rotation_amp_deg * np.cos(np.pi * w) * env  # rises during left steps
+    # transverse rotation: its RATE is extreme at IC (negative at a left IC, McCamley 2012;
+    # confirmed on the real recordings in tests/data), the angle extreme at mid-step
+    rot = -sgn * cfg.rotation_amp_deg * np.sin(np.pi * w) * env
 
     # ---- path: heading and lean on bends
     speed = cfg.speed_mps * env
@@ -302,7 +305,8 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
 
     # ---- mount: nominal axes + random error up to mount_error_deg per axis
     R_sp_nom = nominal_mount(cfg.forward, cfg.up)  # sensor -> pelvis
-    err = Rotation.from_euler("xyz", rng.uniform(-1, 1, 3) * cfg.mount_error_deg, degrees=True)
+    draw = rng.uniform(-1, 1, 3) * cfg.mount_error_deg
+    err = Rotation.from_euler("xyz", cfg.mount_euler_deg if cfg.mount_euler_deg is not None else draw, degrees=True)
     # sensor->pelvis = error applied in pelvis frame after the nominal mount
     R_sp = err.as_matrix() @ R_sp_nom  # v_p = R_sp v_s
     R_ws = R_wp * Rotation.from_matrix(R_sp)  # v_w = R_wp R_sp v_s

@@ -1,0 +1,3 @@
+from gaitmon.cli import main
+import sys
+sys.exit(main())

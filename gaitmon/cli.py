@@ -1,0 +1,326 @@
+"""`gaitmon` command line: analyze | simulate | demo (and, where installed, collect/scan/store tools).
+
+Exit codes: 0 ok, 2 bad input or usage (the message says what to change), 3 no gait found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_NO_GAIT = 3
+
+AXES = ("+x", "-x", "+y", "-y", "+z", "-z")
+DEFAULT_FORWARD = "-z"
+DEFAULT_UP = "+y"
+
+log = logging.getLogger("gaitmon")
+
+
+def _err(msg: str) -> None:
+    print(f"gaitmon: error: {msg}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------ analyze
+def cmd_analyze(args) -> int:
+    from rich.console import Console
+
+    from gaitmon.core import GaitmonInputError, analyze
+    from gaitmon.core.summary import summarize
+    from gaitmon.output import write_steps, write_summary
+    from gaitmon.recording import read_recording
+
+    console = Console(stderr=True)
+    try:
+        rec = read_recording(args.recording, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
+        forward = args.forward or rec.forward or DEFAULT_FORWARD
+        up = args.up or rec.up or DEFAULT_UP
+        res = analyze(rec.time, rec.acc, rec.gyr, forward=forward, up=up)
+    except GaitmonInputError as exc:
+        _err(str(exc))
+        return EXIT_BAD_INPUT
+    extra = {
+        "recording": str(args.recording),
+        "forward": forward,
+        "up": up,
+        "sample_rate_hz": round(res.fs, 3) if res.fs else None,
+        "calibration": res.calibration.mode if res.calibration else None,
+        "input": {**res.input_stats.as_dict(), "unparseable_rows": rec.bad_rows},
+    }
+    if res.calibration is not None and res.calibration.mode != "standing":
+        extra["note"] = "no quiet standing found: neutral = stride-averaged vertical"
+    summary = summarize(res.steps, extra=extra)
+    if args.out:
+        write_steps(args.out, res.steps, args.format)
+    if args.summary:
+        write_summary(args.summary, summary)
+    _print_summary(console, summary)
+    if not res.steps:
+        _err("no gait found: the recording needs walking or running after a few seconds of standing"
+             " (check --forward/--up and that the sensor moved)")
+        return EXIT_NO_GAIT
+    return EXIT_OK
+
+
+def _print_summary(console, s: dict) -> None:
+    from rich.table import Table
+
+    t = Table(title="pelvic drop per side (deg)", show_lines=False)
+    for c in ("side", "steps", "mean", "SD", "p10", "median", "p90", "drift deg/min"):
+        t.add_column(c, justify="right")
+    for side in ("L", "R"):
+        d = s["sides"].get(side, {})
+        if not d.get("n"):
+            t.add_row(side, "0", "", "", "", "", "", "")
+            continue
+        dr = d["drift"]["deg_per_min"]
+        t.add_row(side, str(d["n"]), f"{d['drop_mean_deg']:.1f}", f"{d['drop_sd_deg'] or 0:.1f}",
+                  f"{d['drop_p10_deg']:.1f}", f"{d['drop_median_deg']:.1f}", f"{d['drop_p90_deg']:.1f}",
+                  "" if dr is None else f"{dr:+.2f}")
+    console.print(t)
+    bits = []
+    if s.get("asymmetry_l_minus_r_deg") is not None:
+        bits.append(f"L−R asymmetry {s['asymmetry_l_minus_r_deg']:+.1f}°")
+    if s.get("cadence_spm"):
+        bits.append(f"cadence {s['cadence_spm']:.0f} steps/min")
+    if s.get("contact_time_s"):
+        bits.append(f"contact {s['contact_time_s'] * 1000:.0f} ms")
+    if s.get("vertical_oscillation_cm") is not None:
+        bits.append(f"vertical oscillation {s['vertical_oscillation_cm']:.1f} cm")
+    bits.append(f"{s['steps_rejected']} low-quality steps not summarised")
+    console.print(" · ".join(bits))
+    inp = s.get("input") or {}
+    rej = {k: v for k, v in inp.items() if k in ("nan_rows", "non_monotonic", "saturated", "gap_count", "unparseable_rows") and v}
+    if rej:
+        console.print("input rejected/flagged: " + ", ".join(f"{k}={v}" for k, v in rej.items()))
+    if s.get("note"):
+        console.print(f"[yellow]note:[/] {s['note']}")
+
+
+# ------------------------------------------------------------------ simulate
+def _sim_config(args):
+    from gaitmon.sim import SimConfig
+
+    return SimConfig(activity=args.activity, fs=args.fs, duration_s=args.duration, seed=args.seed,
+                     drop_left_deg=args.drop_left, drop_right_deg=args.drop_right,
+                     cadence_spm=args.cadence, bends=args.bends, forward=args.forward or DEFAULT_FORWARD,
+                     up=args.up or DEFAULT_UP, drop_drift_deg_per_min=args.fatigue)
+
+
+def cmd_simulate(args) -> int:
+    from gaitmon.recording import write_recording
+    from gaitmon.sim import simulate
+
+    try:
+        rec = simulate(_sim_config(args))
+    except ValueError as exc:
+        _err(str(exc))
+        return EXIT_BAD_INPUT
+    meta = {"sensor": "gaitmon-sim", "forward": rec.forward, "up": rec.up, "fs": rec.fs,
+            "activity": args.activity, "seed": args.seed}
+    write_recording(args.out, rec.time, rec.acc, rec.gyr, meta)
+    if args.truth:
+        rec.truth.save(args.truth)
+    print(f"wrote {len(rec.time)} samples ({rec.time[-1]:.0f} s at {rec.fs:g} Hz) to {args.out}"
+          + (f", truth to {args.truth}" if args.truth else ""))
+    print(f"next: gaitmon analyze {args.out} --out steps.csv")
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------ demo
+def cmd_demo(args) -> int:
+    from rich.console import Console, Group
+    from rich.live import Live
+    from rich.panel import Panel
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.table import Table
+
+    from gaitmon.core import StreamingAnalyzer
+    from gaitmon.core.summary import summarize
+    from gaitmon.output import StepCsvWriter, write_summary
+    from gaitmon.sim import simulate
+
+    console = Console()
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cfg = _sim_config(args)
+    console.print(f"[bold]gaitmon demo[/] — simulated {cfg.activity} of {cfg.duration_s:.0f} s at {cfg.fs:g} Hz "
+                  f"(true mean drop L {cfg.drop_left_deg}°, R {cfg.drop_right_deg}°), streamed through the core")
+    rec = simulate(cfg)
+    an = StreamingAnalyzer(forward=rec.forward, up=rec.up)
+    steps_path = out_dir / "steps.csv"
+    writer = StepCsvWriter(steps_path)
+    sink = _optional_influx_sink(args, console)
+    steps = []
+    chunk = max(int(rec.fs * 0.1), 1)  # 100 ms of samples per push, like BLE notifications
+    n = len(rec.time)
+    progress = Progress(TextColumn("streaming"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                        TimeRemainingColumn(), console=console)
+    task = progress.add_task("stream", total=n)
+
+    def view():
+        t = Table(title="last steps", expand=False)
+        for c in ("t (s)", "side", "drop °", "", "cadence", "contact ms", "VO cm", "quality"):
+            t.add_column(c, justify="right")
+        for s in steps[-8:]:
+            bar = ("█" * int(max(s.pelvic_drop_deg, 0) * 2))[:30]
+            col = "cyan" if s.side == "L" else "magenta"
+            ct = "" if s.contact_time_s != s.contact_time_s else f"{s.contact_time_s * 1000:.0f}"
+            t.add_row(f"{s.t_ic_s:.2f}", f"[{col}]{s.side}[/]", f"{s.pelvic_drop_deg:.1f}", f"[{col}]{bar}[/]",
+                      f"{s.cadence_spm:.0f}", ct, f"{s.vertical_oscillation_cm:.1f}", f"{s.quality:.2f}")
+        lat = an.latencies_s
+        foot = f"steps {len(steps)}" + (f" · latency median {np.median(lat) * 1000:.0f} ms" if lat else "")
+        return Panel(Group(progress, t), subtitle=foot)
+
+    live = Live(view(), console=console, refresh_per_second=8, transient=False) if not args.no_live else None
+    try:
+        if live:
+            live.start()
+        for i in range(0, n, chunk):
+            new = an.push(rec.time[i:i + chunk], rec.acc[i:i + chunk], rec.gyr[i:i + chunk])
+            if new:
+                steps.extend(new)
+                writer.write(new)
+                if sink:
+                    sink.write_steps(new)
+            progress.update(task, completed=min(i + chunk, n))
+            if live:
+                live.update(view())
+            if args.speed > 0:
+                time.sleep(chunk / rec.fs / args.speed)
+        new = an.finish()
+        steps.extend(new)
+        writer.write(new)
+        if sink:
+            sink.write_steps(new)
+        if live:
+            live.update(view())
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted — writing what was analysed so far[/]")
+    finally:
+        if live:
+            live.stop()
+        writer.close()
+    summary = summarize(steps, extra={"source": "simulation", "truth_drop_left_deg": cfg.drop_left_deg,
+                                      "truth_drop_right_deg": cfg.drop_right_deg,
+                                      "latency_median_s": float(np.median(an.latencies_s)) if an.latencies_s else None})
+    write_summary(out_dir / "summary.json", summary)
+    if sink:
+        sink.close(summary)
+    _print_summary(Console(), summary)
+    console.print(f"steps → {steps_path}\nsummary → {out_dir / 'summary.json'}")
+    console.print("next: [bold]gaitmon analyze YOUR_RECORDING.csv --out steps.csv[/] "
+                  "(or gaitmon simulate --out rec.csv to make one)")
+    return EXIT_OK if steps else EXIT_NO_GAIT
+
+
+def _optional_influx_sink(args, console):
+    """InfluxDB sink when GAITMON_INFLUX_URL is set and the store package provides one."""
+    import os
+
+    if not os.environ.get("GAITMON_INFLUX_URL"):
+        return None
+    try:
+        from gaitmon.pipeline_store import InfluxStepSink  # wired once the store lands
+    except ImportError:
+        console.print("[yellow]GAITMON_INFLUX_URL is set but the InfluxDB sink is not available; writing files only[/]")
+        return None
+    return InfluxStepSink.from_env(runner=getattr(args, "runner", None) or "demo", sensor="sim", console=console)
+
+
+# ------------------------------------------------------------------ parser
+def _add_sim_args(p, *, duration: float, fs: float, activity: str = "run"):
+    p.add_argument("--activity", choices=("run", "walk"), default=activity, help="gait to simulate (default %(default)s)")
+    p.add_argument("--duration", type=float, default=duration, help="seconds of gait (default %(default)s)")
+    p.add_argument("--fs", type=float, default=fs, help="sensor sample rate, Hz (default %(default)s)")
+    p.add_argument("--seed", type=int, default=1, help="random seed: mount, noise, step times (default %(default)s)")
+    p.add_argument("--drop-left", type=float, default=6.0, help="true mean pelvic drop in left steps, deg (default %(default)s)")
+    p.add_argument("--drop-right", type=float, default=4.0, help="true mean pelvic drop in right steps, deg (default %(default)s)")
+    p.add_argument("--cadence", type=float, default=None, help="steps/min (default 170 run, 110 walk)")
+    p.add_argument("--fatigue", type=float, default=0.0, help="drop rising by this many deg/min (default 0)")
+    p.add_argument("--bends", action="store_true", help="add bends where the runner leans in")
+    p.add_argument("--forward", choices=AXES, default=None, help=f"sensor axis pointing forward (default {DEFAULT_FORWARD})")
+    p.add_argument("--up", choices=AXES, default=None, help=f"sensor axis pointing up (default {DEFAULT_UP})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="gaitmon",
+        description="Open gait monitor for runners: contralateral pelvic drop per step from one IMU "
+                    "clipped on the back of the waistband.",
+        epilog="Start with `gaitmon demo` (no hardware, no database). Units: m/s², rad/s, degrees.",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
+
+    a = sub.add_parser("analyze", help="per-step pelvic drop etc. from a recording file",
+                       description="Analyse a recording (CSV or CSV.gz: time_s,acc_x..z [m/s²],gyr_x..z [rad/s], "
+                                   "sensor frame) and write one row per step.")
+    a.add_argument("recording", type=Path, help="recording file (.csv or .csv.gz)")
+    a.add_argument("--out", type=Path, help="per-step output file")
+    a.add_argument("--format", choices=("csv", "json"), default="csv", help="per-step output format (default %(default)s)")
+    a.add_argument("--summary", type=Path, help="session summary JSON")
+    a.add_argument("--forward", choices=AXES, help="sensor axis pointing forward (default: file header, else -z); "
+                   "only resolves the sign, the exact mount is found from the data")
+    a.add_argument("--up", choices=AXES, help="sensor axis pointing up (default: file header, else +y)")
+    a.add_argument("--acc-unit", choices=("mps2", "g"), default=None, help="acceleration unit in the file (default m/s²)")
+    a.add_argument("--gyro-unit", choices=("rads", "dps"), default=None, help="angular velocity unit (default rad/s)")
+    a.set_defaults(func=cmd_analyze)
+
+    s = sub.add_parser("simulate", help="write a simulated recording and its ground truth",
+                       description="Simulate a walker/runner with a sacral IMU (specific force, lever arm, impacts, "
+                                   "noise, bias, random mount) and write the recording + truth.")
+    _add_sim_args(s, duration=60.0, fs=104.0)
+    s.add_argument("--out", type=Path, required=True, help="recording CSV to write (.csv or .csv.gz)")
+    s.add_argument("--truth", type=Path, help="truth JSON (ICs, sides, per-step drop...)")
+    s.set_defaults(func=cmd_simulate)
+
+    d = sub.add_parser("demo", help="simulated run streamed live through the core (no hardware)",
+                       description="Simulate a run, stream it through the streaming core in 100 ms chunks with a "
+                                   "live per-step view, and write steps + summary.")
+    _add_sim_args(d, duration=45.0, fs=104.0)
+    d.add_argument("--out-dir", type=Path, default=Path("gaitmon-demo"), help="where steps.csv and summary.json go (default %(default)s)")
+    d.add_argument("--speed", type=float, default=8.0, help="playback speed vs real time; 0 = as fast as possible (default %(default)s)")
+    d.add_argument("--no-live", action="store_true", help="no live view (for logs/CI)")
+    d.add_argument("--runner", default=None, help="runner name for the InfluxDB tags (with GAITMON_INFLUX_URL)")
+    d.set_defaults(func=cmd_demo)
+
+    _mount_optional(sub)
+    return p
+
+
+def _mount_optional(sub) -> None:
+    """Commands contributed by other packages (collector, store, dashboards) when present."""
+    for modname, fn in (("gaitmon.collector.app", "add_cli"), ("gaitmon.store.cli", "add_cli"),
+                        ("gaitmon.dashboards_cli", "add_cli")):
+        try:
+            mod = __import__(modname, fromlist=[fn])
+        except ImportError:
+            continue
+        if hasattr(mod, fn):
+            getattr(mod, fn)(sub)
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

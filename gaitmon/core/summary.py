@@ -1,0 +1,68 @@
+"""Session summary (data-contracts §3): per side mean/SD/percentiles of pelvic drop, L−R asymmetry,
+drift over the session, cadence, contact time and counts of rejected steps/samples."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gaitmon.core.types import Step
+
+MIN_QUALITY = 0.5  # steps below this are reported as rejected, not summarised
+
+
+def _f(x) -> float | None:
+    x = float(x)
+    return None if math.isnan(x) or math.isinf(x) else round(x, 3)
+
+
+def _drift(t: np.ndarray, y: np.ndarray) -> dict:
+    """Least-squares slope of y (deg) against time in deg/min with a 95 % CI."""
+    if len(t) < 6 or np.ptp(t) < 30:
+        return {"deg_per_min": None, "ci95": None}
+    tm = (t - t.mean()) / 60.0
+    slope = float((tm @ (y - y.mean())) / (tm @ tm))
+    resid = y - y.mean() - slope * tm
+    se = math.sqrt(float(resid @ resid) / (len(t) - 2) / float(tm @ tm))
+    return {"deg_per_min": _f(slope), "ci95": [_f(slope - 1.96 * se), _f(slope + 1.96 * se)]}
+
+
+def summarize(steps: list[Step], *, extra: dict | None = None) -> dict:
+    """Summary dict of a session (degrees, seconds, steps/min)."""
+    good = [s for s in steps if s.quality >= MIN_QUALITY]
+    out: dict = {"steps_total": len(steps), "steps_used": len(good), "steps_rejected": len(steps) - len(good)}
+    sides = {}
+    for side in ("L", "R"):
+        ss = [s for s in good if s.side == side]
+        d = np.array([s.pelvic_drop_deg for s in ss])
+        t = np.array([s.t_ic_s for s in ss])
+        if len(d) == 0:
+            sides[side] = {"n": 0}
+            continue
+        sides[side] = {
+            "n": len(d),
+            "drop_mean_deg": _f(d.mean()),
+            "drop_sd_deg": _f(d.std(ddof=1)) if len(d) > 1 else None,
+            "drop_p10_deg": _f(np.percentile(d, 10)),
+            "drop_median_deg": _f(np.median(d)),
+            "drop_p90_deg": _f(np.percentile(d, 90)),
+            "drift": _drift(t, d),
+        }
+    out["sides"] = sides
+    if sides["L"].get("n") and sides["R"].get("n"):
+        out["asymmetry_l_minus_r_deg"] = _f(sides["L"]["drop_mean_deg"] - sides["R"]["drop_mean_deg"])
+    else:
+        out["asymmetry_l_minus_r_deg"] = None
+    if good:
+        st = np.array([s.step_time_s for s in good])
+        out["cadence_spm"] = _f(60.0 / np.median(st))
+        ct = np.array([s.contact_time_s for s in good])
+        out["contact_time_s"] = _f(np.nanmedian(ct)) if np.isfinite(ct).any() else None
+        out["vertical_oscillation_cm"] = _f(np.median([s.vertical_oscillation_cm for s in good]))
+        acts = [s.activity for s in good]
+        out["activity"] = {"run": acts.count("run"), "walk": acts.count("walk")}
+        out["duration_s"] = _f(good[-1].t_ic_s - good[0].t_ic_s)
+    if extra:
+        out.update(extra)
+    return out
