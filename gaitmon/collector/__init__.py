@@ -1,0 +1,19 @@
+"""gaitmon collector: BLE sensors -> decoded, accounted, recorded sample blocks.
+
+bleak scan/connect/notify (:class:`BleakLink`), or an in-process virtual sensor
+(:class:`VirtualLink`) behind the same small :class:`Link` interface; one
+:class:`SensorSession` per sensor (reconnect with backoff, explicit gaps, clock drift, raw
+recording, status). Entry points for the CLI are in :mod:`gaitmon.collector.app`.
+Knows bleak, not InfluxDB.
+"""
+
+from .accounting import Gap, StreamAccountant
+from .clock import ClockMapper, HostClock
+from .config import CollectConfig, ConfigError, SensorEntry
+from .link import Link, LinkError
+from .session import ReconnectPolicy, SampleBlock, SensorSession, SensorSpec
+from .status import SensorStatus
+
+__all__ = ["Gap", "StreamAccountant", "ClockMapper", "HostClock", "CollectConfig", "ConfigError",
+           "SensorEntry", "Link", "LinkError", "ReconnectPolicy", "SampleBlock", "SensorSession",
+           "SensorSpec", "SensorStatus"]

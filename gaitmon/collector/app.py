@@ -1,0 +1,423 @@
+"""Entry points of the collector for the CLI: ``scan`` and ``collect``.
+
+For the lead's ``gaitmon/cli.py``:
+
+* ``add_cli(subparsers)`` mounts ``scan`` and ``collect`` (``add_scan_parser`` /
+  ``add_collect_parser`` individually); each sets ``func`` to a handler returning an exit code.
+* ``await scan(timeout) -> list[FoundDevice]`` — recognised sensors nearby.
+* ``run_collect(cfg, virtual=0, duration_s=None, out_dir=..., live=True, sinks=())`` — run a
+  collection session (blocking; Ctrl-C or SIGTERM stops it cleanly: streams stopped, analyzers
+  finished, files flushed and closed, final status written). Returns a :class:`CollectResult`.
+
+Output directory layout (``<out_dir>/<session>/``): ``<runner>_<sensor>.csv`` raw recording per
+sensor (recording format, sensor frame, gaps are missing rows) + ``.session.json`` sidecar (gaps,
+clock fit, status); ``steps_<runner>.csv``; ``status.jsonl`` / ``status_final.json``;
+``run.json`` (what ran, per-sensor counts, step latency p50/p99).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .clock import HostClock
+from .config import CollectConfig, ConfigError, SensorEntry
+from .link import Link
+from .profiles import get_profile
+from .scanner import FoundDevice, ScanError, find_device, scan_devices
+from .session import ReconnectPolicy, SensorSession, SensorSpec
+from .status import SensorStatus
+
+__all__ = ["scan", "run_collect", "CollectResult", "FoundDevice", "add_cli", "add_scan_parser",
+           "add_collect_parser", "cmd_scan", "cmd_collect"]
+
+log = logging.getLogger("gaitmon.collector.app")
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_NO_BLUETOOTH = 4
+
+
+async def scan(timeout: float = 10.0, *, all_devices: bool = False) -> list[FoundDevice]:
+    """Scan for ``timeout`` seconds; the recognised sensors (``all_devices``: every device),
+    strongest first. Raises :class:`~gaitmon.collector.scanner.ScanError` without Bluetooth."""
+    return await scan_devices(timeout, all_devices=all_devices)
+
+
+@dataclass
+class CollectResult:
+    """What a collection run produced.
+
+    run_dir: the session directory; statuses: final SensorStatus per sensor; stats: pipeline
+    statistics (steps, latency p50/p99 in s); steps: number of steps written; interrupted: True
+    if stopped by Ctrl-C / SIGTERM; virtual_links: the virtual links (exact loss counts).
+    """
+
+    run_dir: Path
+    session_id: str
+    statuses: list[SensorStatus]
+    stats: dict
+    steps: int
+    interrupted: bool = False
+    virtual_links: list = field(default_factory=list)
+    sessions: list = field(default_factory=list, repr=False)
+    records: list = field(default_factory=list, repr=False)
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text) or "sensor"
+
+
+def run_collect(cfg: CollectConfig, *, virtual: int = 0, duration_s: float | None = None,
+                out_dir: Path, live: bool = True, sinks=(), file_sink: bool = True,
+                virtual_links: list | None = None) -> CollectResult:
+    """Collect from the configured sensors (or ``virtual`` simulated ones) until ``duration_s``
+    (default: the config's, else until Ctrl-C). Blocking; see module docstring.
+
+    Args:
+        cfg: validated configuration (:meth:`CollectConfig.load`).
+        virtual: number of virtual sensors to use instead of the radio (0 = real sensors).
+        duration_s: session length in seconds (None: ``cfg.duration_s``, else until stopped).
+        out_dir: parent directory of the session directory.
+        live: show the rich live view on stderr.
+        sinks: extra sinks (e.g. the InfluxDB sink) receiving steps and status.
+        file_sink: also write steps/status files (default True).
+        virtual_links: pre-built VirtualLinks to use (tests); overrides ``virtual``.
+    """
+    return asyncio.run(collect_async(cfg, virtual=virtual, duration_s=duration_s, out_dir=out_dir,
+                                     live=live, sinks=sinks, file_sink=file_sink,
+                                     virtual_links=virtual_links))
+
+
+def _virtual_links(cfg: CollectConfig, n: int, duration_s: float | None) -> list[tuple[SensorSpec, Link]]:
+    from gaitmon.sim import SimConfig
+
+    from .virtual import VirtualLink, VirtualSensor
+
+    v = cfg.virtual
+    out = []
+    for i in range(n):
+        entry = cfg.sensors[i] if i < len(cfg.sensors) else None
+        runner = entry.runner if entry else f"virtual-{i + 1}"
+        sim = SimConfig(activity=v.activity, fs=float(v.rate_hz),
+                        duration_s=float(duration_s) if duration_s else 120.0,
+                        seed=v.seed + 100 * i, drop_left_deg=5.0 + 1.5 * i,
+                        drop_right_deg=4.0 + 0.5 * i,
+                        forward=(entry.forward if entry and entry.forward else "-z"),
+                        up=(entry.up if entry and entry.up else "+y"))
+        name = f"gaitmon-virtual-{i + 1}"
+        sensor = VirtualSensor(f"virtual:{i + 1}", name, sim,
+                               bouts=None if duration_s is None else 1,
+                               clock_start_s=1000.0 * (i + 1), battery_pct=95 - 7 * i,
+                               rssi_dbm=-55 - 4 * i)
+        link = VirtualLink(sensor, speed=v.speed, loss=v.packet_loss,
+                           drop_every_s=v.link_drop_every_s or None, drop_down_s=v.link_down_s,
+                           seed=v.seed + i)
+        spec = SensorSpec(key=f"{_safe(runner)}_{_safe(name)}", runner=runner, sensor=name,
+                          kind="gaitmon", forward=entry.forward if entry else None,
+                          up=entry.up if entry else None, rate_hz=None)
+        out.append((spec, link))
+    return out
+
+
+async def _radio_links(cfg: CollectConfig) -> list[tuple[SensorSpec, Link]]:
+    from .bleak_link import BleakLink
+
+    entries = list(cfg.sensors)
+    found: dict[int, FoundDevice] = {}
+    try:
+        seen = await scan_devices(cfg.collector.scan_timeout_s, all_devices=True) if entries else []
+    except ScanError as e:
+        log.error("%s", e)
+        seen = []
+    for i, e in enumerate(entries):
+        for d in seen:
+            if (e.address and d.address.upper() == e.address.upper()) or (e.name and d.name == e.name):
+                found[i] = d
+                break
+    out = []
+    for i, e in enumerate(entries):
+        d = found.get(i)
+        if d is None:
+            log.warning("%s: not seen in the first scan; will keep looking", e.label)
+
+        def resolver(e: SensorEntry = e):
+            return _resolve(e, cfg.collector.scan_timeout_s)
+
+        link = BleakLink(d.device if d else e.address, name=e.name or (d.name if d else None),
+                         adv_rssi=d.rssi if d else None, resolver=resolver)
+        label = e.name or (d.name if d and d.name else e.address)
+        spec = SensorSpec(key=f"{_safe(e.runner)}_{_safe(label)}", runner=e.runner, sensor=label,
+                          kind=e.kind, forward=e.forward, up=e.up, rate_hz=e.rate_hz)
+        out.append((spec, link))
+    return out
+
+
+async def _resolve(entry: SensorEntry, timeout: float):
+    try:
+        d = await find_device(address=entry.address, name=entry.name, timeout=timeout)
+    except ScanError as e:
+        log.warning("%s: %s", entry.label, e)
+        return None
+    return d.device if d else None
+
+
+async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: float | None = None,
+                        out_dir: Path, live: bool = True, sinks=(), file_sink: bool = True,
+                        virtual_links: list | None = None,
+                        stop_event: asyncio.Event | None = None) -> CollectResult:
+    """The coroutine behind :func:`run_collect` (``stop_event`` ends it when set)."""
+    from gaitmon.pipeline import FileSink, LivePipeline
+
+    duration = duration_s if duration_s is not None else cfg.duration_s
+    session_id = cfg.session_name or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = Path(out_dir) / session_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    all_sinks = ([FileSink(run_dir)] if file_sink else []) + list(sinks)
+    tuning = cfg.collector
+    pipeline = LivePipeline(all_sinks, status_interval_s=tuning.status_interval_s)
+    host_clock = HostClock()
+    policy = ReconnectPolicy(initial_s=tuning.reconnect_initial_s, max_s=tuning.reconnect_max_s,
+                             connect_timeout_s=tuning.connect_timeout_s)
+
+    if virtual_links is not None:
+        pairs = []
+        for i, link in enumerate(virtual_links):
+            entry = cfg.sensors[i] if i < len(cfg.sensors) else None
+            runner = entry.runner if entry else f"virtual-{i + 1}"
+            pairs.append((SensorSpec(key=f"{_safe(runner)}_{_safe(link.name)}", runner=runner,
+                                     sensor=link.name, forward=entry.forward if entry else None,
+                                     up=entry.up if entry else None), link))
+    elif virtual > 0:
+        pairs = _virtual_links(cfg, virtual, duration)
+    else:
+        if not cfg.sensors:
+            raise ConfigError(f"{cfg.source}: no [[sensor]] entries: nothing to collect "
+                              "(or use --virtual N)")
+        pairs = await _radio_links(cfg)
+    vlinks = [link for _spec, link in pairs if hasattr(link, "stats")]
+
+    sessions: list[SensorSession] = []
+    for i, (spec, link) in enumerate(pairs):
+        s = SensorSession(spec, link, get_profile(spec.kind), session_id=session_id,
+                          recording_path=run_dir / f"{spec.key}.csv", on_block=pipeline.on_block,
+                          host_clock=host_clock, policy=policy,
+                          status_interval_s=tuning.status_interval_s, seed=i)
+        pipeline.add_session(s)
+        sessions.append(s)
+
+    stop = stop_event or asyncio.Event()
+    interrupted = False
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        nonlocal interrupted
+        if stop.is_set():  # second Ctrl-C: hard stop
+            for t in session_tasks:
+                t.cancel()
+        interrupted = True
+        log.warning("stopping: flushing files (Ctrl-C again to abort)")
+        stop.set()
+
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+    view = None
+    if live:
+        from gaitmon.ui.collect_view import CollectView
+
+        view = CollectView(pipeline, title=f"gaitmon collect — session {session_id}")
+    started = time.monotonic()
+    pipe_task = asyncio.create_task(pipeline.run(), name="pipeline")
+    session_tasks = [asyncio.create_task(s.run(), name=f"session-{s.spec.key}") for s in sessions]
+    view_task = asyncio.create_task(view.run(), name="view") if view else None
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=0.2)
+            if duration is not None and time.monotonic() - started >= duration:
+                break
+            if all(t.done() for t in session_tasks):
+                break
+            if vlinks and all(getattr(link, "finished", False) for link in vlinks):
+                break  # finite virtual streams are used up
+    finally:
+        for s in sessions:
+            s.stop()
+        results = await asyncio.gather(*session_tasks, return_exceptions=True)
+        for s, r in zip(sessions, results):
+            if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
+                log.error("%s: session ended with an error: %r", s.spec.key, r)
+        pipeline.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pipe_task
+        for link in vlinks:
+            await link.aclose()
+        if view is not None:
+            view.stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await view_task
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+    stats = pipeline.stats()
+    result = CollectResult(run_dir=run_dir, session_id=session_id,
+                           statuses=[s.status for s in sessions], stats=stats,
+                           steps=sum(v["steps"] for v in stats["sensors"].values()),
+                           interrupted=interrupted, virtual_links=vlinks, sessions=sessions,
+                           records=pipeline.records)
+    (run_dir / "run.json").write_text(json.dumps({
+        "session": session_id,
+        "virtual": bool(vlinks),
+        "duration_s": round(time.monotonic() - started, 3),
+        "interrupted": interrupted,
+        "sensors": [{"key": s.spec.key, "runner": s.spec.runner, "sensor": s.spec.sensor,
+                     "recording": s.recorder.path.name if s.recorder else None,
+                     "status": s.status.as_dict()} for s in sessions],
+        "pipeline": stats,
+    }, indent=2) + "\n", encoding="utf-8")
+    return result
+
+
+# ------------------------------------------------------------------------------------ CLI
+def add_scan_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "scan", help="list gaitmon-capable BLE sensors nearby",
+        description="Scan for Bluetooth LE sensors that gaitmon can read (the open gaitmon IMU "
+                    "profile, recognised by service UUID or name) and print address, name, kind "
+                    "and signal strength. Use an address or name in the [[sensor]] entries of "
+                    "the collect config.")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                   help="scan duration in seconds (default 10)")
+    p.add_argument("--all", action="store_true", help="list every advertising device, not only "
+                   "recognised sensors")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_scan)
+    return p
+
+
+def add_collect_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "collect", help="stream sensors live: record raw data, analyse steps, show a live view",
+        description="Connect to the sensors listed in a TOML config (see docs/collector.md), "
+                    "stream their IMU data, record it (recording CSV per sensor, gaps kept as "
+                    "gaps), analyse every step live (steps CSV per runner) and show a live table. "
+                    "Lost links are reconnected automatically. Ctrl-C stops cleanly and flushes "
+                    "everything. --virtual N runs N simulated sensors with no radio.",
+        epilog="example: gaitmon collect --virtual 3 --duration 60 --out recordings")
+    p.add_argument("--config", "-c", type=Path, metavar="FILE",
+                   help="TOML config: [[sensor]] address/name, runner, axes; [session]; "
+                        "[collector]; [virtual]")
+    p.add_argument("--virtual", type=int, default=0, metavar="N",
+                   help="use N virtual sensors (simulated runners, no Bluetooth needed)")
+    p.add_argument("--duration", type=float, default=None, metavar="S",
+                   help="stop after S seconds (default: config [session] duration_s, else Ctrl-C)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="output directory; a sub-directory per session is created "
+                        "(default: config [session] out_dir, else ./recordings)")
+    p.add_argument("--session", default=None, metavar="NAME",
+                   help="session name (default: config [session] name, else the UTC start time)")
+    p.add_argument("--no-live", action="store_true", help="no live table (e.g. when logging to a file)")
+    p.add_argument("--speed", type=float, default=None, metavar="X",
+                   help="virtual sensors: sensor seconds per wall second (default 1 = real time)")
+    p.add_argument("--packet-loss", type=float, default=None, metavar="P",
+                   help="virtual sensors: probability of losing each packet (default 0)")
+    p.add_argument("--link-drop-every", type=float, default=None, metavar="S",
+                   help="virtual sensors: drop the link every S sensor seconds (default never)")
+    p.set_defaults(func=cmd_collect)
+    return p
+
+
+def add_cli(subparsers) -> None:
+    """Mount ``scan`` and ``collect`` on an argparse sub-parser collection."""
+    add_scan_parser(subparsers)
+    add_collect_parser(subparsers)
+
+
+def cmd_scan(args) -> int:
+    try:
+        found = asyncio.run(scan(args.timeout, all_devices=args.all))
+    except ScanError as e:
+        print(f"gaitmon: error: {e}", file=sys.stderr)
+        return EXIT_NO_BLUETOOTH
+    if args.json:
+        print(json.dumps([{"address": d.address, "name": d.name, "rssi_dbm": d.rssi,
+                           "kind": d.kind, "service_uuids": list(d.service_uuids)} for d in found],
+                         indent=2))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"BLE scan ({args.timeout:g} s): {len(found)} device(s)")
+    for col in ("address", "name", "kind", "RSSI dBm"):
+        table.add_column(col)
+    for d in found:
+        table.add_row(d.address, d.name or "", d.kind or "–", "" if d.rssi is None else str(d.rssi))
+    Console().print(table)
+    if not found:
+        print("No sensor found: is it switched on, charged and not connected to another device? "
+              "(--all lists every advertising device)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_collect(args) -> int:
+    try:
+        cfg = CollectConfig.load(args.config) if args.config else CollectConfig()
+    except ConfigError as e:
+        print(f"gaitmon: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.virtual < 0:
+        print("gaitmon: error: --virtual must be >= 0", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not args.config and args.virtual == 0:
+        print("gaitmon: error: give --config FILE (the sensors to collect) or --virtual N "
+              "(simulated sensors)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    v = cfg.virtual
+    try:
+        if args.speed is not None and not args.speed > 0:
+            raise ConfigError("--speed must be > 0")
+        if args.packet_loss is not None and not 0 <= args.packet_loss < 0.9:
+            raise ConfigError("--packet-loss must be in [0, 0.9)")
+        if args.link_drop_every is not None and args.link_drop_every < 0:
+            raise ConfigError("--link-drop-every must be >= 0")
+        if args.duration is not None and not args.duration > 0:
+            raise ConfigError("--duration must be > 0 seconds")
+    except ConfigError as e:
+        print(f"gaitmon: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    v = replace(v, speed=args.speed if args.speed is not None else v.speed,
+                packet_loss=args.packet_loss if args.packet_loss is not None else v.packet_loss,
+                link_drop_every_s=(args.link_drop_every if args.link_drop_every is not None
+                                   else v.link_drop_every_s))
+    cfg = replace(cfg, virtual=v, session_name=args.session or cfg.session_name)
+    out_dir = args.out or cfg.out_dir or Path("recordings")
+    try:
+        result = run_collect(cfg, virtual=args.virtual, duration_s=args.duration, out_dir=out_dir,
+                             live=not args.no_live)
+    except ConfigError as e:
+        print(f"gaitmon: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    lat = result.stats["latency"]
+    print(f"session {result.session_id}: {result.steps} steps -> {result.run_dir}", file=sys.stderr)
+    for st in result.statuses:
+        print(f"  {st.runner}/{st.sensor}: {st.packets_received} packets, {st.packets_lost} lost, "
+              f"{st.packets_rejected} rejected, {st.reconnects} reconnects", file=sys.stderr)
+    if lat["n"]:
+        print(f"  step latency p50 {lat['p50_s']:.3f} s, p99 {lat['p99_s']:.3f} s (n={lat['n']})",
+              file=sys.stderr)
+    return EXIT_OK

@@ -1,0 +1,598 @@
+"""python-dbusmock template: a simulated BlueZ (org.bluez) serving gaitmon IMU peripherals.
+
+Run under the *system* python (Debian python3-dbusmock, python3-dbus, python3-gi)::
+
+    /usr/bin/python3 -m dbusmock --system --template tests/ble/bluez_gaitmon_template.py
+
+on a private bus (DBUS_SYSTEM_BUS_ADDRESS pointing at it). bleak's real BlueZ backend talks to it
+exactly as to bluetoothd. The test drives it through ``org.bluez.Mock`` on ``/``:
+
+- ``AddAdapter(name, alias)``                       -> adapter path (``/org/bluez/hci0``)
+- ``AddPeripheral(adapter, address, name, options)`` -> device path. ``options`` (a{sv}):
+  ``kind`` ('gaitmon' | 'other'), ``uuids`` (as, advertised), ``rssi`` (n), ``config`` (ay, the
+  gaitmon Config characteristic value), ``battery`` (y), ``battery_gatt`` (b: expose the 0x180F
+  service over GATT as with ``bluetoothd -P battery``; default False = BlueZ's battery plugin
+  hides it and exports ``org.bluez.Battery1`` instead), ``model``/``firmware``/``manufacturer`` (s),
+  ``mtu`` (q).
+- ``LoadStream(address, packet_file, packets_per_second)`` -- the packets the sensor produces once
+  started (one hex string per line, precomputed in the project venv from ``gaitmon.sim``), paced
+  at ``packets_per_second`` of wall time (faster than real time is fine: the sensor timestamps
+  inside the packets stay realistic).
+- ``SetLoss(address, indices)`` -- stream indices lost in the air (never delivered).
+- ``DropLink(address, down_s)`` -- link loss: Connected/ServicesResolved go False, GATT objects go
+  away, the device refuses Connect for ``down_s`` seconds. The sensor keeps sampling: packets it
+  produces while nobody is connected are lost (counted in ``lost_disconnected``).
+- ``PushRaw(address, value)`` -- one notification with arbitrary bytes (malformed packet tests).
+- ``SetRSSI(address, rssi)``, ``SetBattery(address, percent)``.
+- ``GetStreamStats(address)`` -> a{sv}: produced, delivered, lost_injected, lost_disconnected,
+  raw_pushed, total, done, running, connects, control_writes (aay).
+
+Handled pitfalls (see the project's BLE testing notes): root object registered before use,
+dictionary-typed advertising properties, dbus.Boolean in property updates, Connect sets Connected
+and ServicesResolved, advertisement = RSSI change while discovering, handle-style object paths,
+no NotifyAcquired, InterfacesAdded/Removed emitted for objects added/removed after start, link loss
+stops the notify stream too.
+"""
+
+# This file runs inside the dbusmock process (system python), not in the project venv.
+import time
+
+import dbus
+import dbus.lowlevel
+from gi.repository import GLib
+
+from dbusmock import OBJECT_MANAGER_IFACE, mockobject
+
+BUS_NAME = "org.bluez"
+MAIN_OBJ = "/"
+SYSTEM_BUS = True
+IS_OBJECT_MANAGER = True
+
+MOCK_IFACE = "org.bluez.Mock"
+ADAPTER_IFACE = "org.bluez.Adapter1"
+DEVICE_IFACE = "org.bluez.Device1"
+BATTERY_IFACE = "org.bluez.Battery1"
+SERVICE_IFACE = "org.bluez.GattService1"
+CHAR_IFACE = "org.bluez.GattCharacteristic1"
+DESC_IFACE = "org.bluez.GattDescriptor1"
+PROPS_IFACE = "org.freedesktop.DBus.Properties"
+
+GAITMON_SERVICE = "b8c10001-6761-6974-6d6f-6e494d550001"
+GAITMON_DATA = "b8c10002-6761-6974-6d6f-6e494d550001"
+GAITMON_CONFIG = "b8c10003-6761-6974-6d6f-6e494d550001"
+GAITMON_CONTROL = "b8c10004-6761-6974-6d6f-6e494d550001"
+CCCD = "00002902-0000-1000-8000-00805f9b34fb"
+BATTERY_SERVICE = "0000180f-0000-1000-8000-00805f9b34fb"
+BATTERY_LEVEL = "00002a19-0000-1000-8000-00805f9b34fb"
+DIS_SERVICE = "0000180a-0000-1000-8000-00805f9b34fb"
+DIS_MODEL = "00002a24-0000-1000-8000-00805f9b34fb"
+DIS_FIRMWARE = "00002a26-0000-1000-8000-00805f9b34fb"
+DIS_MANUFACTURER = "00002a29-0000-1000-8000-00805f9b34fb"
+
+TICK_MS = 5  # stream pacing timer
+ADVERTISE_MS = 200  # advertising interval while the adapter is discovering
+
+# device path -> per-device simulation state (plain python, not exported on D-Bus)
+DEVICES: dict = {}
+
+
+def _b(v):
+    return dbus.Boolean(bool(v), variant_level=1)
+
+
+def _bytes(data):
+    return dbus.Array([dbus.Byte(x) for x in bytes(data)], signature="y", variant_level=1)
+
+
+def _root():
+    return mockobject.objects["/"]
+
+
+def _emit_props_changed(path, interface, changed):
+    """PropertiesChanged straight on the connection (no per-signal mock logging: fast path)."""
+    obj = mockobject.objects[path]
+    sig = dbus.lowlevel.SignalMessage(path, PROPS_IFACE, "PropertiesChanged")
+    sig.append(interface, dbus.Dictionary(changed, signature="sv"), dbus.Array([], signature="s"),
+               signature="sa{sv}as")
+    for location in obj.locations:
+        location[0].send_message(sig)
+
+
+def _set_props(path, interface, changed):
+    obj = mockobject.objects[path]
+    for k, v in changed.items():
+        obj.props[interface][k] = v
+    _emit_props_changed(path, interface, changed)
+
+
+def _dev_by_address(address):
+    for path, st in DEVICES.items():
+        if st["address"].upper() == str(address).upper():
+            return path, st
+    raise dbus.exceptions.DBusException(f"no device {address}", name=MOCK_IFACE + ".NoSuchDevice")
+
+
+# ---------------------------------------------------------------------------------------- adapter
+
+@dbus.service.method(ADAPTER_IFACE, in_signature="", out_signature="")
+def StartDiscovery(adapter):
+    st = adapter.gm
+    st["discovering"] = True
+    _set_props(adapter.path, ADAPTER_IFACE, {"Discovering": _b(True)})
+    if st.get("adv_timer") is None:
+        st["adv_timer"] = GLib.timeout_add(ADVERTISE_MS, _advertise_tick, adapter.path)
+    GLib.timeout_add(20, _advertise_once, adapter.path)
+
+
+@dbus.service.method(ADAPTER_IFACE, in_signature="", out_signature="")
+def StopDiscovery(adapter):
+    st = adapter.gm
+    if not st.get("discovering"):
+        raise dbus.exceptions.DBusException("No discovery started", name="org.bluez.Error.Failed")
+    st["discovering"] = False
+    if st.get("adv_timer") is not None:
+        GLib.source_remove(st["adv_timer"])
+        st["adv_timer"] = None
+    _set_props(adapter.path, ADAPTER_IFACE, {"Discovering": _b(False)})
+
+
+@dbus.service.method(ADAPTER_IFACE, in_signature="a{sv}", out_signature="")
+def SetDiscoveryFilter(adapter, discovery_filter):
+    adapter.gm["filter"] = dict(discovery_filter)
+
+
+@dbus.service.method(ADAPTER_IFACE, in_signature="o", out_signature="")
+def RemoveDevice(adapter, path):
+    _remove_gatt(path)
+    st = DEVICES.pop(str(path), None)
+    if st is not None and st.get("timer") is not None:
+        GLib.source_remove(st["timer"])
+    _root().RemoveObject(path)
+    _root().EmitSignal(OBJECT_MANAGER_IFACE, "InterfacesRemoved", "oas",
+                       [dbus.ObjectPath(path), [DEVICE_IFACE, BATTERY_IFACE]])
+
+
+def _advertise_once(adapter_path):
+    for path, st in DEVICES.items():
+        if st["adapter"] != adapter_path or st["connected"] or st["down_until"] > time.monotonic():
+            continue
+        # an advertisement = RSSI update with a small wobble (BlueZ emits it on every report)
+        st["adv_count"] += 1
+        rssi = st["rssi"] + (st["adv_count"] % 2)
+        _set_props(path, DEVICE_IFACE, {"RSSI": dbus.Int16(rssi, variant_level=1)})
+    return False
+
+
+def _advertise_tick(adapter_path):
+    _advertise_once(adapter_path)
+    return True
+
+
+@dbus.service.method(MOCK_IFACE, in_signature="ss", out_signature="s")
+def AddAdapter(self, device_name, alias):
+    path = "/org/bluez/" + device_name
+    n = int(device_name[-1]) if device_name[-1].isdigit() else 0
+    props = {
+        "Address": dbus.String(f"00:11:22:33:44:{n:02X}", variant_level=1),
+        "AddressType": dbus.String("public", variant_level=1),
+        "Name": dbus.String(alias, variant_level=1),
+        "Alias": dbus.String(alias, variant_level=1),
+        "Class": dbus.UInt32(268, variant_level=1),
+        "Powered": _b(True),
+        "Discoverable": _b(False),
+        "Discovering": _b(False),
+        "Pairable": _b(True),
+        "PairableTimeout": dbus.UInt32(0, variant_level=1),
+        "DiscoverableTimeout": dbus.UInt32(180, variant_level=1),
+        "UUIDs": dbus.Array(["00001800-0000-1000-8000-00805f9b34fb",
+                             "00001801-0000-1000-8000-00805f9b34fb"], signature="s", variant_level=1),
+        "Modalias": dbus.String("usb:v1D6Bp0246d0541", variant_level=1),
+        "Roles": dbus.Array(["central", "peripheral"], signature="s", variant_level=1),
+    }
+    self.AddObject(path, ADAPTER_IFACE, props, [
+        ("StartDiscovery", "", "", StartDiscovery),
+        ("StopDiscovery", "", "", StopDiscovery),
+        ("SetDiscoveryFilter", "a{sv}", "", SetDiscoveryFilter),
+        ("RemoveDevice", "o", "", RemoveDevice),
+    ])
+    mockobject.objects[path].gm = {"discovering": False, "adv_timer": None, "filter": {}}
+    self.EmitSignal(OBJECT_MANAGER_IFACE, "InterfacesAdded", "oa{sa{sv}}",
+                    [dbus.ObjectPath(path), {ADAPTER_IFACE: props}])
+    return path
+
+
+# ----------------------------------------------------------------------------------------- device
+
+@dbus.service.method(DEVICE_IFACE, in_signature="", out_signature="")
+def Connect(device):
+    st = DEVICES[device.path]
+    if st["connected"]:
+        raise dbus.exceptions.DBusException("Already Connected", name="org.bluez.Error.AlreadyConnected")
+    if st["down_until"] > time.monotonic():
+        # the peripheral is out of range: BlueZ reports a failed LE connection
+        raise dbus.exceptions.DBusException("le-connection-abort-by-remote",
+                                            name="org.bluez.Error.Failed")
+    st["connected"] = True
+    st["connects"] += 1
+    _set_props(device.path, DEVICE_IFACE, {"Connected": _b(True)})
+    _export_gatt(device.path)
+    _set_props(device.path, DEVICE_IFACE, {"ServicesResolved": _b(True)})
+
+
+@dbus.service.method(DEVICE_IFACE, in_signature="", out_signature="")
+def Disconnect(device):
+    st = DEVICES[device.path]
+    if not st["connected"]:
+        raise dbus.exceptions.DBusException("Not Connected", name="org.bluez.Error.NotConnected")
+    _link_down(device.path)
+
+
+def _link_down(path):
+    st = DEVICES[path]
+    st["connected"] = False
+    st["notifying"] = False
+    _set_props(path, DEVICE_IFACE, {"ServicesResolved": _b(False)})
+    _set_props(path, DEVICE_IFACE, {"Connected": _b(False)})
+    _remove_gatt(path)
+
+
+def _add_gatt_object(path, iface, props, methods):
+    root = _root()
+    root.AddObject(path, iface, props, methods)
+    root.EmitSignal(OBJECT_MANAGER_IFACE, "InterfacesAdded", "oa{sa{sv}}",
+                    [dbus.ObjectPath(path), {iface: props}])
+
+
+def _char(dev_path, svc_path, handle, uuid, flags, value=b""):
+    path = f"{svc_path}/char{handle:04x}"
+    props = {
+        "UUID": dbus.String(uuid, variant_level=1),
+        "Service": dbus.ObjectPath(svc_path, variant_level=1),
+        "Value": _bytes(value),
+        "Notifying": _b(False),
+        "Flags": dbus.Array(flags, signature="s", variant_level=1),
+        "MTU": dbus.UInt16(DEVICES[dev_path]["mtu"], variant_level=1),
+    }
+    methods = [("ReadValue", "a{sv}", "ay", ReadValue), ("WriteValue", "aya{sv}", "", WriteValue)]
+    if "notify" in flags:
+        methods += [("StartNotify", "", "", StartNotify), ("StopNotify", "", "", StopNotify)]
+    _add_gatt_object(path, CHAR_IFACE, props, methods)
+    mockobject.objects[path].gm = {"device": dev_path, "uuid": uuid}
+    if "notify" in flags:
+        dpath = f"{path}/desc{handle + 2:04x}"
+        _add_gatt_object(dpath, DESC_IFACE, {
+            "UUID": dbus.String(CCCD, variant_level=1),
+            "Characteristic": dbus.ObjectPath(path, variant_level=1),
+            "Value": _bytes(b""),
+            "Flags": dbus.Array([], signature="s", variant_level=1),
+        }, [])
+    DEVICES[dev_path]["gatt"].append(path)
+    return path
+
+
+def _service(dev_path, handle, uuid):
+    path = f"{dev_path}/service{handle:04x}"
+    _add_gatt_object(path, SERVICE_IFACE, {
+        "UUID": dbus.String(uuid, variant_level=1),
+        "Device": dbus.ObjectPath(dev_path, variant_level=1),
+        "Primary": _b(True),
+        "Includes": dbus.Array([], signature="o", variant_level=1),
+    }, [])
+    DEVICES[dev_path]["gatt"].append(path)
+    return path
+
+
+def _export_gatt(dev_path):
+    st = DEVICES[dev_path]
+    st["gatt"] = []
+    st["chars"] = {}
+    if st["kind"] == "gaitmon":
+        svc = _service(dev_path, 0x0010, GAITMON_SERVICE)
+        st["chars"][GAITMON_DATA] = _char(dev_path, svc, 0x0011, GAITMON_DATA, ["notify"])
+        st["chars"][GAITMON_CONFIG] = _char(dev_path, svc, 0x0014, GAITMON_CONFIG, ["read"])
+        st["chars"][GAITMON_CONTROL] = _char(dev_path, svc, 0x0016, GAITMON_CONTROL,
+                                             ["write", "write-without-response"])
+    svc = _service(dev_path, 0x0020, DIS_SERVICE)
+    st["chars"][DIS_MODEL] = _char(dev_path, svc, 0x0021, DIS_MODEL, ["read"])
+    st["chars"][DIS_FIRMWARE] = _char(dev_path, svc, 0x0023, DIS_FIRMWARE, ["read"])
+    st["chars"][DIS_MANUFACTURER] = _char(dev_path, svc, 0x0025, DIS_MANUFACTURER, ["read"])
+    if st["battery_gatt"]:
+        svc = _service(dev_path, 0x0030, BATTERY_SERVICE)
+        st["chars"][BATTERY_LEVEL] = _char(dev_path, svc, 0x0031, BATTERY_LEVEL, ["read", "notify"])
+    else:
+        # BlueZ's battery plugin claims 0x180F and exports org.bluez.Battery1 on the device
+        dev = mockobject.objects[dev_path]
+        props = {"Percentage": dbus.Byte(st["battery"], variant_level=1),
+                 "Source": dbus.String("GATT Battery Service", variant_level=1)}
+        dev.props[BATTERY_IFACE] = props
+        _root().EmitSignal(OBJECT_MANAGER_IFACE, "InterfacesAdded", "oa{sa{sv}}",
+                           [dbus.ObjectPath(dev_path), {BATTERY_IFACE: props}])
+
+
+def _remove_gatt(dev_path):
+    st = DEVICES.get(str(dev_path))
+    if st is None:
+        return
+    root = _root()
+    for path in reversed(st.get("gatt", [])):
+        children = [p for p in mockobject.objects if p.startswith(path + "/")]
+        for child in children:
+            iface = DESC_IFACE
+            root.RemoveObject(child)
+            root.EmitSignal(OBJECT_MANAGER_IFACE, "InterfacesRemoved", "oas",
+                            [dbus.ObjectPath(child), [iface]])
+        if path in mockobject.objects:
+            iface = SERVICE_IFACE if "/char" not in path else CHAR_IFACE
+            root.RemoveObject(path)
+            root.EmitSignal(OBJECT_MANAGER_IFACE, "InterfacesRemoved", "oas",
+                            [dbus.ObjectPath(path), [iface]])
+    st["gatt"] = []
+    st["chars"] = {}
+    dev = mockobject.objects.get(str(dev_path))
+    if dev is not None and BATTERY_IFACE in dev.props:
+        del dev.props[BATTERY_IFACE]
+        root.EmitSignal(OBJECT_MANAGER_IFACE, "InterfacesRemoved", "oas",
+                        [dbus.ObjectPath(dev_path), [BATTERY_IFACE]])
+
+
+@dbus.service.method(MOCK_IFACE, in_signature="sssa{sv}", out_signature="s")
+def AddPeripheral(self, adapter_name, address, name, options):
+    adapter_path = "/org/bluez/" + adapter_name
+    if adapter_path not in mockobject.objects:
+        raise dbus.exceptions.DBusException(f"no adapter {adapter_name}", name=MOCK_IFACE + ".NoSuchAdapter")
+    path = adapter_path + "/dev_" + address.upper().replace(":", "_")
+    kind = str(options.get("kind", "gaitmon"))
+    uuids = [str(u) for u in options.get("uuids", [GAITMON_SERVICE] if kind == "gaitmon" else [])]
+    rssi = int(options.get("rssi", -60))
+    props = {
+        "Address": dbus.String(address.upper(), variant_level=1),
+        "AddressType": dbus.String("random", variant_level=1),
+        "Name": dbus.String(name, variant_level=1),
+        "Alias": dbus.String(name, variant_level=1),
+        "Icon": dbus.String("", variant_level=1),
+        "Class": dbus.UInt32(0, variant_level=1),
+        "Appearance": dbus.UInt16(0, variant_level=1),
+        "UUIDs": dbus.Array(uuids, signature="s", variant_level=1),
+        "Paired": _b(False),
+        "Bonded": _b(False),
+        "Connected": _b(False),
+        "Trusted": _b(False),
+        "Blocked": _b(False),
+        "WakeAllowed": _b(False),
+        "Adapter": dbus.ObjectPath(adapter_path, variant_level=1),
+        "LegacyPairing": _b(False),
+        "RSSI": dbus.Int16(rssi, variant_level=1),
+        "TxPower": dbus.Int16(0, variant_level=1),
+        "ManufacturerData": dbus.Dictionary({}, signature="qv", variant_level=1),
+        "ServiceData": dbus.Dictionary({}, signature="sv", variant_level=1),
+        "AdvertisingFlags": dbus.Array([dbus.Byte(6)], signature="y", variant_level=1),
+        "AdvertisingData": dbus.Dictionary({}, signature="yv", variant_level=1),
+        "ServicesResolved": _b(False),
+    }
+    self.AddObject(path, DEVICE_IFACE, props, [
+        ("Connect", "", "", Connect),
+        ("Disconnect", "", "", Disconnect),
+        ("Pair", "", "", ""),
+        ("CancelPairing", "", "", ""),
+    ])
+    DEVICES[path] = {
+        "address": address.upper(), "adapter": adapter_path, "kind": kind, "rssi": rssi,
+        "adv_count": 0, "connected": False, "notifying": False, "down_until": 0.0,
+        "config": bytes(options.get("config", b"")), "battery": int(options.get("battery", 87)),
+        "battery_gatt": bool(options.get("battery_gatt", False)),
+        "model": str(options.get("model", "gaitmon-virtual")),
+        "firmware": str(options.get("firmware", "1.0.0")),
+        "manufacturer": str(options.get("manufacturer", "gaitmon project")),
+        "mtu": int(options.get("mtu", 247)),
+        "gatt": [], "chars": {},
+        # stream
+        "packets": [], "pps": 20.0, "loss": set(), "index": 0, "acc": 0.0, "running": False,
+        "last_tick": None, "timer": None, "delivered": 0, "lost_injected": 0,
+        "lost_disconnected": 0, "raw_pushed": 0, "connects": 0, "control_writes": [],
+    }
+    self.EmitSignal(OBJECT_MANAGER_IFACE, "InterfacesAdded", "oa{sa{sv}}",
+                    [dbus.ObjectPath(path), {DEVICE_IFACE: props}])
+    return path
+
+
+# ------------------------------------------------------------------------------------ GATT methods
+
+def _char_device(char_obj):
+    dev_path = char_obj.gm["device"]
+    st = DEVICES.get(dev_path)
+    if st is None or not st["connected"]:
+        raise dbus.exceptions.DBusException("Not connected", name="org.bluez.Error.NotConnected")
+    return dev_path, st
+
+
+@dbus.service.method(CHAR_IFACE, in_signature="a{sv}", out_signature="ay")
+def ReadValue(char_obj, options):
+    _dev_path, st = _char_device(char_obj)
+    uuid = char_obj.gm["uuid"]
+    value = {
+        GAITMON_CONFIG: st["config"],
+        DIS_MODEL: st["model"].encode(),
+        DIS_FIRMWARE: st["firmware"].encode(),
+        DIS_MANUFACTURER: st["manufacturer"].encode(),
+        BATTERY_LEVEL: bytes([st["battery"]]),
+    }.get(uuid)
+    if value is None:
+        raise dbus.exceptions.DBusException("Read not permitted", name="org.bluez.Error.NotPermitted")
+    return dbus.Array([dbus.Byte(x) for x in value], signature="y")
+
+
+@dbus.service.method(CHAR_IFACE, in_signature="aya{sv}", out_signature="")
+def WriteValue(char_obj, value, options):
+    dev_path, st = _char_device(char_obj)
+    if char_obj.gm["uuid"] != GAITMON_CONTROL:
+        raise dbus.exceptions.DBusException("Write not permitted", name="org.bluez.Error.NotPermitted")
+    data = bytes(value)
+    st["control_writes"].append(data)
+    if not data:
+        raise dbus.exceptions.DBusException("Invalid Length", name="org.bluez.Error.InvalidArguments")
+    if data[0] == 0x01:
+        _start_stream(dev_path)
+    elif data[0] == 0x02:
+        _stop_stream(dev_path)
+    elif data[0] in (0x03, 0x04):
+        # the packet file is precomputed at one rate/range: accept only what it already is
+        cfg = st["config"]
+        ok = (len(data) == 3 and cfg[1:3] == data[1:3]) if data[0] == 0x03 else \
+            (len(data) == 4 and cfg[3:6] == data[1:4])
+        if not ok:
+            raise dbus.exceptions.DBusException("Operation failed with ATT error: 0x13",
+                                                name="org.bluez.Error.Failed")
+    else:
+        raise dbus.exceptions.DBusException("Operation failed with ATT error: 0x0e",
+                                            name="org.bluez.Error.Failed")
+
+
+@dbus.service.method(CHAR_IFACE, in_signature="", out_signature="")
+def StartNotify(char_obj):
+    dev_path, st = _char_device(char_obj)
+    if char_obj.props[CHAR_IFACE]["Notifying"]:
+        return
+    _set_props(char_obj.path, CHAR_IFACE, {"Notifying": _b(True)})
+    if char_obj.gm["uuid"] == GAITMON_DATA:
+        st["notifying"] = True
+
+
+@dbus.service.method(CHAR_IFACE, in_signature="", out_signature="")
+def StopNotify(char_obj):
+    dev_path, st = _char_device(char_obj)
+    _set_props(char_obj.path, CHAR_IFACE, {"Notifying": _b(False)})
+    if char_obj.gm["uuid"] == GAITMON_DATA:
+        st["notifying"] = False
+
+
+# ------------------------------------------------------------------------------------ streaming
+
+def _notify_data(dev_path, value):
+    st = DEVICES[dev_path]
+    char_path = st["chars"].get(GAITMON_DATA)
+    if char_path is None:
+        return False
+    mockobject.objects[char_path].props[CHAR_IFACE]["Value"] = _bytes(value)
+    _emit_props_changed(char_path, CHAR_IFACE, {"Value": _bytes(value)})
+    return True
+
+
+def _start_stream(dev_path):
+    st = DEVICES[dev_path]
+    if st["running"]:
+        return  # Start while running: the stream simply continues (same session)
+    st["running"] = True
+    st["last_tick"] = time.monotonic()
+    if st["timer"] is None:
+        st["timer"] = GLib.timeout_add(TICK_MS, _stream_tick, dev_path)
+
+
+def _stop_stream(dev_path):
+    st = DEVICES[dev_path]
+    st["running"] = False
+
+
+def _stream_tick(dev_path):
+    st = DEVICES.get(dev_path)
+    if st is None:
+        return False
+    now = time.monotonic()
+    if st["running"]:
+        st["acc"] += (now - st["last_tick"]) * st["pps"]
+    st["last_tick"] = now
+    n = int(st["acc"])
+    st["acc"] -= n
+    total = len(st["packets"])
+    while n > 0 and st["index"] < total:
+        i = st["index"]
+        st["index"] += 1
+        n -= 1
+        if not (st["connected"] and st["notifying"]):
+            st["lost_disconnected"] += 1  # produced while nobody listens
+        elif i in st["loss"]:
+            st["lost_injected"] += 1
+        else:
+            _notify_data(dev_path, st["packets"][i])
+            st["delivered"] += 1
+    if st["index"] >= total:
+        st["running"] = False
+        st["timer"] = None
+        return False
+    return True
+
+
+@dbus.service.method(MOCK_IFACE, in_signature="ssd", out_signature="i")
+def LoadStream(self, address, packet_file, packets_per_second):
+    _path, st = _dev_by_address(address)
+    with open(packet_file, encoding="ascii") as fh:
+        st["packets"] = [bytes.fromhex(line.strip()) for line in fh if line.strip()]
+    st["pps"] = float(packets_per_second)
+    st["index"] = 0
+    st["acc"] = 0.0
+    return len(st["packets"])
+
+
+@dbus.service.method(MOCK_IFACE, in_signature="sai", out_signature="")
+def SetLoss(self, address, indices):
+    _path, st = _dev_by_address(address)
+    st["loss"] = {int(i) for i in indices}
+
+
+@dbus.service.method(MOCK_IFACE, in_signature="sd", out_signature="")
+def DropLink(self, address, down_s):
+    path, st = _dev_by_address(address)
+    st["down_until"] = time.monotonic() + float(down_s)
+    if st["connected"]:
+        _link_down(path)
+
+
+@dbus.service.method(MOCK_IFACE, in_signature="say", out_signature="")
+def PushRaw(self, address, value):
+    path, st = _dev_by_address(address)
+    if not (st["connected"] and st["notifying"]):
+        raise dbus.exceptions.DBusException("not notifying", name=MOCK_IFACE + ".NotNotifying")
+    _notify_data(path, bytes(value))
+    st["raw_pushed"] += 1
+
+
+@dbus.service.method(MOCK_IFACE, in_signature="sn", out_signature="")
+def SetRSSI(self, address, rssi):
+    path, st = _dev_by_address(address)
+    st["rssi"] = int(rssi)
+    _set_props(path, DEVICE_IFACE, {"RSSI": dbus.Int16(int(rssi), variant_level=1)})
+
+
+@dbus.service.method(MOCK_IFACE, in_signature="sy", out_signature="")
+def SetBattery(self, address, percent):
+    path, st = _dev_by_address(address)
+    st["battery"] = int(percent)
+    if st["connected"] and not st["battery_gatt"]:
+        _set_props(path, BATTERY_IFACE, {"Percentage": dbus.Byte(int(percent), variant_level=1)})
+
+
+@dbus.service.method(MOCK_IFACE, in_signature="s", out_signature="a{sv}")
+def GetStreamStats(self, address):
+    _path, st = _dev_by_address(address)
+    return dbus.Dictionary({
+        "produced": dbus.Int32(st["index"]),
+        "delivered": dbus.Int32(st["delivered"]),
+        "lost_injected": dbus.Int32(st["lost_injected"]),
+        "lost_disconnected": dbus.Int32(st["lost_disconnected"]),
+        "raw_pushed": dbus.Int32(st["raw_pushed"]),
+        "total": dbus.Int32(len(st["packets"])),
+        "done": dbus.Boolean(st["index"] >= len(st["packets"]) > 0),
+        "running": dbus.Boolean(st["running"]),
+        "connected": dbus.Boolean(st["connected"]),
+        "connects": dbus.Int32(st["connects"]),
+        "control_writes": dbus.Array([dbus.ByteArray(w) for w in st["control_writes"]], signature="ay"),
+    }, signature="sv")
+
+
+def load(mock, _parameters):
+    # pitfall 1: under `python -m dbusmock` the root object is registered only after load()
+    mockobject.objects["/"] = mock
+    mock.AddObject("/org/bluez", "org.bluez.AgentManager1", {}, [
+        ("RegisterAgent", "os", "", ""),
+        ("RequestDefaultAgent", "o", "", ""),
+        ("UnregisterAgent", "o", "", ""),
+    ])
