@@ -42,7 +42,11 @@ Deliberate differences to the SDK, both on inputs the SDK mis-decodes:
   nominal ``1/sample_rate`` by more than 25 % (a notification was lost), the frame's samples
   are timed from the sample rate instead of being smeared over the gap.
 
-Units out: ACC mG -> m/s² (specific force, x 9.80665e-3), GYRO °/s -> rad/s; sensor frame.
+Units out: ACC mG -> m/s² (specific force, x 9.80665e-3), GYRO °/s -> rad/s; sensor frame;
+``t_s`` = device time in s since 2000-01-01 (float64: steps of ~0.1 µs at today's values).
+
+:class:`PolarPmdDecoder` returns ACC and GYRO packets separately; :class:`PolarImuDecoder`
+pairs them (gyro interpolated to the ACC sample times) into packets carrying both.
 """
 
 from __future__ import annotations
@@ -92,6 +96,7 @@ __all__ = [
     "encode_gyro_frame",
     "packetize",
     "PolarPmdDecoder",
+    "PolarImuDecoder",
     "POLAR_EPOCH_UNIX_NS",
 ]
 
@@ -822,3 +827,110 @@ class PolarPmdDecoder:
         if frame.measurement_type == MeasurementType.ACC:
             return Packet(kind="polar_acc", t_s=t_s, acc=values * _MG_TO_MS2)
         return Packet(kind="polar_gyr", t_s=t_s, gyr=values * _DEG_TO_RAD)
+
+    def sample_rate(self, measurement_type: MeasurementType | int) -> int:
+        return self._state(measurement_type).sample_rate
+
+
+class PolarImuDecoder:
+    """ACC + GYRO of one Polar sensor as packets that carry both (``kind`` ``"polar_imu"``).
+
+    Polar sends ACC and GYRO as separate notifications on the same device clock.  This decoder
+    (a :class:`PolarPmdDecoder` inside — use :attr:`pmd` for commands and control point
+    messages) keeps them until both cover a time span and then emits the ACC samples with the
+    gyroscope **linearly interpolated to the ACC sample times** (this resampling is the one
+    deliberate interpolation; with equal rates the shift is below one sample interval).
+    ACC samples whose neighbouring gyro samples are more than ``max_pair_gap_s`` apart (a lost
+    gyro notification; default 1.5 gyro sample intervals), or that come before the first gyro
+    sample, are not emitted: they are counted in :attr:`unpaired_samples` and logged.
+    ``decode`` returns None while nothing new is complete.
+    """
+
+    kind = "polar"
+
+    def __init__(self, *, gap_guard: bool = True, max_pair_gap_s: float | None = None, max_buffer_s: float = 5.0) -> None:
+        self.pmd = PolarPmdDecoder(gap_guard=gap_guard)
+        self.max_pair_gap_s = max_pair_gap_s
+        self.max_buffer_s = float(max_buffer_s)
+        self.unpaired_samples = 0
+        self._clear()
+
+    def _clear(self) -> None:
+        self._acc_t = np.empty(0)
+        self._acc = np.empty((0, 3))
+        self._gyr_t = np.empty(0)
+        self._gyr = np.empty((0, 3))
+
+    def reset(self) -> None:
+        """Forget buffered samples and timestamps (after a reconnect)."""
+        self.unpaired_samples += self._acc_t.size
+        self._clear()
+        self.pmd.reset()
+
+    def start_command(self, measurement_type: MeasurementType | int, **kw) -> bytes:
+        return self.pmd.start_command(measurement_type, **kw)
+
+    def on_control_point(self, data: bytes | bytearray | memoryview) -> ControlPointResponse | MeasurementStopped:
+        return self.pmd.on_control_point(data)
+
+    def _drop(self, n: int, why: str) -> None:
+        if n > 0:
+            self.unpaired_samples += n
+            log.info("Polar: %d ACC samples without gyroscope dropped (%s)", n, why)
+
+    def decode(self, data: bytes | bytearray | memoryview) -> Packet | None:
+        p = self.pmd.decode(data)
+        if p.acc is not None:
+            if self._acc_t.size and p.t_s[0] <= self._acc_t[-1]:
+                self._drop(self._acc_t.size, "ACC clock went back")
+                self._acc_t, self._acc = np.empty(0), np.empty((0, 3))
+            self._acc_t = np.concatenate([self._acc_t, p.t_s])
+            self._acc = np.concatenate([self._acc, p.acc])
+        else:
+            if self._gyr_t.size and p.t_s[0] <= self._gyr_t[-1]:
+                self._gyr_t, self._gyr = np.empty(0), np.empty((0, 3))
+            self._gyr_t = np.concatenate([self._gyr_t, p.t_s])
+            self._gyr = np.concatenate([self._gyr, p.gyr])
+        return self._emit()
+
+    def _emit(self) -> Packet | None:
+        if self._acc_t.size:
+            # ACC waiting for gyroscope data that does not come (gyro stream stopped/not started)
+            cover = self._gyr_t[-1] if self._gyr_t.size else -np.inf
+            stale = (self._acc_t > cover) & (self._acc_t < self._acc_t[-1] - self.max_buffer_s)
+            if stale.any():
+                self._drop(int(stale.sum()), f"no gyroscope data for {self.max_buffer_s:g} s")
+                self._acc_t, self._acc = self._acc_t[~stale], self._acc[~stale]
+        if self._gyr_t.size:
+            cutoff = self._gyr_t[-1] - self.max_buffer_s
+            if self._acc_t.size:
+                cutoff = min(cutoff, self._acc_t[0])
+            k = max(int(np.searchsorted(self._gyr_t, cutoff)) - 1, 0)
+            self._gyr_t, self._gyr = self._gyr_t[k:], self._gyr[k:]
+        if self._acc_t.size == 0 or self._gyr_t.size == 0:
+            return None
+        if self.max_pair_gap_s is not None:
+            tol = self.max_pair_gap_s
+        else:
+            rate = self.pmd.sample_rate(MeasurementType.GYRO)
+            tol = 1.5 / rate if rate > 0 else 0.1
+        gt, gv = self._gyr_t, self._gyr
+        ready = self._acc_t <= gt[-1]
+        t = self._acc_t[ready]
+        a = self._acc[ready]
+        j = np.searchsorted(gt, t, side="left")  # gt[j-1] < t <= gt[j]
+        hi = np.minimum(j, gt.size - 1)
+        lo = np.maximum(j - 1, 0)
+        exact = gt[hi] == t
+        span = gt[hi] - gt[lo]
+        ok = exact | ((j > 0) & (span <= tol))
+        w = np.where(exact | (span <= 0), 1.0, (t - gt[lo]) / np.where(span > 0, span, 1.0))
+        g = gv[lo] + (gv[hi] - gv[lo]) * w[:, None]
+        self._drop(int((~ok).sum()), "gyroscope gap, or before the first gyroscope sample")
+        # keep the ACC samples not yet covered, and the gyro samples they may still need
+        keep_from = int(lo[-1]) if lo.size else 0
+        self._acc_t, self._acc = self._acc_t[~ready], self._acc[~ready]
+        self._gyr_t, self._gyr = gt[keep_from:], gv[keep_from:]
+        if not ok.any():
+            return None
+        return Packet(kind="polar_imu", t_s=t[ok], acc=a[ok], gyr=g[ok])

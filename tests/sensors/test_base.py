@@ -36,6 +36,7 @@ def test_every_decoder_follows_the_protocol():
     decs = [
         gaitmon_profile.GaitmonProfileDecoder(),
         polar_pmd.PolarPmdDecoder(),
+        polar_pmd.PolarImuDecoder(),
         movesense.MovesenseDecoder(),
         witmotion.WitMotionDecoder(),
     ]

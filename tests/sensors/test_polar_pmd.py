@@ -433,6 +433,7 @@ def test_fuzz_data_frames_raise_only_decode_error(mt, ts, ft, content, with_rate
         dec.set_sample_rate(MT.ACC, 52)
         dec.set_sample_rate(MT.GYRO, 52)
     data = bytes([mt]) + ts.to_bytes(8, "little") + bytes([ft]) + content
+    imu = _imu_decoder() if with_rate else pmd.PolarImuDecoder()
     for _ in range(2):  # second time exercises the previous-timestamp path
         try:
             p = dec.decode(data)
@@ -442,6 +443,12 @@ def test_fuzz_data_frames_raise_only_decode_error(mt, ts, ft, content, with_rate
             assert isinstance(p, Packet) and p.n >= 1
             arr = p.acc if p.acc is not None else p.gyr
             assert np.all(np.isfinite(arr)) and np.all(np.diff(p.t_s) >= 0)
+        try:
+            q = imu.decode(data)
+        except DecodeError as e:
+            assert e.reason in REASONS
+        else:
+            assert q is None or (q.acc is not None and q.gyr is not None)
 
 
 @settings(max_examples=400, deadline=None)
@@ -462,3 +469,68 @@ def test_fuzz_other_parsers_raise_only_decode_error(data):
             fn(data)
         except DecodeError as e:
             assert e.reason in REASONS
+
+
+def _imu_decoder(rate=52):
+    d = pmd.PolarImuDecoder()
+    d.pmd.set_sample_rate(MT.ACC, rate)
+    d.pmd.set_sample_rate(MT.GYRO, rate)
+    d.pmd.set_factor(MT.ACC, 0.24414062)
+    d.pmd.set_factor(MT.GYRO, 0.061)
+    return d
+
+
+def _signals(t):
+    acc = np.stack([np.sin(2 * np.pi * 1.4 * t), np.cos(2 * np.pi * 2.8 * t), 9.81 + 3 * np.sin(2 * np.pi * 2.8 * t)], 1)
+    gyr = np.stack([0.5 * np.sin(2 * np.pi * 1.4 * t), -0.3 * np.cos(2 * np.pi * 1.4 * t), 0.2 * t], 1)
+    return acc, gyr
+
+
+def test_imu_decoder_pairs_acc_and_gyro():
+    rate = 52
+    t = np.arange(8 * rate) / rate
+    acc, gyr = _signals(t)
+    frames = pmd.packetize(t, acc=acc, gyr=gyr, sample_rate=rate, samples_per_frame=13)
+    d = _imu_decoder(rate)
+    out = [p for p in map(d.decode, frames) if p is not None]
+    assert all(p.kind == "polar_imu" and p.acc is not None and p.gyr is not None for p in out)
+    t_out = np.concatenate([p.t_s for p in out]) - 7e8
+    np.testing.assert_allclose(t_out, t, atol=1e-6)
+    assert np.abs(np.concatenate([p.acc for p in out]) - acc).max() <= 0.24414062 * MG / 2 + 1e-9
+    assert np.abs(np.concatenate([p.gyr for p in out]) - gyr).max() <= 0.061 * math.pi / 180 / 2 + 1e-9
+    assert d.unpaired_samples == 0
+
+
+def test_imu_decoder_interpolates_gyro_to_acc_times_and_counts_unpaired_samples():
+    rate = 52
+    t = np.arange(6 * rate) / rate
+    acc, _ = _signals(t)
+    tg = t + 0.4 / rate  # the gyro samples 7.7 ms after the accelerometer
+    _, gyr = _signals(tg)
+    fa = pmd.packetize(t, acc=acc, sample_rate=rate, samples_per_frame=13)
+    fg = pmd.packetize(tg, gyr=gyr, sample_rate=rate, samples_per_frame=13)
+    lost = 10  # gyro frame 10 (samples 130..142) never arrives
+    order = [f for pair in zip(fa, fg) for f in pair]
+    order.remove(fg[lost])
+    d = _imu_decoder(rate)
+    out = [p for p in map(d.decode, order) if p is not None]
+    t_out = np.concatenate([p.t_s for p in out]) - 7e8
+    g_out = np.concatenate([p.gyr for p in out])
+    # ACC sample i lies between gyro samples i-1 and i.  The first ACC sample precedes every gyro
+    # sample; the ACC samples of the lost gyro frame, and the one after it (whose left neighbour
+    # is lost), have no gyro pair
+    missing = {0} | set(range(13 * lost, 13 * lost + 14))
+    expect_idx = np.array([i for i in range(t.size) if i not in missing])
+    np.testing.assert_allclose(t_out, t[expect_idx], atol=1e-6)
+    assert d.unpaired_samples == len(missing)
+    true_g = np.stack([np.interp(t[expect_idx], tg, gyr[:, k]) for k in range(3)], 1)
+    assert np.abs(g_out - true_g).max() <= 0.061 * math.pi / 180 / 2 + 1e-6
+
+
+def test_imu_decoder_without_gyro_stream_drops_stale_acc():
+    rate = 52
+    t = np.arange(8 * rate) / rate
+    acc, _ = _signals(t)
+    d = _imu_decoder(rate)
+    assert all(d.decode(f) is None for f in pmd.packetize(t, acc=acc, sample_rate=rate, samples_per_frame=13))
+    assert d.unpaired_samples > 0 and d._acc_t.size <= 5 * rate + 13  # bounded buffer
