@@ -30,6 +30,7 @@ __all__ = [
     "Decoder",
     "WrapUnwrapper",
     "seq_delta",
+    "regular_chunks",
     "STANDARD_GRAVITY",
 ]
 
@@ -183,3 +184,23 @@ class WrapUnwrapper:
             d -= self.modulus
         self._last += d
         return self._last
+
+
+def regular_chunks(time, rate_hz: float, max_samples: int):
+    """Index ranges ``(start, end)`` that cut a sample stream into device packets: runs of
+    at most ``max_samples`` consecutive samples, never spanning a gap (an interval off the
+    nominal ``1/rate_hz`` by more than half of it).  ``time`` in seconds, float[n].
+    Used by the encoders' ``packetize`` functions (virtual sensors)."""
+    t = np.asarray(time, dtype=np.float64)
+    if t.ndim != 1 or not np.all(np.isfinite(t)):
+        raise ValueError("time must be 1-D and finite")
+    if max_samples < 1:
+        raise ValueError("max_samples must be >= 1")
+    n = t.shape[0]
+    if n == 0:
+        return
+    dt = 1.0 / float(rate_hz)
+    breaks = np.flatnonzero(np.abs(np.diff(t) - dt) > 0.5 * dt) + 1
+    for s0, e0 in zip(np.concatenate(([0], breaks)), np.concatenate((breaks, [n]))):
+        for s in range(int(s0), int(e0), max_samples):
+            yield s, min(s + max_samples, int(e0))

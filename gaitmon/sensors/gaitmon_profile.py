@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import STANDARD_GRAVITY, DecodeError, Packet, WrapUnwrapper
+from .base import STANDARD_GRAVITY, DecodeError, Packet, WrapUnwrapper, regular_chunks
 
 log = logging.getLogger("gaitmon.sensors.gaitmon_profile")
 
@@ -195,13 +195,19 @@ def encode_config(config: GaitmonConfig) -> bytes:
     )
 
 
-def decode_config(data: bytes | bytearray | memoryview) -> GaitmonConfig:
-    """Config characteristic value -> GaitmonConfig.  Raises DecodeError when malformed."""
+def _versioned(data: bytes | bytearray | memoryview, what: str) -> bytes:
+    """The bytes of a value whose first byte is the profile version (checked)."""
     b = bytes(data)
     if len(b) < 1:
-        raise DecodeError("truncated", "empty config")
+        raise DecodeError("truncated", f"empty {what}")
     if b[0] != PROFILE_VERSION:
-        raise DecodeError("bad_version", f"config version {b[0]}, this decoder speaks {PROFILE_VERSION}")
+        raise DecodeError("bad_version", f"{what} version {b[0]}, this decoder speaks {PROFILE_VERSION}")
+    return b
+
+
+def decode_config(data: bytes | bytearray | memoryview) -> GaitmonConfig:
+    """Config characteristic value -> GaitmonConfig.  Raises DecodeError when malformed."""
+    b = _versioned(data, "config")
     if len(b) < CONFIG_SIZE:
         raise DecodeError("truncated", f"config is {CONFIG_SIZE} bytes, got {len(b)}")
     if len(b) > CONFIG_SIZE:
@@ -337,11 +343,7 @@ def encode_packet(
 
 def parse_packet(data: bytes | bytearray | memoryview) -> RawPacket:
     """Split a data notification into its fields (no scaling).  Raises DecodeError."""
-    b = bytes(data)
-    if len(b) < 1:
-        raise DecodeError("truncated", "empty data packet")
-    if b[0] != PROFILE_VERSION:
-        raise DecodeError("bad_version", f"data packet version {b[0]}, this decoder speaks {PROFILE_VERSION}")
+    b = _versioned(data, "data packet")
     if len(b) < HEADER_SIZE:
         raise DecodeError("truncated", f"header is {HEADER_SIZE} bytes, got {len(b)}")
     version, flags, seq, t_first_us, dt_us, n, _reserved = _HEADER.unpack_from(b)
@@ -485,35 +487,23 @@ def packetize(
         raise ValueError("time must be 1-D")
     if a.shape != (t.shape[0], 3) or (g is not None and g.shape != a.shape):
         raise ValueError("acc (and gyr) must have shape (len(time), 3)")
-    if not np.all(np.isfinite(t)):
-        raise ValueError("time contains NaN or inf")
     if samples_per_packet is None:
         samples_per_packet = min(MAX_SAMPLES, max(1, int(round(config.rate_hz / 20.0))))
     if not 1 <= samples_per_packet <= MAX_SAMPLES:
         raise ValueError(f"samples_per_packet must be 1..{MAX_SAMPLES}")
-    n = t.shape[0]
-    if n == 0:
-        return []
-    dt = 1.0 / config.rate_hz
-    # indices where a new run of regularly spaced samples begins
-    breaks = np.flatnonzero(np.abs(np.diff(t) - dt) > 0.5 * dt) + 1
-    starts = np.concatenate(([0], breaks))
-    ends = np.concatenate((breaks, [n]))
     packets: list[bytes] = []
     seq = int(seq_start)
-    for s0, e0 in zip(starts, ends):
-        for s in range(int(s0), int(e0), samples_per_packet):
-            e = min(s + samples_per_packet, int(e0))
-            packets.append(
-                encode_packet(
-                    seq=seq,
-                    t_first_us=int(round(t[s] * 1e6)),
-                    acc=a[s:e],
-                    gyr=None if g is None else g[s:e],
-                    config=config,
-                )
+    for s, e in regular_chunks(t, config.rate_hz, samples_per_packet):
+        packets.append(
+            encode_packet(
+                seq=seq,
+                t_first_us=int(round(t[s] * 1e6)),
+                acc=a[s:e],
+                gyr=None if g is None else g[s:e],
+                config=config,
             )
-            seq = (seq + 1) & 0xFFFF
+        )
+        seq = (seq + 1) & 0xFFFF
     return packets
 
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import DecodeError, Packet, WrapUnwrapper
+from .base import DecodeError, Packet, WrapUnwrapper, regular_chunks
 
 log = logging.getLogger("gaitmon.sensors.movesense")
 
@@ -328,8 +328,6 @@ def packetize(
     ``samples_per_packet`` defaults to rate/13 (1 at 13 Hz … 8 at 104 Hz and above)."""
     spec = parse_path(path)
     t = np.asarray(time, dtype=np.float64)
-    if t.ndim != 1 or not np.all(np.isfinite(t)):
-        raise ValueError("time must be 1-D and finite")
     given = {"acc": acc, "gyr": gyr, "mag": mag}
     arrays = {k: np.asarray(v, dtype=np.float64) for k, v in given.items() if v is not None}
     for k, a in arrays.items():
@@ -337,24 +335,15 @@ def packetize(
             raise ValueError(f"{k} must have shape (len(time), 3)")
     if samples_per_packet is None:
         samples_per_packet = min(8, max(1, int(round(spec.rate_hz / 13.0))))
-    n = t.shape[0]
-    if n == 0:
-        return []
-    dt = 1.0 / spec.rate_hz
-    breaks = np.flatnonzero(np.abs(np.diff(t) - dt) > 0.5 * dt) + 1
-    starts = np.concatenate(([0], breaks))
-    ends = np.concatenate((breaks, [n]))
     out: list[bytes] = []
-    for s0, e0 in zip(starts, ends):
-        for s in range(int(s0), int(e0), samples_per_packet):
-            e = min(s + samples_per_packet, int(e0))
-            out += encode_data(
-                ref,
-                spec,
-                int(round(t[s] * 1000.0)),
-                max_len=max_len,
-                **{k: a[s:e] for k, a in arrays.items()},
-            )
+    for s, e in regular_chunks(t, spec.rate_hz, samples_per_packet):
+        out += encode_data(
+            ref,
+            spec,
+            int(round(t[s] * 1000.0)),
+            max_len=max_len,
+            **{k: a[s:e] for k, a in arrays.items()},
+        )
     return out
 
 

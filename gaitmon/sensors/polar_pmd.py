@@ -60,7 +60,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .base import STANDARD_GRAVITY, DecodeError, Packet
+from .base import STANDARD_GRAVITY, DecodeError, Packet, regular_chunks
 
 log = logging.getLogger("gaitmon.sensors.polar_pmd")
 
@@ -691,8 +691,6 @@ def packetize(
     ±2000 °/s -> 0.061 °/s per count); ``acc_compressed=False`` gives H10-style raw frames.
     """
     t = np.asarray(time, dtype=np.float64)
-    if t.ndim != 1 or not np.all(np.isfinite(t)):
-        raise ValueError("time must be 1-D and finite")
     arrays = {k: np.asarray(v, dtype=np.float64) for k, v in (("acc", acc), ("gyr", gyr)) if v is not None}
     for k, a in arrays.items():
         if a.shape != (t.shape[0], 3):
@@ -701,22 +699,13 @@ def packetize(
         samples_per_frame = max(1, int(round(sample_rate / 4.0)))
     if not 1 <= samples_per_frame <= 256:
         raise ValueError("samples_per_frame must be 1..256")
-    n = t.shape[0]
-    if n == 0:
-        return []
-    dt = 1.0 / sample_rate
-    breaks = np.flatnonzero(np.abs(np.diff(t) - dt) > 0.5 * dt) + 1
-    starts = np.concatenate(([0], breaks))
-    ends = np.concatenate((breaks, [n]))
     out: list[bytes] = []
-    for s0, e0 in zip(starts, ends):
-        for s in range(int(s0), int(e0), samples_per_frame):
-            e = min(s + samples_per_frame, int(e0))
-            ts = int(t0_ns) + int(round(t[e - 1] * 1e9))
-            if "acc" in arrays:
-                out.append(encode_acc_frame(ts, arrays["acc"][s:e], compressed=acc_compressed, factor=acc_factor))
-            if "gyr" in arrays:
-                out.append(encode_gyro_frame(ts, arrays["gyr"][s:e], factor=gyr_factor))
+    for s, e in regular_chunks(t, sample_rate, samples_per_frame):
+        ts = int(t0_ns) + int(round(t[e - 1] * 1e9))
+        if "acc" in arrays:
+            out.append(encode_acc_frame(ts, arrays["acc"][s:e], compressed=acc_compressed, factor=acc_factor))
+        if "gyr" in arrays:
+            out.append(encode_gyro_frame(ts, arrays["gyr"][s:e], factor=gyr_factor))
     return out
 
 
@@ -763,19 +752,10 @@ class PolarPmdDecoder:
     def set_factor(self, measurement_type: MeasurementType | int, factor: float) -> None:
         self._state(measurement_type).factor = float(factor)
 
-    def start_command(
-        self,
-        measurement_type: MeasurementType | int,
-        *,
-        sample_rate: int,
-        resolution: int = 16,
-        range_: int | None = None,
-        channels: int | None = None,
-    ) -> bytes:
-        """Bytes to write to the control point to start a stream; remembers its sample rate."""
-        cmd = start_measurement_command(
-            measurement_type, sample_rate=sample_rate, resolution=resolution, range_=range_, channels=channels
-        )
+    def start_command(self, measurement_type: MeasurementType | int, *, sample_rate: int, **settings) -> bytes:
+        """Bytes to write to the control point to start a stream (arguments as for
+        :func:`start_measurement_command`); remembers its sample rate."""
+        cmd = start_measurement_command(measurement_type, sample_rate=sample_rate, **settings)
         st = self._state(measurement_type)
         st.sample_rate = int(sample_rate)
         st.factor = 1.0
