@@ -25,6 +25,7 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,7 +34,7 @@ from .clock import HostClock
 from .config import CollectConfig, ConfigError, SensorEntry
 from .link import Link
 from .profiles import get_profile
-from .scanner import FoundDevice, ScanError, find_device, scan_devices
+from .scanner import FoundDevice, ScanError, find_device, find_devices, scan_devices
 from .session import ReconnectPolicy, SensorSession, SensorSpec
 from .status import SensorStatus
 
@@ -133,20 +134,14 @@ async def _radio_links(cfg: CollectConfig) -> list[tuple[SensorSpec, Link]]:
     from .bleak_link import BleakLink
 
     entries = list(cfg.sensors)
-    found: dict[int, FoundDevice] = {}
     try:
-        seen = await scan_devices(cfg.collector.scan_timeout_s, all_devices=True) if entries else []
+        found = await find_devices([(e.address, e.name) for e in entries],
+                                   timeout=cfg.collector.scan_timeout_s)
     except ScanError as e:
         log.error("%s", e)
-        seen = []
-    for i, e in enumerate(entries):
-        for d in seen:
-            if (e.address and d.address.upper() == e.address.upper()) or (e.name and d.name == e.name):
-                found[i] = d
-                break
+        found = [None] * len(entries)
     out = []
-    for i, e in enumerate(entries):
-        d = found.get(i)
+    for e, d in zip(entries, found):
         if d is None:
             log.warning("%s: not seen in the first scan; will keep looking", e.label)
 
@@ -174,8 +169,11 @@ async def _resolve(entry: SensorEntry, timeout: float):
 async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: float | None = None,
                         out_dir: Path, live: bool = True, sinks=(), file_sink: bool = True,
                         virtual_links: list | None = None,
-                        stop_event: asyncio.Event | None = None) -> CollectResult:
-    """The coroutine behind :func:`run_collect` (``stop_event`` ends it when set)."""
+                        stop_event: asyncio.Event | None = None,
+                        on_sessions: Callable[[list[SensorSession]], None] | None = None,
+                        ) -> CollectResult:
+    """The coroutine behind :func:`run_collect` (``stop_event`` ends it when set;
+    ``on_sessions`` receives the sensor sessions once they exist, e.g. to watch them)."""
     from gaitmon.pipeline import FileSink, LivePipeline
 
     duration = duration_s if duration_s is not None else cfg.duration_s
@@ -215,6 +213,8 @@ async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: flo
         pipeline.add_session(s)
         sessions.append(s)
 
+    if on_sessions is not None:
+        on_sessions(sessions)
     stop = stop_event or asyncio.Event()
     interrupted = False
     loop = asyncio.get_running_loop()

@@ -20,7 +20,7 @@ from bleak.exc import BleakError
 
 from .profiles import classify_advertisement
 
-__all__ = ["FoundDevice", "scan_devices", "find_device", "ScanError"]
+__all__ = ["FoundDevice", "scan_devices", "find_device", "find_devices", "ScanError"]
 
 log = logging.getLogger("gaitmon.collector.scanner")
 
@@ -113,3 +113,20 @@ async def find_device(*, address: str | None = None, name: str | None = None,
     seen = await _run_scan(timeout, lambda s: any(match(d) for d in s.values()))
     hits = [d for d in seen.values() if match(d)]
     return hits[0] if hits else None
+
+
+async def find_devices(wanted: list[tuple[str | None, str | None]], *,
+                       timeout: float = 10.0) -> list[FoundDevice | None]:
+    """One scan for several devices, each given as ``(address, name)`` (one of them None);
+    stops as soon as all are seen. Returns a FoundDevice or None per wanted entry."""
+
+    def match(want, d: FoundDevice) -> bool:
+        address, name = want
+        return (address is not None and d.address.upper() == address.upper()) or \
+            (name is not None and d.name == name)
+
+    def all_seen(seen: dict) -> bool:
+        return all(any(match(w, d) for d in seen.values()) for w in wanted)
+
+    seen = await _run_scan(timeout, all_seen) if wanted else {}
+    return [next((d for d in seen.values() if match(w, d)), None) for w in wanted]

@@ -25,7 +25,8 @@ exactly as to bluetoothd. The test drives it through ``org.bluez.Mock`` on ``/``
 - ``PushRaw(address, value)`` -- one notification with arbitrary bytes (malformed packet tests).
 - ``SetRSSI(address, rssi)``, ``SetBattery(address, percent)``.
 - ``GetStreamStats(address)`` -> a{sv}: produced, delivered, lost_injected, lost_disconnected,
-  raw_pushed, total, done, running, connects, control_writes (aay).
+  lost_list (ai: stream indices never delivered), raw_pushed, total, done, running, connected,
+  connects, control_writes (aay).
 
 Handled pitfalls (see the project's BLE testing notes): root object registered before use,
 dictionary-typed advertising properties, dbus.Boolean in property updates, Connect sets Connected
@@ -388,7 +389,7 @@ def AddPeripheral(self, adapter_name, address, name, options):
         # stream
         "packets": [], "pps": 20.0, "loss": set(), "index": 0, "acc": 0.0, "running": False,
         "last_tick": None, "timer": None, "delivered": 0, "lost_injected": 0,
-        "lost_disconnected": 0, "raw_pushed": 0, "connects": 0, "control_writes": [],
+        "lost_disconnected": 0, "lost_list": [], "raw_pushed": 0, "connects": 0, "control_writes": [],
     }
     self.EmitSignal(OBJECT_MANAGER_IFACE, "InterfacesAdded", "oa{sa{sv}}",
                     [dbus.ObjectPath(path), {DEVICE_IFACE: props}])
@@ -509,8 +510,10 @@ def _stream_tick(dev_path):
         n -= 1
         if not (st["connected"] and st["notifying"]):
             st["lost_disconnected"] += 1  # produced while nobody listens
+            st["lost_list"].append(i)
         elif i in st["loss"]:
             st["lost_injected"] += 1
+            st["lost_list"].append(i)
         else:
             _notify_data(dev_path, st["packets"][i])
             st["delivered"] += 1
@@ -529,6 +532,8 @@ def LoadStream(self, address, packet_file, packets_per_second):
     st["pps"] = float(packets_per_second)
     st["index"] = 0
     st["acc"] = 0.0
+    st["delivered"] = st["lost_injected"] = st["lost_disconnected"] = st["raw_pushed"] = 0
+    st["lost_list"] = []
     return len(st["packets"])
 
 
@@ -579,6 +584,7 @@ def GetStreamStats(self, address):
         "lost_injected": dbus.Int32(st["lost_injected"]),
         "lost_disconnected": dbus.Int32(st["lost_disconnected"]),
         "raw_pushed": dbus.Int32(st["raw_pushed"]),
+        "lost_list": dbus.Array([dbus.Int32(i) for i in st["lost_list"]], signature="i"),
         "total": dbus.Int32(len(st["packets"])),
         "done": dbus.Boolean(st["index"] >= len(st["packets"]) > 0),
         "running": dbus.Boolean(st["running"]),
