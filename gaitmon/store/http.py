@@ -89,10 +89,13 @@ def classify(status: int, message: str, *, cfg: StoreConfig, api: str, what: str
     said = f": {message}" if message else ""
     low = message.lower()
     if status in (401, 403):
-        if api == "v1" or cfg.username:
+        if cfg.username:
             fix = "check GAITMON_INFLUX_USER / GAITMON_INFLUX_PASSWORD"
-        else:
+        elif cfg.token is not None:
             fix = "check GAITMON_INFLUX_TOKEN"
+        else:
+            fix = ("the server wants credentials: set GAITMON_INFLUX_TOKEN or "
+                   "GAITMON_INFLUX_USER / GAITMON_INFLUX_PASSWORD")
         if status == 403:
             fix += " and that these credentials may write/read there"
         return AuthError(f"{where} refused the credentials (HTTP {status}{said}); {fix}", status=status)

@@ -100,11 +100,10 @@ def point_time_ns(t0_unix_ns: int, t_s: float) -> int:
 
 
 def _get(step: Any) -> Any:
-    """Return a ``key -> value`` getter for a dict-like step, a Step dataclass or any object."""
+    """Return a ``key -> value`` getter for a dict-like step, a ``gaitmon.core.Step`` or any object
+    with the column attributes."""
     if isinstance(step, Mapping):
         return step.get
-    if hasattr(step, "as_dict"):
-        return step.as_dict().get
     return lambda key, default=None: getattr(step, key, default)
 
 
@@ -140,8 +139,7 @@ def encode_steps(steps: Iterable[Any], *, runner: str, sensor: str, session: str
                  t0_unix_ns: int) -> Encoded:
     """Encode per-step rows (data-contracts §3) as ``gait_step`` lines.
 
-    ``steps``: dicts, ``gaitmon.core.Step`` objects (``as_dict()``) or any objects with the
-    column attributes. ``t_ic_s`` is on the recording clock (s); the point time is
+    ``steps``: dicts, ``gaitmon.core.Step`` objects or any objects with the column attributes. ``t_ic_s`` is on the recording clock (s); the point time is
     ``t0_unix_ns + t_ic_s * 1e9`` (UTC ns). A step with an invalid ``t_ic_s``, ``side``,
     ``activity`` or a non-numeric value is rejected (listed in ``Encoded.rejected``); NaN/inf
     fields are omitted and counted in ``Encoded.omitted``.

@@ -177,7 +177,7 @@ class V2Transport(Transport):
         except ApiException as e:
             status = e.status or 0
             hdrs = e.headers or {}
-            msg = server_message(e.body) or str(getattr(e, "message", "") or e.reason or "")
+            msg = server_message(e.body) or server_message(getattr(e, "message", None)) or (e.reason or "")
             raise classify(status, self.redact(msg), cfg=self.cfg, api="v2",
                            what=self.describe(target), retry_after=hdrs.get("Retry-After"),
                            version=self.version or hdrs.get("X-Influxdb-Version")) from None
