@@ -168,7 +168,7 @@ class StreamingAnalyzer:
         return rows
 
     def _start_grid(self, probe: np.ndarray) -> None:
-        dt = np.diff(probe[:, 0])
+        dt = np.diff(probe[:FS_PROBE, 0])  # exactly the first FS_PROBE samples, whatever the chunking
         med = float(np.median(dt))
         if not med > 0:
             raise GaitmonInputError("cannot estimate the sample rate: timestamps do not advance")
@@ -209,8 +209,6 @@ class StreamingAnalyzer:
             sat = np.concatenate([[False], sat])
         self._last_raw = rows[-1].copy()
         if len(rows) < 2:
-            if grid.n == 0 and grid.t_next == rows[0, 0]:
-                pass
             return []
         t = rows[:, 0]
         out_blocks = []
@@ -238,7 +236,9 @@ class StreamingAnalyzer:
             n_new = int(np.floor((tp[-1] - grid.t_next) * grid.fs + 1e-9)) + 1
             if n_new <= 0:
                 continue
-            tg = grid.t_next + np.arange(n_new) / grid.fs
+            # grid times from the segment origin (not accumulated), so chunking cannot change them
+            seg_i, seg_t = grid.segments[-1]
+            tg = seg_t + (grid.n - seg_i + np.arange(n_new)) / grid.fs
             vals = np.empty((n_new, 8))
             vals[:, 0] = tg
             for c in range(6):
@@ -256,11 +256,9 @@ class StreamingAnalyzer:
             holes = np.nonzero(np.diff(tp) > 2.5 / grid.fs)[0]
             self.stats.gap_count += len(holes)
             self.stats.gap_seconds += float(np.sum(np.diff(tp)[holes]))
-            grid.t_next = tg[-1] + 1.0 / grid.fs
             grid.n += n_new
+            grid.t_next = seg_t + (grid.n - seg_i) / grid.fs
             out_blocks.append(vals)
-            if pi == 0 and len(starts) > 1:
-                pass
         steps: list[Step] = []
         for blk in out_blocks:
             steps += self._feed_grid(blk)
@@ -298,31 +296,38 @@ class StreamingAnalyzer:
             end = len(buf)
         else:
             end = onset + need
+        # calibrate on fresh copies of exactly the samples the decision rests on, so the result
+        # cannot depend on how the warm-up buffer happened to be laid out in memory
+        acc = buf[:end, 1:4].copy()
+        gyr = buf[:end, 4:7].copy()
         quiet = calib.quiet_mask(acc[:onset], gyr[:onset], fs)
         run = calib.last_quiet_run(quiet, onset, fs)
         if run is not None:
             a, b = run
             a = max(a, b - int(10 * fs))
-            up = acc[a:b].mean(axis=0)
-            bias = gyr[a:b].mean(axis=0)
+            up = acc[a:b].copy().mean(axis=0)
+            bias = gyr[a:b].copy().mean(axis=0)
             g_local = float(np.linalg.norm(up))
             mode = "standing"
             start = a
             qcal = 1.0
         else:
-            up = acc[onset:end].mean(axis=0)
-            bias = gyr[onset:end].mean(axis=0)
+            up = acc[onset:end].copy().mean(axis=0)
+            bias = gyr[onset:end].copy().mean(axis=0)
             g_local = float(np.linalg.norm(up))
             mode = "gait-average"
             start = onset
             qcal = 0.85
             log.warning("no quiet standing before the gait: neutral = stride-averaged vertical")
         up_n = up / np.linalg.norm(up)
-        fwd = calib.heading_axis(acc[onset:end], up_n, self._fwd)
+        # fresh copies: SIMD/BLAS results can depend on memory alignment, and the warm-up buffer's
+        # layout depends on how the stream was chunked
+        gacc = acc[onset:end].copy()
+        ggyr = gyr[onset:end].copy()
+        fwd = calib.heading_axis(gacc, up_n, self._fwd)
         R_sp = calib.mount_matrix(up_n, fwd)
         # refine the forward axis with the direction of travel in the earth frame
-        seg = slice(onset, end)
-        d = calib.travel_heading_correction(acc[seg] @ R_sp.T, (gyr[seg] - bias) @ R_sp.T, fs, g_local)
+        d = calib.travel_heading_correction(_rotate(gacc, R_sp), _rotate(ggyr - bias, R_sp), fs, g_local)
         fwd2 = np.cos(d) * R_sp[0] + np.sin(d) * R_sp[1]
         R_sp = calib.mount_matrix(up_n, fwd2)
         self.calibration = calib.Calibration(R_sp=R_sp, gyro_bias=bias, g_local=g_local, mode=mode,
@@ -338,8 +343,8 @@ class StreamingAnalyzer:
     def _run(self, blk: np.ndarray) -> list[Step]:
         f, s, rings = self._engine
         cal = self.calibration
-        acc = blk[:, 1:4] @ cal.R_sp.T
-        gyr = (blk[:, 4:7] - cal.gyro_bias) @ cal.R_sp.T
+        acc = _rotate(blk[:, 1:4], cal.R_sp)
+        gyr = _rotate(blk[:, 4:7] - cal.gyro_bias, cal.R_sp)
         flags = np.ascontiguousarray(blk[:, 7])
         if self._pending_reset:
             s[K.I_RESET] = 1
@@ -386,6 +391,12 @@ class StreamingAnalyzer:
             )
         self._steps_emitted += len(steps)
         return steps
+
+
+def _rotate(v: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """v @ R.T computed element-wise (BLAS may round differently for different array lengths,
+    which would make streaming and batch results differ in the last bit)."""
+    return v[:, 0:1] * R[:, 0] + v[:, 1:2] * R[:, 1] + v[:, 2:3] * R[:, 2]
 
 
 def steps_to_array(steps: list[Step]) -> dict[str, np.ndarray]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.stats import trim_mean
 
 from gaitmon.core.types import Step
 
@@ -56,7 +57,8 @@ def summarize(steps: list[Step], *, extra: dict | None = None) -> dict:
         out["asymmetry_l_minus_r_deg"] = None
     if good:
         st = np.array([s.step_time_s for s in good])
-        out["cadence_spm"] = _f(60.0 / np.median(st))
+        # trimmed mean step time: robust to a few odd steps, not quantised like a median
+        out["cadence_spm"] = _f(60.0 / float(trim_mean(st, 0.1)))
         ct = np.array([s.contact_time_s for s in good])
         out["contact_time_s"] = _f(np.nanmedian(ct)) if np.isfinite(ct).any() else None
         out["vertical_oscillation_cm"] = _f(np.median([s.vertical_oscillation_cm for s in good]))

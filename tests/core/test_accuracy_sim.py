@@ -1,0 +1,68 @@
+"""Accuracy against the simulator's truth (issue 3 targets), random mounts, several sample rates."""
+
+import numpy as np
+import pytest
+
+from gaitmon.core import analyze
+from gaitmon.sim import SimConfig, simulate
+from tests.core.metrics import evaluate_sim
+
+CASES = [(act, fs, seed) for act in ("run", "walk") for fs in (52.0, 100.0, 104.0, 200.0) for seed in (11, 12)]
+
+
+@pytest.mark.parametrize("activity,fs,seed", CASES)
+def test_simulated_accuracy(activity, fs, seed):
+    rec = simulate(SimConfig(activity=activity, fs=fs, duration_s=40.0, seed=seed))
+    res = analyze(rec.time, rec.acc, rec.gyr, forward=rec.forward, up=rec.up)
+    m = evaluate_sim(rec, res.steps)
+    assert m["f1"] >= 0.98, m["f1"]
+    if activity == "run":
+        assert m["t_err_median_s"] <= 0.020, m["t_err_median_s"]
+    assert m["side_acc"] >= 0.99, m["side_acc"]
+    assert m["drop_rmse"] <= (1.5 if fs < 60 else 1.0), m["drop_rmse"]
+    assert abs(m["bias_L"]) <= 0.3 and abs(m["bias_R"]) <= 0.3, (m["bias_L"], m["bias_R"])
+    assert m["cadence_err_spm"] <= 1.0, m["cadence_err_spm"]
+    # walk/run classification and contact time (running only)
+    acts = {s.activity for s in m["steps"]}
+    assert acts == {activity}
+    ct = np.array([s.contact_time_s for s in m["steps"]])
+    if activity == "run":
+        true_ct = rec.truth.contact_time_s[m["truth_idx"]]
+        assert np.isfinite(ct).mean() > 0.95
+        assert np.nanmedian(np.abs(ct - true_ct)) < 0.015
+    else:
+        assert np.isnan(ct).all()
+
+
+def test_ranges_and_vertical_oscillation_match_truth():
+    rec = simulate(SimConfig(activity="run", fs=200.0, duration_s=30.0, seed=3))
+    res = analyze(rec.time, rec.acc, rec.gyr, forward=rec.forward, up=rec.up)
+    m = evaluate_sim(rec, res.steps)
+    tr = rec.truth
+    k = m["truth_idx"]
+    for col, tcol, tol in (("obliquity_range_deg", "obliquity_range_deg", 1.0), ("tilt_range_deg", "tilt_range_deg", 1.0),
+                           ("rotation_range_deg", "rotation_range_deg", 1.5), ("vertical_oscillation_cm", "vertical_oscillation_cm", 1.0)):
+        est = np.array([getattr(s, col) for s in m["steps"]])
+        assert np.median(np.abs(est - getattr(tr, tcol)[k])) < tol, col
+
+
+def test_bends_lean_not_counted_as_drop():
+    rec = simulate(SimConfig(activity="run", fs=104.0, duration_s=60.0, seed=5, bends=True))
+    res = analyze(rec.time, rec.acc, rec.gyr, forward=rec.forward, up=rec.up)
+    m = evaluate_sim(rec, res.steps)
+    assert m["f1"] >= 0.98
+    assert m["side_acc"] >= 0.99
+    assert m["drop_rmse"] <= 1.0, m["drop_rmse"]
+
+
+def test_jitter_and_dropped_samples_tolerated():
+    rec = simulate(SimConfig(activity="run", fs=104.0, duration_s=40.0, seed=8, jitter_s=0.0015, drop_rate=0.02,
+                             gaps=((25.0, 0.3),)))
+    res = analyze(rec.time, rec.acc, rec.gyr, forward=rec.forward, up=rec.up)
+    m = evaluate_sim(rec, res.steps)
+    assert m["f1"] >= 0.97
+    assert m["drop_rmse"] <= 1.0
+    assert res.input_stats.gap_count >= 1
+    # the steps over the 0.3 s hole are flagged with low quality
+    hole = [s for s in res.steps if s.t_ic_s <= 25.3 and s.t_ic_s + s.step_time_s >= 25.0]
+    assert hole and all(s.quality < 0.5 for s in hole)
