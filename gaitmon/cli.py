@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import logging
 import sys
 import time
@@ -63,6 +64,10 @@ def cmd_analyze(args) -> int:
     if args.summary:
         write_summary(args.summary, summary)
     _print_summary(console, summary)
+    if res.steps and (os.environ.get("GAITMON_INFLUX_URL") or getattr(args, "require_influx", False)):
+        rc = _store_steps(args, rec, res.steps, summary, console)
+        if rc:
+            return rc
     if not res.steps:
         _err("no gait found: the recording needs walking or running after a few seconds of standing"
              " (check --forward/--up and that the sensor moved)")
@@ -103,6 +108,32 @@ def _print_summary(console, s: dict) -> None:
         console.print("input rejected/flagged: " + ", ".join(f"{k}={v}" for k, v in rej.items()))
     if s.get("note"):
         console.print(f"[yellow]note:[/] {s['note']}")
+
+
+def _store_steps(args, rec, steps, summary, console) -> int:
+    """Back-fill analysed steps into InfluxDB (spooled first, so nothing is lost if it is down)."""
+    from gaitmon.pipeline_store import InfluxStepSink, recording_start_ns
+    from gaitmon.store import StoreError
+
+    if not os.environ.get("GAITMON_INFLUX_URL") and not os.environ.get("GAITMON_CONFIG"):
+        _err("set GAITMON_INFLUX_URL (and GAITMON_INFLUX_TOKEN/ORG/BUCKET or GAITMON_INFLUX_DB) to import into InfluxDB")
+        return EXIT_BAD_INPUT
+    try:
+        t0 = recording_start_ns(args.recording, rec.meta, float(rec.time[-1] - rec.time[0]))
+        sink = InfluxStepSink.from_env(runner=args.runner, sensor=rec.meta.get("sensor", "file"), console=console,
+                                       t0_unix_ns=t0 - int(rec.time[0] * 1e9), session=args.session)
+        sink.write_steps(steps)
+        sink.close(summary, timeout=args.influx_timeout)
+    except StoreError as exc:
+        _err(f"InfluxDB: {exc}")
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def cmd_import(args) -> int:
+    args.require_influx = True
+    args.out = args.out if hasattr(args, "out") else None
+    return cmd_analyze(args)
 
 
 # ------------------------------------------------------------------ simulate
@@ -251,6 +282,14 @@ def _add_sim_args(p, *, duration: float, fs: float, activity: str = "run"):
     p.add_argument("--up", choices=AXES, default=None, help=f"sensor axis pointing up (default {DEFAULT_UP})")
 
 
+def _add_store_args(p, runner_required: bool = False):
+    p.add_argument("--runner", required=runner_required, default=None,
+                   help="runner tag in InfluxDB (default GAITMON_RUNNER)")
+    p.add_argument("--session", default=None, help="session tag (default: runner + start time)")
+    p.add_argument("--influx-timeout", type=float, default=60.0,
+                   help="seconds to wait for InfluxDB to acknowledge before leaving points in the spool")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gaitmon",
@@ -273,7 +312,21 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--up", choices=AXES, help="sensor axis pointing up (default: file header, else +y)")
     a.add_argument("--acc-unit", choices=("mps2", "g"), default=None, help="acceleration unit in the file (default m/s²)")
     a.add_argument("--gyro-unit", choices=("rads", "dps"), default=None, help="angular velocity unit (default rad/s)")
+    _add_store_args(a)
     a.set_defaults(func=cmd_analyze)
+
+    im = sub.add_parser("import", help="analyse a recording and back-fill its steps into InfluxDB",
+                        description="Like analyze, then writes gait_step points and the gait_session summary to "
+                                    "InfluxDB (GAITMON_INFLUX_* settings). Points are spooled first: nothing is "
+                                    "lost if the server is down; the next gaitmon run sends them.")
+    im.add_argument("recording", type=Path, help="recording file (.csv or .csv.gz)")
+    im.add_argument("--forward", choices=AXES, help="sensor axis pointing forward (default: file header, else -z)")
+    im.add_argument("--up", choices=AXES, help="sensor axis pointing up (default: file header, else +y)")
+    im.add_argument("--acc-unit", choices=("mps2", "g"), default=None, help="acceleration unit in the file")
+    im.add_argument("--gyro-unit", choices=("rads", "dps"), default=None, help="angular velocity unit in the file")
+    im.set_defaults(out=None, summary=None, format="csv")
+    _add_store_args(im, runner_required=True)
+    im.set_defaults(func=cmd_import)
 
     s = sub.add_parser("simulate", help="write a simulated recording and its ground truth",
                        description="Simulate a walker/runner with a sacral IMU (specific force, lever arm, impacts, "
