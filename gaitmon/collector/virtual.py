@@ -26,6 +26,7 @@ import asyncio
 import logging
 import math
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -102,6 +103,8 @@ class VirtualSensor:
         self._next_seq = 0
         self._next_t0 = self.clock_start_s
         self._bout = 0
+        self._lock = threading.Lock()  # guards the packet lists
+        self._sim_lock = threading.Lock()  # serialises simulations
 
     # -------------------------------------------------------------------------- GATT server
     def read(self, uuid: str) -> bytes:
@@ -144,15 +147,35 @@ class VirtualSensor:
         return cmd.op
 
     # -------------------------------------------------------------------------- stream
+    @property
+    def available(self) -> int:
+        """Number of stream packets simulated so far."""
+        return len(self._packets)
+
+    @property
+    def exhausted(self) -> bool:
+        """True when every bout has been simulated (the stream will end)."""
+        return self.bouts is not None and self._bout >= self.bouts
+
     def packet(self, i: int) -> tuple[bytes, float] | None:
-        """Stream packet ``i`` and the sensor time (s) of its last sample; None past the end."""
-        while i >= len(self._packets):
-            if not self._extend():
-                return None
-        return self._packets[i], self._ready_t[i]
+        """Stream packet ``i`` and the sensor time (s) of its last sample, if already simulated
+        (see :meth:`ensure`); None otherwise."""
+        with self._lock:
+            if i < len(self._packets):
+                return self._packets[i], self._ready_t[i]
+        return None
+
+    def ensure(self, i: int) -> bool:
+        """Simulate bouts until packet ``i`` exists (blocking, CPU-bound: run it in a thread
+        from async code). False if the stream ends before ``i``."""
+        with self._sim_lock:  # one simulation at a time
+            while i >= self.available:
+                if not self._extend():
+                    return False
+        return True
 
     def _extend(self) -> bool:
-        if self.bouts is not None and self._bout >= self.bouts:
+        if self.exhausted:
             return False
         cfg = replace(self.sim, seed=self.sim.seed + self._bout)
         rec = simulate(cfg)
@@ -160,18 +183,20 @@ class VirtualSensor:
         pk = gp.packetize(t, rec.acc, rec.gyr, self.config.rate_hz, self.config.acc_range_g,
                           self.config.gyro_range_dps, samples_per_packet=self.samples_per_packet,
                           seq_start=self._next_seq)
-        n_per = self.samples_per_packet or min(gp.MAX_SAMPLES, max(1, round(self.config.rate_hz / 20)))
-        ends = np.minimum(np.arange(len(pk)) * n_per + n_per - 1, len(t) - 1)
-        self._packets.extend(pk)
-        self._ready_t.extend(t[ends].tolist())
+        n = np.array([p[10] for p in pk])  # header byte 10: samples in the packet
+        ends = np.cumsum(n) - 1
         shift = self._next_t0 - rec.time[0]
         tr = rec.truth
-        self.truth.append(TruthSegment(t0_sensor_s=float(t[0]), ic_t=np.asarray(tr.ic_t) + shift,
-                                       side=np.asarray(tr.side), steady=np.asarray(tr.steady),
-                                       pelvic_drop_deg=np.asarray(tr.pelvic_drop_deg)))
-        self._next_seq = (self._next_seq + len(pk)) & 0xFFFF
-        self._next_t0 = float(t[-1]) + 1.0 / self.config.rate_hz
-        self._bout += 1
+        with self._lock:
+            self._packets.extend(pk)
+            self._ready_t.extend(t[ends].tolist())
+            self.truth.append(TruthSegment(t0_sensor_s=float(t[0]),
+                                           ic_t=np.asarray(tr.ic_t) + shift,
+                                           side=np.asarray(tr.side), steady=np.asarray(tr.steady),
+                                           pelvic_drop_deg=np.asarray(tr.pelvic_drop_deg)))
+            self._next_seq = (self._next_seq + len(pk)) & 0xFFFF
+            self._next_t0 = float(t[-1]) + 1.0 / self.config.rate_hz
+            self._bout += 1
         log.debug("%s: bout %d simulated: %d packets", self.name, self._bout, len(pk))
         return True
 
@@ -186,6 +211,7 @@ class LinkStats:
     lost_disconnected: int = 0
     drops: int = 0
     connects: int = 0
+    attempts: list[float] = field(default_factory=list)  # host monotonic time of each attempt
     control_writes: list[bytes] = field(default_factory=list)
 
     @property
@@ -223,12 +249,14 @@ class VirtualLink:
         self.drop_every_s = drop_every_s
         self.drop_down_s = float(drop_down_s)
         self.connect_delay_s = float(connect_delay_s)
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # packet loss
+        self._rssi_rng = random.Random(seed + 7919)  # RSSI wobble (separate: timing-dependent)
         self.stats = LinkStats()
         self._connected = False
         self._notify: dict[str, NotifyCallback] = {}
         self._disc_cb: Callable[[], None] | None = None
         self._down_until_sensor = -math.inf
+        self._refuse = 0
         # stream state (sensor side, free-running once started)
         self._running = False
         self._index = 0
@@ -248,7 +276,11 @@ class VirtualLink:
     async def connect(self, timeout: float) -> None:
         if self._connected:
             return
+        self.stats.attempts.append(time.monotonic())
         await asyncio.sleep(min(self.connect_delay_s, timeout))
+        if self._refuse > 0:
+            self._refuse -= 1
+            raise LinkError(f"{self.address}: connection refused")
         if self._sensor_now() < self._down_until_sensor:
             raise LinkError(f"{self.address}: connection failed (peripheral out of range)")
         self._connected = True
@@ -274,6 +306,8 @@ class VirtualLink:
         self.stats.control_writes.append(bytes(data))
         op = self.sensor.control(bytes(data))
         if op == gp.OP_START:
+            if self._stream_t0_host is None:  # simulate the first bout before the clock starts
+                await asyncio.to_thread(self.sensor.ensure, 0)
             self._start_stream()
         elif op == gp.OP_STOP:
             self._running = False
@@ -290,7 +324,7 @@ class VirtualLink:
     async def rssi(self) -> int | None:
         if not self._connected:
             return None
-        return self.sensor.rssi_dbm + self._rng.randint(-3, 3)
+        return self.sensor.rssi_dbm + self._rssi_rng.randint(-3, 3)
 
     # ------------------------------------------------------------------------------ test hooks
     def inject(self, data: bytes) -> None:
@@ -298,6 +332,10 @@ class VirtualLink:
         cb = self._notify.get(gp.DATA_UUID)
         if self._connected and cb is not None:
             cb(bytes(data))
+
+    def refuse_connects(self, count: int) -> None:
+        """The next ``count`` connection attempts fail."""
+        self._refuse = int(count)
 
     def drop_now(self, down_s: float) -> None:
         """Lose the link now; the peripheral is unreachable for ``down_s`` sensor seconds."""
@@ -309,8 +347,8 @@ class VirtualLink:
     @property
     def finished(self) -> bool:
         """True when a finite stream has been produced completely."""
-        return self._running is False and self._stream_t0_host is not None and \
-            self.sensor.packet(self._index) is None
+        return (self._stream_t0_host is not None and self.sensor.exhausted
+                and self._index >= self.sensor.available)
 
     # ------------------------------------------------------------------------------ internals
     def _require(self) -> None:
@@ -342,15 +380,22 @@ class VirtualLink:
             self._producer = asyncio.get_running_loop().create_task(self._produce())
 
     async def _produce(self) -> None:
-        """Emit every packet whose last sample time has passed on the (sped-up) sensor clock."""
+        """Emit every packet whose last sample time has passed on the (sped-up) sensor clock;
+        simulate the next bout in a worker thread ahead of time."""
+        prep: asyncio.Future | None = None
         try:
             while self._running:
                 now = self._sensor_now()
                 self._maybe_drop(now)
+                ahead = self._index + int(30.0 * self.speed * 20) + 200
+                if (prep is None or prep.done()) and not self.sensor.exhausted and \
+                        self.sensor.available < ahead:
+                    prep = asyncio.ensure_future(asyncio.to_thread(self.sensor.ensure, ahead))
                 while True:
                     item = self.sensor.packet(self._index)
                     if item is None:
-                        self._running = False
+                        if self.sensor.exhausted:
+                            self._running = False
                         break
                     data, ready_t = item
                     if ready_t - self._stream_t0_sensor > now:

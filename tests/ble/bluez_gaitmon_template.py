@@ -22,6 +22,7 @@ exactly as to bluetoothd. The test drives it through ``org.bluez.Mock`` on ``/``
 - ``DropLink(address, down_s)`` -- link loss: Connected/ServicesResolved go False, GATT objects go
   away, the device refuses Connect for ``down_s`` seconds. The sensor keeps sampling: packets it
   produces while nobody is connected are lost (counted in ``lost_disconnected``).
+- ``RefuseConnects(address, n)`` -- the next ``n`` Connect calls fail (org.bluez.Error.Failed).
 - ``PushRaw(address, value)`` -- one notification with arbitrary bytes (malformed packet tests).
 - ``SetRSSI(address, rssi)``, ``SetBattery(address, percent)``.
 - ``GetStreamStats(address)`` -> a{sv}: produced, delivered, lost_injected, lost_disconnected,
@@ -209,6 +210,10 @@ def Connect(device):
     st = DEVICES[device.path]
     if st["connected"]:
         raise dbus.exceptions.DBusException("Already Connected", name="org.bluez.Error.AlreadyConnected")
+    if st["refuse"] > 0:
+        st["refuse"] -= 1
+        raise dbus.exceptions.DBusException("le-connection-abort-by-remote",
+                                            name="org.bluez.Error.Failed")
     if st["down_until"] > time.monotonic():
         # the peripheral is out of range: BlueZ reports a failed LE connection
         raise dbus.exceptions.DBusException("le-connection-abort-by-remote",
@@ -378,7 +383,7 @@ def AddPeripheral(self, adapter_name, address, name, options):
     ])
     DEVICES[path] = {
         "address": address.upper(), "adapter": adapter_path, "kind": kind, "rssi": rssi,
-        "adv_count": 0, "connected": False, "notifying": False, "down_until": 0.0,
+        "adv_count": 0, "connected": False, "notifying": False, "down_until": 0.0, "refuse": 0,
         "config": bytes(options.get("config", b"")), "battery": int(options.get("battery", 87)),
         "battery_gatt": bool(options.get("battery_gatt", False)),
         "model": str(options.get("model", "gaitmon-virtual")),
@@ -549,6 +554,12 @@ def DropLink(self, address, down_s):
     st["down_until"] = time.monotonic() + float(down_s)
     if st["connected"]:
         _link_down(path)
+
+
+@dbus.service.method(MOCK_IFACE, in_signature="si", out_signature="")
+def RefuseConnects(self, address, count):
+    _path, st = _dev_by_address(address)
+    st["refuse"] = int(count)
 
 
 @dbus.service.method(MOCK_IFACE, in_signature="say", out_signature="")

@@ -173,6 +173,9 @@ class BluezSim:
     async def drop_link(self, address: str, down_s: float) -> None:
         await self.mock("DropLink", "sd", address, float(down_s))
 
+    async def refuse_connects(self, address: str, count: int) -> None:
+        await self.mock("RefuseConnects", "si", address, int(count))
+
     async def push_raw(self, address: str, value: bytes) -> None:
         await self.mock("PushRaw", "say", address, bytes(value))
 
