@@ -7,11 +7,13 @@ Every accepted packet is checked against the previous one by its sequence number
   an old, out-of-order packet (rejected);
 * ``delta - 1`` packets were lost; the time gap ``round((t_first - (t_prev_last + dt)) / dt)``
   says how many samples are missing. Both are reported in a :class:`Gap`, never interpolated;
-* after a reconnect the sensor may have restarted its decoder state (and its clock counter may
-  have wrapped): the first packet is placed on the session clock by choosing the number of clock
-  wraps that best matches the host time elapsed since the last packet. If no choice fits, the
-  sensor clock was reset (power cycle): the segment is re-anchored at the host-time estimate
-  and the gap is reported with ``exact=False``.
+* after a reconnect the decoder starts afresh (and the sensor's clock counter may have wrapped
+  during the outage): the first packet is placed on the session clock by choosing the number of
+  clock wraps that the sequence numbers vouch for, else the one that best matches the host time
+  elapsed since the last packet (scaled by the sensor-seconds-per-host-second rate measured
+  over the previous connection: 1 for a live sensor, higher for a sped-up replay). If no choice
+  fits, the sensor clock was reset (power cycle): the segment is re-anchored at the host-time
+  estimate and the gap is reported with ``exact=False``.
 
 Times in and out are seconds on the sensor clock; ``t_rec`` (recording time) is seconds since
 the first sample of the session.
@@ -95,6 +97,8 @@ class StreamAccountant:
         self._last_t: float | None = None
         self._last_arrival: float | None = None
         self._reconnected = False
+        self._conn_first: tuple[float, float] | None = None  # (t, arrival) of the connection
+        self._rate = 1.0  # sensor seconds per host second, measured over a connection
         # counters
         self.packets_accepted = 0
         self.samples_accepted = 0
@@ -112,7 +116,20 @@ class StreamAccountant:
     def mark_reconnect(self) -> None:
         """The link came back: the next packet starts a new connection segment."""
         if self._last_t is not None:
+            self._update_rate()
             self._reconnected = True
+        self._conn_first = None
+
+    def _update_rate(self) -> None:
+        """Sensor seconds per host second over the last connection (1.0 when too short):
+        converts the host time of an outage into sensor time (1 for a live sensor; e.g. 8 for
+        a stream replayed 8x faster than real time)."""
+        if self._conn_first is None or self._last_t is None:
+            return
+        t0, a0 = self._conn_first
+        host = self._last_arrival - a0
+        if host >= 0.25 and self._last_t - t0 >= 0.5:
+            self._rate = float(np.clip((self._last_t - t0) / host, 0.01, 1000.0))
 
     def accept(self, seq: int | None, t_s: np.ndarray, arrival_mono: float) -> Accepted | Rejected:
         """Check one decoded packet. ``t_s``: float64[n] sample times, s, decoder's sensor clock;
@@ -164,7 +181,7 @@ class StreamAccountant:
         return min(r, self.seq_mod - r) <= 1.0
 
     def _accept_after_reconnect(self, seq, t_s, arrival_mono) -> Accepted | Rejected:
-        elapsed = max(0.0, arrival_mono - self._last_arrival)
+        elapsed = max(0.0, arrival_mono - self._last_arrival) * self._rate
         expected = self._last_t + elapsed  # host-time estimate of the sensor time now
         base = t_s[0] + self.offset
         cand_offsets = {self.offset}
@@ -204,7 +221,7 @@ class StreamAccountant:
 
     def _reanchor(self, seq, t_s, arrival_mono) -> Accepted:
         """Sensor clock reset: continue at the host-time estimate; sizes are estimates."""
-        elapsed = max(0.0, arrival_mono - self._last_arrival)
+        elapsed = max(0.0, arrival_mono - self._last_arrival) * self._rate
         expected = self._last_t + max(elapsed, self.dt)
         self.offset = expected - t_s[0]
         self._reconnected = False
@@ -224,6 +241,8 @@ class StreamAccountant:
 
     def _commit(self, seq, t_s, arrival_mono, gap) -> Accepted:
         t_adj = t_s + self.offset
+        if self._conn_first is None:
+            self._conn_first = (float(t_adj[-1]), float(arrival_mono))
         self._last_seq = int(seq) if seq is not None else None
         self._last_t = float(t_adj[-1])
         self._last_arrival = float(arrival_mono)

@@ -9,15 +9,17 @@ the sensor on the sacrum, with known truth. When a simulated bout is used up, th
 
 :class:`VirtualLink` implements :class:`~gaitmon.collector.link.Link` for one virtual sensor.
 The sensor's clock runs at ``speed`` x real time (1.0 = real time; higher = faster, the sensor
-timestamps stay realistic). Like a real sensor, the stream is free-running once started: packets
-produced while nobody is connected are lost. Impairments:
+timestamps stay realistic). Like a device of the open profile, it stops transmitting on
+disconnection while its clock keeps running; after a reconnect and Start it resumes at the
+current sensor time with the next sequence number (the collector sees a time gap). Impairments:
 
 * ``loss``: probability that a packet is lost in the air (seeded, reproducible), and/or
   ``loss_indices``: exact stream indices to lose;
 * ``drops``: ``[(at_sensor_s, down_s), ...]`` link losses at given sensor-stream times, the
   peripheral being unreachable for ``down_s`` sensor seconds; ``drop_every_s`` repeats one.
 
-``VirtualLink.stats`` counts produced / delivered / lost packets exactly, for tests.
+``VirtualLink.stats`` counts delivered, lost (in the air) and not-sent packets and samples
+exactly, for tests.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import asyncio
 import logging
 import math
 import random
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -203,12 +206,20 @@ class VirtualSensor:
 
 @dataclass
 class LinkStats:
-    """Exact packet counts of a virtual link (the truth the collector is tested against)."""
+    """Exact counts of a virtual link (the truth the collector is tested against).
+
+    produced: stream packets whose sensor time has passed; delivered: notifications handed to
+    the collector; lost_injected / samples_lost_injected: transmitted (sequence number used)
+    but lost in the air; not_sent / samples_not_sent: never transmitted because the device was
+    not streaming (link down: the device stops on disconnection, its clock keeps running).
+    """
 
     produced: int = 0
     delivered: int = 0
     lost_injected: int = 0
-    lost_disconnected: int = 0
+    samples_lost_injected: int = 0
+    not_sent: int = 0
+    samples_not_sent: int = 0
     drops: int = 0
     connects: int = 0
     attempts: list[float] = field(default_factory=list)  # host monotonic time of each attempt
@@ -216,16 +227,26 @@ class LinkStats:
 
     @property
     def lost(self) -> int:
-        return self.lost_injected + self.lost_disconnected
+        """Packets missing by sequence number (lost in the air)."""
+        return self.lost_injected
+
+    @property
+    def samples_missing(self) -> int:
+        """Samples of the stream that never reached the collector."""
+        return self.samples_lost_injected + self.samples_not_sent
 
 
 class VirtualLink:
     """In-process :class:`~gaitmon.collector.link.Link` to a :class:`VirtualSensor`.
 
+    Behaves like a device of the open profile (docs/ble-profile.md §4): it transmits after
+    Start while connected and notifying, stops on Stop and on disconnection, keeps its clock
+    running, and numbers transmitted packets consecutively.
+
     Args:
         sensor: the peripheral. speed: sensor seconds per host second (> 0).
-        loss: probability of losing a packet in the air; loss_indices: exact stream indices to
-            lose; seed: RNG seed of the loss process and the RSSI wobble.
+        loss: probability of losing a transmitted packet in the air; loss_indices: exact stream
+            indices to lose; seed: RNG seed of the loss process.
         drops: ``[(at_sensor_s, down_s)]`` link losses, times relative to the stream start
             (sensor seconds); drop_every_s/drop_down_s: a link loss every ``drop_every_s``.
         connect_delay_s: host seconds a connection takes.
@@ -257,8 +278,9 @@ class VirtualLink:
         self._disc_cb: Callable[[], None] | None = None
         self._down_until_sensor = -math.inf
         self._refuse = 0
-        # stream state (sensor side, free-running once started)
-        self._running = False
+        # device side: clock (starts with the first Start, never stops) and transmitter
+        self._sending = False
+        self._seq_out: int | None = None
         self._index = 0
         self._stream_t0_host: float | None = None
         self._stream_t0_sensor: float | None = None
@@ -310,7 +332,7 @@ class VirtualLink:
                 await asyncio.to_thread(self.sensor.ensure, 0)
             self._start_stream()
         elif op == gp.OP_STOP:
-            self._running = False
+            self._sending = False
 
     async def start_notify(self, char_uuid: str, callback: NotifyCallback) -> None:
         self._require()
@@ -346,7 +368,7 @@ class VirtualLink:
 
     @property
     def finished(self) -> bool:
-        """True when a finite stream has been produced completely."""
+        """True when a finite stream's time has completely passed."""
         return (self._stream_t0_host is not None and self.sensor.exhausted
                 and self._index >= self.sensor.available)
 
@@ -363,49 +385,43 @@ class VirtualLink:
 
     def _link_down(self, notify: bool) -> None:
         self._connected = False
+        self._sending = False  # the device stops streaming on disconnection
         self._notify.clear()
         if notify and self._disc_cb is not None:
             cb = self._disc_cb
             asyncio.get_running_loop().call_soon(cb)
 
     def _start_stream(self) -> None:
-        if self._running:
-            return  # Start while running: the stream continues (same session)
-        self._running = True
+        self._sending = True
         if self._stream_t0_host is None:
             self._stream_t0_host = time.monotonic()
             first = self.sensor.packet(0)
-            self._stream_t0_sensor = (first[1] if first else 0.0)
+            self._stream_t0_sensor = first[1] if first else 0.0
+            self._seq_out = struct.unpack_from("<H", first[0], 2)[0] if first else 0
         if self._producer is None or self._producer.done():
             self._producer = asyncio.get_running_loop().create_task(self._produce())
 
     async def _produce(self) -> None:
-        """Emit every packet whose last sample time has passed on the (sped-up) sensor clock;
+        """Let sensor time pass (sped up), transmitting the packets whose last sample is due;
         simulate the next bout in a worker thread ahead of time."""
         prep: asyncio.Future | None = None
-        try:
-            while self._running:
-                now = self._sensor_now()
-                self._maybe_drop(now)
-                ahead = self._index + int(30.0 * self.speed * 20) + 200
-                if (prep is None or prep.done()) and not self.sensor.exhausted and \
-                        self.sensor.available < ahead:
-                    prep = asyncio.ensure_future(asyncio.to_thread(self.sensor.ensure, ahead))
-                while True:
-                    item = self.sensor.packet(self._index)
-                    if item is None:
-                        if self.sensor.exhausted:
-                            self._running = False
-                        break
-                    data, ready_t = item
-                    if ready_t - self._stream_t0_sensor > now:
-                        break
-                    self._emit(self._index, data)
-                    self._index += 1
-                await asyncio.sleep(TICK_S)
-        except asyncio.CancelledError:
-            self._running = False
-            raise
+        while not self.finished:
+            now = self._sensor_now()
+            self._maybe_drop(now)
+            ahead = self._index + int(30.0 * self.speed * 20) + 200
+            if (prep is None or prep.done()) and not self.sensor.exhausted and \
+                    self.sensor.available < ahead:
+                prep = asyncio.ensure_future(asyncio.to_thread(self.sensor.ensure, ahead))
+            while True:
+                item = self.sensor.packet(self._index)
+                if item is None:
+                    break
+                data, ready_t = item
+                if ready_t - self._stream_t0_sensor > now:
+                    break
+                self._emit(self._index, data)
+                self._index += 1
+            await asyncio.sleep(TICK_S)
 
     def _maybe_drop(self, now: float) -> None:
         while self._drops and self._drops[0][0] <= now:
@@ -417,19 +433,24 @@ class VirtualLink:
 
     def _emit(self, index: int, data: bytes) -> None:
         self.stats.produced += 1
+        n = data[10]  # header byte 10: samples in the packet
         cb = self._notify.get(gp.DATA_UUID)
-        if not self._connected or cb is None:
-            self.stats.lost_disconnected += 1
+        if not (self._sending and self._connected and cb is not None):
+            self.stats.not_sent += 1
+            self.stats.samples_not_sent += n
             return
+        seq = self._seq_out
+        self._seq_out = (seq + 1) & 0xFFFF
         if index in self.loss_indices or (self.loss > 0 and self._rng.random() < self.loss):
             self.stats.lost_injected += 1
+            self.stats.samples_lost_injected += n
             return
         self.stats.delivered += 1
-        cb(data)
+        cb(data[:2] + struct.pack("<H", seq) + data[4:])
 
     async def aclose(self) -> None:
-        """Stop the producer task (end of run)."""
-        self._running = False
+        """Stop the device task (end of run)."""
+        self._sending = False
         if self._producer is not None:
             self._producer.cancel()
             try:

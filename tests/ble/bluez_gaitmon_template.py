@@ -14,20 +14,23 @@ exactly as to bluetoothd. The test drives it through ``org.bluez.Mock`` on ``/``
   service over GATT as with ``bluetoothd -P battery``; default False = BlueZ's battery plugin
   hides it and exports ``org.bluez.Battery1`` instead), ``model``/``firmware``/``manufacturer`` (s),
   ``mtu`` (q).
-- ``LoadStream(address, packet_file, packets_per_second)`` -- the packets the sensor produces once
-  started (one hex string per line, precomputed in the project venv from ``gaitmon.sim``), paced
-  at ``packets_per_second`` of wall time (faster than real time is fine: the sensor timestamps
-  inside the packets stay realistic).
-- ``SetLoss(address, indices)`` -- stream indices lost in the air (never delivered).
+- ``LoadStream(address, packet_file, packets_per_second)`` -- the sensor's sample stream as
+  packets (one hex string per line, precomputed in the project venv from ``gaitmon.sim``); once
+  started, one packet's worth of sensor time passes every 1/``packets_per_second`` s of wall time
+  (faster than real time is fine: the timestamps inside the packets stay realistic).
+  As the profile says (docs/ble-profile.md §4) the device transmits only while started,
+  connected and notifying; it stops on 0x02 and on disconnection, its clock keeps running, and
+  transmitted packets are numbered consecutively (the sequence number is rewritten on sending).
+- ``SetLoss(address, indices)`` -- stream indices lost in the air (transmitted, never delivered).
 - ``DropLink(address, down_s)`` -- link loss: Connected/ServicesResolved go False, GATT objects go
-  away, the device refuses Connect for ``down_s`` seconds. The sensor keeps sampling: packets it
-  produces while nobody is connected are lost (counted in ``lost_disconnected``).
+  away, the device refuses Connect for ``down_s`` seconds. Stream packets whose time passes
+  while not transmitting are listed in ``not_sent``.
 - ``RefuseConnects(address, n)`` -- the next ``n`` Connect calls fail (org.bluez.Error.Failed).
 - ``PushRaw(address, value)`` -- one notification with arbitrary bytes (malformed packet tests).
 - ``SetRSSI(address, rssi)``, ``SetBattery(address, percent)``.
-- ``GetStreamStats(address)`` -> a{sv}: produced, delivered, lost_injected, lost_disconnected,
-  lost_list (ai: stream indices never delivered), raw_pushed, total, done, running, connected,
-  connects, control_writes (aay).
+- ``GetStreamStats(address)`` -> a{sv}: produced, delivered, lost_injected, lost_list (ai: stream
+  indices lost in the air), not_sent (ai: stream indices never transmitted), raw_pushed, total,
+  done, sending, connected, connects, control_writes (aay).
 
 Handled pitfalls (see the project's BLE testing notes): root object registered before use,
 dictionary-typed advertising properties, dbus.Boolean in property updates, Connect sets Connected
@@ -37,6 +40,7 @@ stops the notify stream too.
 """
 
 # This file runs inside the dbusmock process (system python), not in the project venv.
+import struct
 import time
 
 import dbus
@@ -237,6 +241,7 @@ def _link_down(path):
     st = DEVICES[path]
     st["connected"] = False
     st["notifying"] = False
+    st["sending"] = False  # the device stops streaming on disconnection
     _set_props(path, DEVICE_IFACE, {"ServicesResolved": _b(False)})
     _set_props(path, DEVICE_IFACE, {"Connected": _b(False)})
     _remove_gatt(path)
@@ -392,9 +397,10 @@ def AddPeripheral(self, adapter_name, address, name, options):
         "mtu": int(options.get("mtu", 247)),
         "gatt": [], "chars": {},
         # stream
-        "packets": [], "pps": 20.0, "loss": set(), "index": 0, "acc": 0.0, "running": False,
+        "packets": [], "pps": 20.0, "loss": set(), "index": 0, "acc": 0.0, "sending": False,
+        "clock_running": False, "seq_out": 0, "not_sent": [],
         "last_tick": None, "timer": None, "delivered": 0, "lost_injected": 0,
-        "lost_disconnected": 0, "lost_list": [], "raw_pushed": 0, "connects": 0, "control_writes": [],
+        "lost_list": [], "raw_pushed": 0, "connects": 0, "control_writes": [],
     }
     self.EmitSignal(OBJECT_MANAGER_IFACE, "InterfacesAdded", "oa{sa{sv}}",
                     [dbus.ObjectPath(path), {DEVICE_IFACE: props}])
@@ -484,18 +490,25 @@ def _notify_data(dev_path, value):
 
 
 def _start_stream(dev_path):
+    """Control 0x01. The sensor clock starts with the first Start and then never stops; the
+    device transmits while started, connected and notifying (docs/ble-profile.md §4: it stops
+    on 0x02 and on disconnection, and a new Start after reconnecting resumes at the current
+    sensor time with the next sequence number)."""
     st = DEVICES[dev_path]
-    if st["running"]:
-        return  # Start while running: the stream simply continues (same session)
-    st["running"] = True
-    st["last_tick"] = time.monotonic()
-    if st["timer"] is None:
+    st["sending"] = True
+    if not st["clock_running"]:
+        st["clock_running"] = True
+        st["last_tick"] = time.monotonic()
+    if st["timer"] is None and st["index"] < len(st["packets"]):
         st["timer"] = GLib.timeout_add(TICK_MS, _stream_tick, dev_path)
 
 
 def _stop_stream(dev_path):
-    st = DEVICES[dev_path]
-    st["running"] = False
+    DEVICES[dev_path]["sending"] = False
+
+
+def _with_seq(packet, seq):
+    return packet[:2] + struct.pack("<H", seq) + packet[4:]
 
 
 def _stream_tick(dev_path):
@@ -503,8 +516,7 @@ def _stream_tick(dev_path):
     if st is None:
         return False
     now = time.monotonic()
-    if st["running"]:
-        st["acc"] += (now - st["last_tick"]) * st["pps"]
+    st["acc"] += (now - st["last_tick"]) * st["pps"]
     st["last_tick"] = now
     n = int(st["acc"])
     st["acc"] -= n
@@ -513,17 +525,18 @@ def _stream_tick(dev_path):
         i = st["index"]
         st["index"] += 1
         n -= 1
-        if not (st["connected"] and st["notifying"]):
-            st["lost_disconnected"] += 1  # produced while nobody listens
-            st["lost_list"].append(i)
-        elif i in st["loss"]:
-            st["lost_injected"] += 1
-            st["lost_list"].append(i)
+        if not (st["sending"] and st["connected"] and st["notifying"]):
+            st["not_sent"].append(i)  # sensor time passes, nothing is transmitted
+            continue
+        seq = st["seq_out"]
+        st["seq_out"] = (seq + 1) & 0xFFFF
+        if i in st["loss"]:
+            st["lost_list"].append(i)  # transmitted (sequence number used), lost in the air
         else:
-            _notify_data(dev_path, st["packets"][i])
+            _notify_data(dev_path, _with_seq(st["packets"][i], seq))
             st["delivered"] += 1
     if st["index"] >= total:
-        st["running"] = False
+        st["sending"] = False
         st["timer"] = None
         return False
     return True
@@ -537,8 +550,11 @@ def LoadStream(self, address, packet_file, packets_per_second):
     st["pps"] = float(packets_per_second)
     st["index"] = 0
     st["acc"] = 0.0
-    st["delivered"] = st["lost_injected"] = st["lost_disconnected"] = st["raw_pushed"] = 0
+    st["clock_running"] = False
+    st["seq_out"] = struct.unpack_from("<H", st["packets"][0], 2)[0] if st["packets"] else 0
+    st["delivered"] = st["raw_pushed"] = 0
     st["lost_list"] = []
+    st["not_sent"] = []
     return len(st["packets"])
 
 
@@ -592,13 +608,13 @@ def GetStreamStats(self, address):
     return dbus.Dictionary({
         "produced": dbus.Int32(st["index"]),
         "delivered": dbus.Int32(st["delivered"]),
-        "lost_injected": dbus.Int32(st["lost_injected"]),
-        "lost_disconnected": dbus.Int32(st["lost_disconnected"]),
+        "lost_injected": dbus.Int32(len(st["lost_list"])),
+        "not_sent": dbus.Array([dbus.Int32(i) for i in st["not_sent"]], signature="i"),
         "raw_pushed": dbus.Int32(st["raw_pushed"]),
         "lost_list": dbus.Array([dbus.Int32(i) for i in st["lost_list"]], signature="i"),
         "total": dbus.Int32(len(st["packets"])),
         "done": dbus.Boolean(st["index"] >= len(st["packets"]) > 0),
-        "running": dbus.Boolean(st["running"]),
+        "sending": dbus.Boolean(st["sending"]),
         "connected": dbus.Boolean(st["connected"]),
         "connects": dbus.Int32(st["connects"]),
         "control_writes": dbus.Array([dbus.ByteArray(w) for w in st["control_writes"]], signature="ay"),

@@ -112,3 +112,23 @@ def test_overlapping_timestamps_rejected():
     acc.accept(0, packet_times(0), 0.0)
     bad = packet_times(1) - 0.02  # overlaps the previous packet
     assert acc.accept(1, bad, 0.05) == Rejected("time_overlap")
+
+
+@pytest.mark.parametrize("speed", [1.0, 8.0])
+def test_device_paused_during_link_loss(speed):
+    """The device stops transmitting on disconnection (its clock runs on): after the
+    reconnect the sequence continues and only the time gap tells the lost samples. Host time
+    places the packet, scaled by the stream's measured rate (8x for a sped-up replay)."""
+    acc = StreamAccountant(DT, clock_wrap_s=WRAP)
+
+    def host(i):  # arrival of packet i (its last sample) on the host clock
+        return (i * N + N - 1) * DT / speed + 0.01
+
+    for i in range(100):
+        acc.accept(i, packet_times(i, 0.0, wrap=WRAP), host(i))
+    acc.mark_reconnect()
+    k = 100 + 60  # 60 packets' worth of sensor time passed without transmission
+    r = acc.accept(100, packet_times(k, 0.0, wrap=WRAP), host(k) + 0.02)
+    assert r.gap.cause == "link_loss" and r.gap.exact
+    assert r.gap.packets_lost == 0 and r.gap.samples_lost == 60 * N
+    assert acc.clock_resets == 0 and acc._rate == pytest.approx(speed, rel=0.01)

@@ -59,9 +59,15 @@ def test_exact_counts_against_the_virtual_link(virtual_run):
         assert link.finished
         assert st.packets_received == link.stats.delivered
         assert st.packets_lost == link.stats.lost > 0
-        assert st.packets_rejected == 0
+        assert st.samples_lost == link.stats.samples_missing
+        assert st.samples_received + st.samples_lost == sum(
+            p[10] for p in link.sensor._packets)  # every sample of the stream accounted for
+        assert st.packets_rejected == 0 and st.clock_resets == 0
     carol, dave = result.statuses
     assert carol.reconnects == 1 and links[0].stats.drops == 1
+    assert links[0].stats.not_sent > 0 and links[1].stats.not_sent == 0
+    (link_gap,) = [g for g in result.sessions[0].accountant.gaps if g.cause == "link_loss"]
+    assert link_gap.packets_lost == 0 and link_gap.samples_lost == links[0].stats.samples_not_sent
     assert dave.reconnects == 0 and links[1].stats.lost_injected == dave.packets_lost
     assert carol.battery_pct == 71 and dave.battery_pct == 72
     assert carol.rssi_dbm is not None and -63 <= carol.rssi_dbm <= -57
@@ -214,6 +220,7 @@ def test_backoff_retries_refused_connections(tmp_path):
     st = asyncio.run(main()).statuses[0]
     assert st.connect_failures == 6 and st.reconnects == 1
     assert st.packets_lost == link.stats.lost and st.packets_received == link.stats.delivered
+    assert st.samples_lost == link.stats.samples_missing > 0
     t = np.array(link.stats.attempts)
     assert len(t) == 5 + 3
     waits = np.diff(t[:5])  # 4 refused attempts, then success: 0.05, 0.1, 0.2, 0.3 (capped)
