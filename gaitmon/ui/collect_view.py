@@ -1,9 +1,9 @@
 """Live terminal view of ``gaitmon collect`` (rich): one row per runner/sensor.
 
-Columns: runner, sensor, link state, battery %, RSSI dBm, packets received, loss % (lost /
-(received + lost) packets), rejected packets, reconnects, steps, cadence (spm = steps/min, median
-of the last steps), mean pelvic drop of the last 10 left and right steps (degrees, positive =
-swing side lower), and step latency p50 (s).
+Per sensor (two lines, fits 80 columns): runner and sensor; link state, battery % and RSSI
+(dBm); packets received and loss % (lost / (received + lost) packets); rejected packets and
+reconnects; steps and cadence (spm = steps/min, median of the last steps); mean pelvic drop of the
+last 10 left and right steps (degrees, positive = swing side lower); step latency p50 (s).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from rich import box
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -29,15 +30,18 @@ def _num(v, fmt: str = "{:.1f}") -> str:
 
 
 def render_table(pipeline: LivePipeline, title: str = "gaitmon collect") -> Table:
-    """A rich Table of every sensor in ``pipeline`` (pure rendering, no I/O)."""
-    table = Table(title=title, expand=False, header_style="bold")
-    for col, just in (("runner", "left"), ("sensor", "left"), ("link", "left"), ("batt%", "right"),
-                      ("RSSI", "right"), ("pkts", "right"), ("loss%", "right"),
-                      ("rej", "right"), ("recon", "right"), ("steps", "right"),
-                      ("spm", "right"), ("dropL°", "right"), ("dropR°", "right"),
-                      ("lat s", "right")):
-        table.add_column(col, justify=just, no_wrap=col not in ("runner", "sensor"),
-                         overflow="fold")
+    """A rich Table of every sensor in ``pipeline`` (pure rendering, no I/O).
+
+    Two lines per sensor so that it fits an 80-column terminal."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, expand=False, header_style="bold",
+                  pad_edge=False)
+    table.add_column("runner\nsensor", overflow="fold", min_width=8, max_width=18)
+    table.add_column("link\nbatt RSSI", no_wrap=True)
+    table.add_column("packets\nlost", justify="right", no_wrap=True)
+    table.add_column("rej\nreconn", justify="right", no_wrap=True)
+    table.add_column("steps\ncadence", justify="right", no_wrap=True)
+    table.add_column("drop L°\ndrop R°", justify="right", no_wrap=True)
+    table.add_column("latency\np50 s", justify="right", no_wrap=True)
     stats = {s.key: s for s in pipeline.sensor_stats()}
     for session in pipeline.sessions:
         st = session.status
@@ -46,18 +50,18 @@ def render_table(pipeline: LivePipeline, title: str = "gaitmon collect") -> Tabl
         if ss is not None and ss.latencies:
             lat = sorted(ss.latencies)[len(ss.latencies) // 2]
         loss = 100.0 * st.loss_fraction
+        who = Text(st.runner, style="bold")
+        who.append("\n" + st.sensor, style="dim")
+        link = Text(st.link_state, style=_STATE_STYLE.get(st.link_state, ""))
+        link.append(f"\n{_num(st.battery_pct, '{:d}')}% {_num(st.rssi_dbm, '{:d}')} dBm")
+        pk = Text(f"{st.packets_received}\n")
+        pk.append(f"{loss:.1f}%", style="red" if loss > 5 else "")
         table.add_row(
-            st.runner, st.sensor,
-            Text(st.link_state, style=_STATE_STYLE.get(st.link_state, "")),
-            _num(st.battery_pct, "{:d}"), _num(st.rssi_dbm, "{:d}"),
-            str(st.packets_received),
-            Text(f"{loss:.1f}", style="red" if loss > 5 else ""),
-            str(st.packets_rejected), str(st.reconnects),
-            str(ss.steps if ss else 0),
-            _num(ss.cadence_spm if ss else None, "{:.0f}"),
-            _num(ss.side_mean("L") if ss else None),
-            _num(ss.side_mean("R") if ss else None),
-            _num(lat, "{:.2f}"),
+            who, link, pk,
+            f"{st.packets_rejected}\n{st.reconnects}",
+            f"{ss.steps if ss else 0}\n{_num(ss.cadence_spm if ss else None, '{:.0f}')} spm",
+            f"{_num(ss.side_mean('L') if ss else None)}\n{_num(ss.side_mean('R') if ss else None)}",
+            _num(lat, "{:.3f}"),
         )
     return table
 

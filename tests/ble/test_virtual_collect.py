@@ -226,3 +226,28 @@ def test_backoff_retries_refused_connections(tmp_path):
     waits = np.diff(t[:5])  # 4 refused attempts, then success: 0.05, 0.1, 0.2, 0.3 (capped)
     assert np.all(np.diff(waits) > 0)
     assert waits[-1] == pytest.approx(0.3, rel=0.35)
+
+
+def test_live_view_shows_every_runner(tmp_path, capsys):
+    sims = [SimConfig(activity="run", fs=100.0, duration_s=12.0, seed=40 + i) for i in range(2)]
+    links = [VirtualLink(VirtualSensor(f"virtual:{i}", f"gaitmon-live{i}", sim, bouts=1,
+                                       battery_pct=50 + i), speed=20.0, seed=i)
+             for i, sim in enumerate(sims)]
+    cfg = CollectConfig.from_dict({"session": {"name": "live"},
+                                   "sensor": [{"name": "gaitmon-live0", "runner": "fay"},
+                                              {"name": "gaitmon-live1", "runner": "gus"}]})
+    result = run_collect(cfg, out_dir=tmp_path, live=True, virtual_links=links)
+    err = capsys.readouterr().err
+    assert "gaitmon collect — session live" in err
+    final = err[err.rindex("gaitmon collect — session live"):]  # the last refresh
+    assert max(len(line) for line in final.splitlines()) <= 80
+    lines = final.splitlines()
+    for runner, link, st in zip(("fay", "gus"), links, result.statuses):
+        i = next(k for k, line in enumerate(lines) if line.split()[:1] == [runner])
+        first, second = lines[i].split(), lines[i + 1].split()
+        steps = sum(1 for r in result.records if r.runner == runner)
+        assert first[1:5] == ["stopped", str(link.stats.delivered), "0", str(steps)]
+        assert steps > 10 and float(first[5]) > 0  # mean drop of the left steps, degrees
+        assert second[:4] == [link.name, f"{st.battery_pct}%", str(st.rssi_dbm), "dBm"]
+        assert second[4:6] == ["0.0%", "0"] and second[7] == "spm"
+        assert 150 < float(second[6]) < 190 and float(second[8]) > 0
