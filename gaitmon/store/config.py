@@ -97,7 +97,9 @@ class StoreConfig:
                      (survives a process crash, not a power cut; faster).
       batch_size     points per HTTP request; flush_interval_s: longest wait before a partial
                      batch is sent (s); timeout_s: HTTP timeout (s); retry_max_s: longest back-off
-                     between attempts while the server is down (s); gzip: compress bodies.
+                     between attempts while the server is down (s); gzip: compress request
+                     bodies (level 1, ~4x smaller); ``None`` = auto: on, except for a server on
+                     this machine (loopback), where it only costs CPU on both sides.
     """
 
     url: str
@@ -119,7 +121,7 @@ class StoreConfig:
     flush_interval_s: float = 1.0
     timeout_s: float = 10.0
     retry_max_s: float = 30.0
-    gzip: bool = True
+    gzip: bool | None = None
     verify_ssl: bool = True
 
     # ------------------------------------------------------------------------------------------
@@ -192,6 +194,14 @@ class StoreConfig:
             raise ConfigError("GAITMON_INFLUX_BATCH_SIZE must be an integer")
         return dataclasses.replace(self, url=url, api=api, spool_dir=Path(self.spool_dir).expanduser())
 
+    @property
+    def use_gzip(self) -> bool:
+        """Whether request bodies are gzipped: ``gzip`` if set, else all but loopback servers."""
+        if self.gzip is not None:
+            return self.gzip
+        host = (urllib.parse.urlsplit(self.url).hostname or "").lower()
+        return not (host == "localhost" or host == "::1" or host.startswith("127."))
+
     def describe(self) -> str:
         """One line for logs: server, API, target — never credentials."""
         if self.api == "v1" or (self.api == "auto" and self.database and not self.bucket):
@@ -233,6 +243,15 @@ def _bool(value: Any) -> bool:
     raise ValueError("must be true or false")
 
 
+def _bool_or_auto(value: Any) -> bool | None:
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return None
+    try:
+        return _bool(value)
+    except ValueError:
+        raise ValueError("must be true, false or auto") from None
+
+
 def _float(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("must be a number")
@@ -270,7 +289,7 @@ ENV_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "GAITMON_INFLUX_FLUSH_INTERVAL_S": ("flush_interval_s", _float),
     "GAITMON_INFLUX_TIMEOUT_S": ("timeout_s", _float),
     "GAITMON_INFLUX_RETRY_MAX_S": ("retry_max_s", _float),
-    "GAITMON_INFLUX_GZIP": ("gzip", _bool),
+    "GAITMON_INFLUX_GZIP": ("gzip", _bool_or_auto),
     "GAITMON_INFLUX_VERIFY_SSL": ("verify_ssl", _bool),
 }
 

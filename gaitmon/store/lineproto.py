@@ -24,6 +24,7 @@ the other measurements are built with ``influxdb_client.Point`` directly.
 from __future__ import annotations
 
 import math
+import operator
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
@@ -49,7 +50,12 @@ SIDES = ("L", "R")
 ACTIVITIES = ("walk", "run")
 
 # Field keys need no escaping (plain identifiers); line-protocol order = sorted, like Point.
-_STEP_FIELDS_SORTED = tuple(sorted((k, k in STEP_INT_FIELDS) for k in STEP_FLOAT_FIELDS + STEP_INT_FIELDS))
+# (key, is_int, "key=") per field, and the order in which encode_steps reads a step's columns.
+_STEP_FIELD_SPECS = tuple((k, k in STEP_INT_FIELDS, k + "=") for k in sorted(STEP_FLOAT_FIELDS + STEP_INT_FIELDS))
+_STEP_READ_ORDER = ("side", "activity", "t_ic_s") + tuple(k for k, _, _ in _STEP_FIELD_SPECS)
+_STEP_TEMPLATE = ",".join(head + ("%di" if is_int else "%r") for _, is_int, head in _STEP_FIELD_SPECS)
+_STRIDE_POS = [k for k, _, _ in _STEP_FIELD_SPECS].index("stride_index")
+_FAST_TYPES = {float, int}
 
 _ESCAPE_MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n", "\t": r"\t", "\r": r"\r"})
 _ESCAPE_KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n", "\t": r"\t", "\r": r"\r"})
@@ -139,40 +145,67 @@ def encode_steps(steps: Iterable[Any], *, runner: str, sensor: str, session: str
                  t0_unix_ns: int) -> Encoded:
     """Encode per-step rows (data-contracts §3) as ``gait_step`` lines.
 
-    ``steps``: dicts, ``gaitmon.core.Step`` objects or any objects with the column attributes. ``t_ic_s`` is on the recording clock (s); the point time is
-    ``t0_unix_ns + t_ic_s * 1e9`` (UTC ns). A step with an invalid ``t_ic_s``, ``side``,
-    ``activity`` or a non-numeric value is rejected (listed in ``Encoded.rejected``); NaN/inf
-    fields are omitted and counted in ``Encoded.omitted``.
+    ``steps``: dicts, ``gaitmon.core.Step`` objects or any objects with the column attributes.
+    ``t_ic_s`` is on the recording clock (s); the point time is ``t0_unix_ns + t_ic_s * 1e9``
+    (UTC ns). A step with an invalid ``t_ic_s``, ``side``, ``activity`` or a non-numeric value
+    is rejected (listed in ``Encoded.rejected``); NaN/inf fields are omitted and counted in
+    ``Encoded.omitted``.
     """
-    base = ("gait_step,runner=" + _tag_value(check_tag("runner", runner))
+    base = (",runner=" + _tag_value(check_tag("runner", runner))
             + ",sensor=" + _tag_value(check_tag("sensor", sensor))
             + ",session=" + _tag_value(check_tag("session", session)))
     t0 = int(t0_unix_ns)
     # Point sorts tags by key: activity, runner, sensor, session, side
-    prefixes = {(side, act): "gait_step,activity=" + act + base[len("gait_step"):] + ",side=" + side + " "
+    prefixes = {(side, act): "gait_step,activity=" + act + base + ",side=" + side + " "
                 for side in SIDES for act in ACTIVITIES}
     out = Encoded()
     lines = out.lines
-    omitted = out.omitted
+    columns = _STEP_READ_ORDER
+    read_dict, read_attrs = operator.itemgetter(*columns), operator.attrgetter(*columns)
     for index, step in enumerate(steps):
-        get = _get(step)
         try:
-            side = get("side")
-            activity = get("activity")
-            prefix = prefixes.get((side, activity))
+            values = read_dict(step) if isinstance(step, Mapping) else read_attrs(step)
+        except (KeyError, AttributeError):  # a column is missing: None, i.e. omitted or rejected
+            values = [step.get(c) if isinstance(step, Mapping) else getattr(step, c, None) for c in columns]
+        side, activity, t_ic = values[0], values[1], values[2]
+        prefix = prefixes.get((side, activity))
+        try:
             if prefix is None:
                 raise ValueError(f"side={side!r} must be 'L'/'R' and activity={activity!r} 'walk'/'run'")
-            ns = point_time_ns(t0, get("t_ic_s"))
+            if type(t_ic) is float and t_ic - t_ic == 0.0:
+                ns = t0 + round(t_ic * 1e9)
+                if not 0 <= ns <= _MAX_NS:
+                    raise ValueError(f"time {ns} ns is outside the InfluxDB range")
+            else:
+                ns = point_time_ns(t0, t_ic)
+            fields = values[3:]
+            if set(map(type, fields)) == _FAST_TYPES and type(fields[_STRIDE_POS]) is int:
+                # fast path: all finite Python floats (+ the int index), one C-level format;
+                # "x.0" -> "x" exactly like Point (a float repr contains ".0," or ends in ".0"
+                # only when it is a whole number)
+                floats = fields[:_STRIDE_POS] + fields[_STRIDE_POS + 1:]
+                total = sum(floats)
+                if total - total == 0.0:
+                    text = (_STEP_TEMPLATE % tuple(fields)).replace(".0,", ",")
+                    if text[-2:] == ".0":
+                        text = text[:-2]
+                    lines.append(prefix + text + " " + str(ns))
+                    continue
             parts = []
-            for key, is_int in _STEP_FIELDS_SORTED:
+            for (key, is_int, head), v in zip(_STEP_FIELD_SPECS, fields):
+                # fast path: a finite Python float (v - v is NaN for NaN and +-inf)
+                if type(v) is float and not is_int and v - v == 0.0:
+                    text = repr(v)
+                    parts.append(head + (text[:-2] if text[-2:] == ".0" else text))
+                    continue
                 try:
-                    text = _int_text(get(key)) if is_int else _float_text(get(key))
+                    text = _int_text(v) if is_int else _float_text(v)
                 except (TypeError, ValueError) as e:
                     raise ValueError(f"{key}: {e}") from None
                 if text is None:
-                    omitted[key] += 1
+                    out.omitted[key] += 1
                 else:
-                    parts.append(key + "=" + text)
+                    parts.append(head + text)
             if not parts:
                 raise ValueError("no finite field values")
         except (TypeError, ValueError) as e:
@@ -187,8 +220,9 @@ def _point_line(point: Point, fields: Mapping[str, Any], out: Encoded, index: in
     for key, value in fields.items():
         if value is None:
             continue
-        if isinstance(value, float) and not math.isfinite(value):
-            out.omitted[key] += 1
+        if isinstance(value, float) and not math.isfinite(value) or \
+                isinstance(value, str) and ("\n" in value or "\r" in value):
+            out.omitted[key] += 1  # NaN/inf; a line break would split the line protocol
             continue
         point.field(key, value)
     line = point.to_line_protocol()
@@ -284,8 +318,8 @@ def encode_exercise(*, runner: str, exercise: str, t_unix_ns: int, sets: int | N
     if hold_s is not None:
         fields["hold_s"] = float(hold_s)
     if note is not None:
-        if not isinstance(note, str):
-            raise ValueError("note must be a string")
+        if not isinstance(note, str) or "\n" in note or "\r" in note:
+            raise ValueError("note must be a string of one line")
         fields["note"] = note
     _point_line(point, fields, out, 0)
     return out

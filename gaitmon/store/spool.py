@@ -8,9 +8,13 @@ rows, concurrent readers next to a writer (WAL), and stdlib availability. ``sync
 makes every committed append survive power loss; ``NORMAL`` survives a process crash (``kill
 -9``) but may lose the last commits on a power cut.
 
-Rows keep their insertion order (``AUTOINCREMENT`` ids are never reused, even when two processes
-share the spool), so a replay after restart sends points in the order they were written.
-Points the server refuses for good move to a ``rejected`` table (kept for inspection).
+A row holds up to :attr:`Spool.ROW_POINTS` points of one ``append`` (their lines joined by
+``\n``, UTF-8, stored as a BLOB ready to be posted): one SQLite row per few hundred points
+instead of one per point, and 64 KiB pages, keep the spool's cost per point small (insert,
+read and delete are per row). Rows keep their insertion order
+(``AUTOINCREMENT`` ids are never reused, even when two processes share the spool), so a replay
+after restart sends points in the order they were written. Points the server refuses for good
+move, one line each, to a ``rejected`` table (kept for inspection).
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Collection, Sequence
 
 from .errors import SpoolError
 
@@ -28,16 +32,17 @@ __all__ = ["Spool", "SpoolRow"]
 
 log = logging.getLogger("gaitmon.store.spool")
 
-SpoolRow = tuple[int, int, str]  # (id, target, line)
+SpoolRow = tuple[int, int, int, bytes]  # (id, target, number of points, UTF-8 lines joined by "\n")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS points (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     target INTEGER NOT NULL,
-    line TEXT NOT NULL
+    n INTEGER NOT NULL,
+    lines BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS rejected (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     target INTEGER NOT NULL,
     line TEXT NOT NULL,
     reason TEXT NOT NULL,
@@ -49,14 +54,17 @@ INSERT OR IGNORE INTO meta VALUES ('schema', '1');
 
 
 class Spool:
-    """Durable FIFO of ``(target, line)`` rows in ``<directory>/spool.sqlite3``.
+    """Durable FIFO of line-protocol points per target in ``<directory>/spool.sqlite3``.
 
     Thread-safe (one connection behind a lock). ``max_bytes`` bounds the summed size of the
     pending lines: :meth:`append` accepts what fits and returns that count; the caller counts
     and logs the rest. A warning is logged once when the spool passes 80 % of its bound.
+    Lines must not contain a raw newline (line protocol escapes them in tags and keys; gaitmon
+    refuses them in string fields).
     """
 
     FILENAME = "spool.sqlite3"
+    ROW_POINTS = 500
 
     def __init__(self, directory: str | os.PathLike, *, max_bytes: int, sync: str = "full"):
         self.directory = Path(directory)
@@ -85,13 +93,18 @@ class Spool:
             log.error("spool %s is damaged (%s); moved it to %s and started a new one",
                       self.path, e, aside)
             self._db = self._open(sync)
+        self._recount()
+
+    def _recount(self) -> None:
         self._count, self._bytes = self._db.execute(
-            "SELECT count(*), coalesce(sum(length(line)), 0) FROM points").fetchone()
+            "SELECT coalesce(sum(n), 0), coalesce(sum(length(lines)), 0) FROM points").fetchone()
 
     def _open(self, sync: str) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
         try:
+            db.execute("PRAGMA page_size=65536")  # effective for a new file: fewer overflow pages
             db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA wal_autocheckpoint=256")
             db.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
             db.execute("PRAGMA journal_size_limit=67108864")
             db.executescript(_SCHEMA)
@@ -108,20 +121,22 @@ class Spool:
         if not lines:
             return 0
         with self._lock:
-            room = self.max_bytes - self._bytes
+            budget = self.max_bytes - self._bytes
             n = 0
-            size = 0
+            need = 0
             for line in lines:
-                if size + len(line) > room:
+                need += len(line) + 1  # + its separator
+                if need > budget:
                     break
-                size += len(line)
                 n += 1
             if n:
-                rows = [(target, line) for line in lines[:n]] if n < len(lines) else \
-                    [(target, line) for line in lines]
+                step = self.ROW_POINTS
+                rows = [(target, min(step, n - i), "\n".join(lines[i:min(i + step, n)]).encode())
+                        for i in range(0, n, step)]
+                size = sum(len(r[2]) for r in rows)
                 try:
                     self._db.execute("BEGIN IMMEDIATE")
-                    self._db.executemany("INSERT INTO points(target, line) VALUES (?, ?)", rows)
+                    self._db.executemany("INSERT INTO points(target, n, lines) VALUES (?, ?, ?)", rows)
                     self._db.execute("COMMIT")
                 except sqlite3.Error as e:
                     self._rollback()
@@ -136,32 +151,41 @@ class Spool:
                             self.max_bytes / 1e6)
             return n
 
-    def peek(self, limit: int) -> list[SpoolRow]:
-        """The oldest pending rows of one target (at most ``limit``), oldest first."""
+    def peek(self, limit: int, skip: Collection[int] = ()) -> list[SpoolRow]:
+        """The oldest pending rows of one target, oldest first, holding at most ``limit``
+        points (but always at least one row); rows whose id is in ``skip`` (being sent by
+        another thread) are passed over."""
+        chosen: list[tuple[int, int, int]] = []
+        total = 0
         with self._lock:
-            rows = self._db.execute("SELECT id, target, line FROM points ORDER BY id LIMIT ?",
-                                    (int(limit),)).fetchall()
-            if not rows:
+            # ids first (cheap: the BLOB's overflow pages are not read), then the chosen lines
+            cur = self._db.execute("SELECT id, target, n FROM points ORDER BY id LIMIT ?",
+                                   (max(1, int(limit)) + len(skip),))
+            for row in cur:
+                if row[0] in skip:
+                    continue
+                if chosen and (row[1] != chosen[0][1] or total + row[2] > limit):
+                    break
+                chosen.append(row)
+                total += row[2]
+            cur.close()
+            if not chosen and not skip:
                 self._count, self._bytes = 0, 0  # resync (another process may have drained it)
-                return rows
-        target = rows[0][1]
-        for i, row in enumerate(rows):
-            if row[1] != target:
-                return rows[:i]
+            rows = []
+            for row_id, target, n in chosen:
+                got = self._db.execute("SELECT lines FROM points WHERE id = ?", (row_id,)).fetchone()
+                if got is not None:  # None: another process sent and removed it meanwhile
+                    rows.append((row_id, target, n, got[0]))
         return rows
 
     def ack(self, rows: Sequence[SpoolRow]) -> None:
-        """Remove rows the server acknowledged (``rows`` as returned by :meth:`peek`, in order)."""
+        """Remove rows whose points the server acknowledged (as returned by :meth:`peek`)."""
         if not rows:
             return
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                if rows[-1][0] - rows[0][0] + 1 == len(rows):
-                    cur = self._db.execute("DELETE FROM points WHERE id BETWEEN ? AND ?",
-                                           (rows[0][0], rows[-1][0]))
-                else:
-                    cur = self._db.executemany("DELETE FROM points WHERE id = ?", [(r[0],) for r in rows])
+                cur = self._db.executemany("DELETE FROM points WHERE id = ?", [(r[0],) for r in rows])
                 deleted = cur.rowcount
                 self._db.execute("COMMIT")
             except sqlite3.Error as e:
@@ -169,31 +193,30 @@ class Spool:
                 raise SpoolError(f"cannot remove sent points from spool {self.path}: {e}") from None
             self._forget(rows, deleted)
 
-    def reject(self, rows: Sequence[SpoolRow], reason: str) -> None:
-        """Move rows the server refused for good into the ``rejected`` table."""
-        if not rows:
-            return
+    def reject(self, row: SpoolRow, refused: Sequence[tuple[str, str]]) -> None:
+        """Remove ``row`` once its points were either acknowledged or refused for good; the
+        refused ``(line, reason)`` pairs go to the ``rejected`` table. One transaction."""
         now = time.time()
+        refused = [(line.decode("utf-8", "replace") if isinstance(line, bytes) else line, reason)
+                   for line, reason in refused]
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany("INSERT OR REPLACE INTO rejected(id, target, line, reason, at_unix_s) "
-                                     "VALUES (?, ?, ?, ?, ?)", [(r[0], r[1], r[2], reason, now) for r in rows])
-                cur = self._db.executemany("DELETE FROM points WHERE id = ?", [(r[0],) for r in rows])
-                deleted = cur.rowcount
+                self._db.executemany("INSERT INTO rejected(target, line, reason, at_unix_s) "
+                                     "VALUES (?, ?, ?, ?)", [(row[1], line, reason, now) for line, reason in refused])
+                deleted = self._db.execute("DELETE FROM points WHERE id = ?", (row[0],)).rowcount
                 self._db.execute("COMMIT")
             except sqlite3.Error as e:
                 self._rollback()
                 raise SpoolError(f"cannot move refused points in spool {self.path}: {e}") from None
-            self._forget(rows, deleted)
+            self._forget([row], deleted)
 
     def _forget(self, rows: Sequence[SpoolRow], deleted: int) -> None:
         if deleted == len(rows):
-            self._count -= deleted
-            self._bytes -= sum(len(r[2]) for r in rows)
+            self._count -= sum(r[2] for r in rows)
+            self._bytes -= sum(len(r[3]) for r in rows)
         else:  # another process removed some of them first: recount
-            self._count, self._bytes = self._db.execute(
-                "SELECT count(*), coalesce(sum(length(line)), 0) FROM points").fetchone()
+            self._recount()
         if self._bytes < 0.5 * self.max_bytes:
             self._warned_high = False
 

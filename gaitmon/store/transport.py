@@ -75,7 +75,7 @@ class Transport:
         self.version = version
 
     def _encode(self, body: bytes) -> tuple[bytes, dict[str, str]]:
-        if self.cfg.gzip and body:
+        if self.cfg.use_gzip and body:
             return gzip.compress(body, _GZIP_LEVEL), {"Content-Encoding": "gzip"}
         return body, {}
 

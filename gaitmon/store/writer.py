@@ -45,6 +45,7 @@ __all__ = ["WriterStats", "StepWriter", "open_writer", "import_recording_steps"]
 log = logging.getLogger("gaitmon.store")
 
 _BACKOFF_START_S = 0.25
+_SENDERS = 2  # batches in flight: influxd ingests two concurrent requests ~1.8x faster than one
 _REPEAT_LOG_S = 60.0
 
 
@@ -103,7 +104,12 @@ class StepWriter:
         self._last_error: ServerError | None = None
         self._permanent_error: ServerError | None = None
         self._attempts = 0
-        self._kick = False
+        self._kick = 0  # bumped by flush() and close(): wakes the sender threads
+        self._claimed: set[int] = set()
+        self._claim_lock = threading.Lock()
+        self._connect_lock = threading.Lock()
+        self._failing_since: float | None = None
+        self._last_logged: tuple[str, float] = ("", 0.0)
         self._flushers = 0
         self._closing = False
         self._closed = False
@@ -125,8 +131,10 @@ class StepWriter:
             except BaseException:
                 self._release()
                 raise
-        self._thread = threading.Thread(target=self._run, name="gaitmon-store-writer", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, name=f"gaitmon-store-sender-{i}", daemon=True)
+                         for i in range(_SENDERS)]
+        for t in self._threads:
+            t.start()
 
     # -- public API ------------------------------------------------------------------------------
     @property
@@ -204,7 +212,7 @@ class StepWriter:
                 return self._spool.pending == 0
             start = self._attempts
             self._flushers += 1
-            self._kick = True
+            self._kick += 1
             self._cond.notify_all()
             try:
                 while True:
@@ -212,8 +220,8 @@ class StepWriter:
                         return True
                     if self._permanent_error is not None and self._attempts > start:
                         raise self._permanent_error
-                    if not self._thread.is_alive():
-                        raise StoreError("the writer's sending thread stopped; see the log")
+                    if not any(t.is_alive() for t in self._threads):
+                        raise StoreError("the writer's sending threads stopped; see the log")
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         return False
@@ -232,10 +240,13 @@ class StepWriter:
             log.error("%s", e)
         with self._cond:
             self._closing = True
+            self._kick += 1
             self._cond.notify_all()
-        self._thread.join(self.cfg.timeout_s + 5.0)
-        if self._thread.is_alive():
-            log.error("the writer's sending thread did not stop; the spool stays open")
+        deadline = time.monotonic() + self.cfg.timeout_s + 5.0
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        if any(t.is_alive() for t in self._threads):
+            log.error("the writer's sending threads did not stop; the spool stays open")
             return
         pending = self._spool.pending
         if pending:
@@ -291,70 +302,92 @@ class StepWriter:
             self._last_full_log = now
             self._full_dropped_since_log = 0
 
-    # -- sender thread -----------------------------------------------------------------------------
+    # -- sender threads ----------------------------------------------------------------------------
     def _run(self) -> None:
         delay = _BACKOFF_START_S
-        failing_since: float | None = None
-        last_logged: tuple[str, float] = ("", 0.0)
+        seen_kick = -1
         while True:
             with self._cond:
                 if self._closing:
                     return
-                urgent = self._kick or self._flushers > 0
-                self._kick = False
+                urgent = self._kick != seen_kick or self._flushers > 0
+                seen_kick = self._kick
+            rows: list[SpoolRow] = []
+            transport = None
             try:
-                if self._transport is None:
-                    self._transport = connect(self.cfg, self._http)
-                rows = self._spool.peek(self._batch_limit)
-                if not rows:
-                    self._wait(self.cfg.flush_interval_s, until_work=True)
-                    continue
+                transport = self._connected()
+                rows = self._claim()
+                n = sum(r[2] for r in rows)
                 since = time.monotonic() - self._last_send
-                if len(rows) < self._batch_limit and not urgent and since < self.cfg.flush_interval_s:
-                    self._wait(self.cfg.flush_interval_s - since, until_work=True)
+                if not rows or (n < self._batch_limit and not urgent and since < self.cfg.flush_interval_s):
+                    self._unclaim(rows)
+                    rows = []
+                    self._wait(self.cfg.flush_interval_s - (since if n else 0.0), seen_kick, until_work=True)
                     continue
-                self._send(rows)
+                self._send(transport, rows)
             except ServerError as e:
-                now = time.monotonic()
-                with self._cond:
-                    self._attempts += 1
-                    self._retries += 1
-                    self._last_error = e
-                    self._permanent_error = None if e.retryable else e
-                    self._cond.notify_all()
-                if isinstance(e, ApiMismatch) and self.cfg.api == "auto" and self._transport is not None:
-                    self._transport.close()
-                    self._transport = None  # ask /ping again next time
-                if failing_since is None:
-                    failing_since = now
-                msg = str(e)
-                if msg != last_logged[0] or now - last_logged[1] >= _REPEAT_LOG_S:
-                    level = logging.WARNING if e.retryable else logging.ERROR
-                    log.log(level, "%s; %d points kept in the spool %s, retrying", msg,
-                            self._spool.pending, self._spool.path)
-                    last_logged = (msg, now)
+                self._failed(e, transport)
                 wait = delay if e.retryable else self.cfg.retry_max_s
                 if e.retry_after_s is not None:
                     wait = max(wait, min(e.retry_after_s, self.cfg.retry_max_s))
-                self._wait(wait * random.uniform(0.8, 1.2), until_work=False)
+                self._wait(wait * random.uniform(0.8, 1.2), seen_kick, until_work=False)
                 delay = min(delay * 2, self.cfg.retry_max_s)
                 continue
             except Exception:  # a bug or a spool failure: never let the thread die silently
                 log.exception("unexpected error in the gaitmon store writer; retrying")
-                self._wait(self.cfg.retry_max_s, until_work=False)
+                self._wait(self.cfg.retry_max_s, seen_kick, until_work=False)
                 continue
-            if failing_since is not None:
-                log.info("server answers again after %.0f s; %d points left in the spool",
-                         time.monotonic() - failing_since, self._spool.pending)
-                failing_since = None
-                last_logged = ("", 0.0)
+            finally:
+                self._unclaim(rows)
             delay = _BACKOFF_START_S
 
-    def _wait(self, seconds: float, *, until_work: bool) -> None:
+    def _connected(self) -> Transport:
+        with self._connect_lock:
+            if self._transport is None:
+                self._transport = connect(self.cfg, self._http)
+            return self._transport
+
+    def _claim(self) -> list[SpoolRow]:
+        """The oldest batch of rows no other sender thread is sending."""
+        with self._claim_lock:
+            rows = self._spool.peek(self._batch_limit, skip=self._claimed)
+            self._claimed.update(r[0] for r in rows)
+            return rows
+
+    def _unclaim(self, rows: Sequence[SpoolRow]) -> None:
+        if rows:
+            with self._claim_lock:
+                self._claimed.difference_update(r[0] for r in rows)
+
+    def _failed(self, e: ServerError, transport: Transport | None) -> None:
+        """Count a failed attempt; log it (once per distinct message and minute)."""
+        now = time.monotonic()
+        with self._cond:
+            self._attempts += 1
+            self._retries += 1
+            self._last_error = e
+            self._permanent_error = None if e.retryable else e
+            if self._failing_since is None:
+                self._failing_since = now
+            msg = str(e)
+            log_it = msg != self._last_logged[0] or now - self._last_logged[1] >= _REPEAT_LOG_S
+            if log_it:
+                self._last_logged = (msg, now)
+            self._cond.notify_all()
+        if log_it:
+            log.log(logging.WARNING if e.retryable else logging.ERROR,
+                    "%s; %d points kept in the spool %s, retrying", msg, self._spool.pending, self._spool.path)
+        if isinstance(e, ApiMismatch) and self.cfg.api == "auto":
+            with self._connect_lock:
+                if transport is not None and self._transport is transport:
+                    self._transport = None  # ask /ping again next time
+                    transport.close()
+
+    def _wait(self, seconds: float, seen_kick: int, *, until_work: bool) -> None:
         """Sleep up to ``seconds``; wake early on close, flush, or (``until_work``) a full batch."""
         deadline = time.monotonic() + max(0.0, seconds)
         with self._cond:
-            while not self._closing and not self._kick:
+            while not self._closing and self._kick == seen_kick:
                 if until_work and self._spool.pending >= self._batch_limit:
                     return
                 remaining = deadline - time.monotonic()
@@ -362,35 +395,59 @@ class StepWriter:
                     return
                 self._cond.wait(remaining)
 
-    def _send(self, rows: Sequence[SpoolRow]) -> None:
+    def _send(self, transport: Transport, rows: Sequence[SpoolRow]) -> None:
         """Post ``rows`` (one target); on 400/413 split until the refused points are isolated."""
-        assert self._transport is not None
-        body = "\n".join(r[2] for r in rows).encode()
+        target = rows[0][1]
         try:
-            self._transport.send(body, rows[0][1])
+            transport.send(b"\n".join(r[3] for r in rows), target)
         except (PointsRejected, PayloadTooLarge) as e:
             if isinstance(e, PayloadTooLarge):
-                self._batch_limit = max(1, min(self._batch_limit, len(rows) // 2))
-            if len(rows) == 1:
-                self._spool.reject(rows, str(e))
-                with self._cond:
-                    self._rejected["server_refused"] += 1
-                log.error("point refused by the server and moved to the spool's rejected table: %s "
-                          "[%s]", e, rows[0][2][:200])
+                self._batch_limit = max(1, min(self._batch_limit, sum(r[2] for r in rows) // 2))
+            if len(rows) > 1:
+                half = len(rows) // 2
+                self._send(transport, rows[:half])
+                self._send(transport, rows[half:])
                 return
-            half = len(rows) // 2
-            self._send(rows[:half])
-            self._send(rows[half:])
+            refused = self._isolate(transport, rows[0][3].split(b"\n"), target, e)
+            self._spool.reject(rows[0], refused)
+            with self._cond:
+                self._rejected["server_refused"] += len(refused)
+            for line, reason in refused:
+                log.error("point refused by the server and moved to the spool's rejected table: %s "
+                          "[%s]", reason, line[:200].decode("utf-8", "replace"))
+            self._acknowledged(rows[0][2] - len(refused))
             return
         self._spool.ack(rows)
-        now = time.monotonic()
+        self._acknowledged(sum(r[2] for r in rows))
+
+    def _isolate(self, transport: Transport, lines: list[bytes], target: int,
+                 error: ServerError) -> list[tuple[bytes, str]]:
+        """Send ``lines`` in halves until the refused ones are single; return them with the
+        server's reason. Everything else has been acknowledged when this returns."""
+        if len(lines) == 1:
+            return [(lines[0], str(error))]
+        refused = []
+        half = len(lines) // 2
+        for part in (lines[:half], lines[half:]):
+            try:
+                transport.send(b"\n".join(part), target)
+            except (PointsRejected, PayloadTooLarge) as e:
+                refused += self._isolate(transport, part, target, e)
+        return refused
+
+    def _acknowledged(self, n: int) -> None:
         with self._cond:
-            self._sent += len(rows)
+            if self._failing_since is not None:
+                log.info("server answers again after %.0f s; %d points left in the spool",
+                         time.monotonic() - self._failing_since, self._spool.pending)
+                self._failing_since = None
+                self._last_logged = ("", 0.0)
+            self._sent += n
             self._batches += 1
             self._attempts += 1
             self._last_error = None
             self._permanent_error = None
-            self._last_send = now
+            self._last_send = time.monotonic()
             self._cond.notify_all()
 
     def _release(self) -> None:

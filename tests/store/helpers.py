@@ -83,6 +83,7 @@ class FlakyProxy:
         self.retry_after = retry_after
         self.requests = 0
         self.failed = 0
+        self.encodings: list[str | None] = []   # Content-Encoding of every request body seen
         self.lock = threading.Lock()
         proxy = self
 
@@ -97,6 +98,8 @@ class FlakyProxy:
                 body = self.rfile.read(length) if length else b""
                 with proxy.lock:
                     proxy.requests += 1
+                    if body:
+                        proxy.encodings.append(self.headers.get("Content-Encoding"))
                     fail = proxy.failing > 0
                     if fail:
                         proxy.failing -= 1

@@ -76,7 +76,8 @@ def test_world_readable_secret_file_is_warned_about(tmp_path, caplog):
     (env(GAITMON_INFLUX_BATCH_SIZE="0"), "positive"),
     (env(GAITMON_SPOOL_MAX_MB="-1"), "GAITMON_SPOOL_MAX_MB"),
     (env(GAITMON_INFLUX_TIMEOUT_S="nan"), "GAITMON_INFLUX_TIMEOUT_S"),
-    (env(GAITMON_INFLUX_GZIP="maybe"), "true or false"),
+    (env(GAITMON_INFLUX_GZIP="maybe"), "true, false or auto"),
+    (env(GAITMON_INFLUX_VERIFY_SSL="auto"), "true or false"),
     (env(GAITMON_SPOOL_SYNC="sometimes"), "GAITMON_SPOOL_SYNC"),
     (env(GAITMON_RUNNER="a\tb"), "control characters"),
     (env(GAITMON_INFLUX_DATABASE="gait"), "did you mean GAITMON_INFLUX_DB"),
@@ -127,3 +128,13 @@ def test_default_spool_dir_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     cfg = StoreConfig(url="http://h:1", database="g").validated()
     assert cfg.spool_dir == Path(tmp_path) / "gaitmon" / "spool"
+
+
+@pytest.mark.parametrize("url, setting, want", [
+    ("http://127.0.0.1:8086", None, False), ("http://localhost:8086", "auto", False),
+    ("http://[::1]:8086", None, False), ("https://influx.example", None, True),
+    ("http://192.168.1.5:8086", "auto", True), ("http://127.0.0.1:8086", "true", True),
+    ("https://influx.example", "false", False)])
+def test_gzip_auto_is_off_for_loopback_only(url, setting, want):
+    cfg = StoreConfig.from_env(environ=env(GAITMON_INFLUX_URL=url, GAITMON_INFLUX_GZIP=setting))
+    assert cfg.use_gzip is want

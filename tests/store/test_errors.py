@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from gaitmon.store import AuthError, Secret, ServerUnavailable, StoreError, open_writer
+from gaitmon.store.lineproto import encode_steps
 from gaitmon.store.spool import Spool
 from tests.servers import InfluxD, free_port
 from tests.store.conftest import fast_cfg
@@ -73,20 +74,27 @@ def test_wrong_credentials_are_clear_and_lose_nothing(tmp_path, sim_steps, t0_ns
 
 
 def test_refused_point_is_isolated_and_the_rest_lands(influxd, db, tmp_path, sim_steps, t0_ns, caplog):
-    steps = tile_steps(sim_steps, 300)
-    cfg = fast_cfg(influxd.url, tmp_path, database=db)
-    # a line that no server can parse sits in the spool between good points (e.g. written by a
-    # damaged or foreign program)
-    with open_writer(cfg) as w:
-        w._spool.append(0, ["gait_step,runner=alice this is not line protocol"])
-        w.write_steps(steps, sensor="s", session="x", t0_unix_ns=t0_ns)
-        with caplog.at_level(logging.ERROR, logger="gaitmon.store"):
+    steps = tile_steps(sim_steps, 700)
+    cfg = fast_cfg(influxd.url, tmp_path, database=db, batch_size=2000)
+    # lines no server can parse sit in the spool among good points (e.g. left by a damaged or
+    # foreign program): one inside a big row, one alone in its row
+    lines = encode_steps(steps, runner="alice", sensor="s", session="x", t0_unix_ns=t0_ns).lines
+    bad1, bad2 = "gait_step,runner=alice this is not line protocol", "gait_step pelvic_drop_deg=oops 1"
+    sp = Spool(tmp_path, max_bytes=10**8)
+    sp.append(0, lines[:333] + [bad1] + lines[333:600])
+    sp.append(0, [bad2])
+    sp.close()
+    with caplog.at_level(logging.ERROR, logger="gaitmon.store"):
+        with open_writer(cfg) as w:
+            assert w.stats.replayed == 602
+            w.write_steps(steps[600:], sensor="s", session="x", t0_unix_ns=t0_ns)
             assert w.flush(20)
-        st = w.stats
-    assert st.rejected_by_reason == {"server_refused": 1} and st.sent == 300
-    assert "moved to the spool's rejected table" in caplog.text and "HTTP 400" in caplog.text
+            st = w.stats
+    assert st.rejected_by_reason == {"server_refused": 2} and st.sent == 700
+    assert caplog.text.count("moved to the spool's rejected table") == 2 and "HTTP 400" in caplog.text
     sp = Spool(tmp_path, max_bytes=10)
-    assert [r[0] for r in sp.rejected_rows()] == ["gait_step,runner=alice this is not line protocol"]
+    assert sorted(r[0] for r in sp.rejected_rows()) == sorted([bad1, bad2])
+    assert sp.pending == 0
     sp.close()
     assert_rows_match(influxd.rows("SELECT * FROM gait_step", db=db),
                       expected_rows(steps, runner="alice", sensor="s", session="x", t0_unix_ns=t0_ns))

@@ -108,7 +108,7 @@ def _finish(proc):
 def _pending(spool_dir):
     db = sqlite3.connect(Path(spool_dir) / Spool.FILENAME)
     try:
-        return db.execute("SELECT count(*) FROM points").fetchone()[0]
+        return db.execute("SELECT coalesce(sum(n), 0) FROM points").fetchone()[0]
     finally:
         db.close()
 

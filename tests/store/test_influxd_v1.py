@@ -11,7 +11,7 @@ from gaitmon.store import (ApiMismatch, GaitQuery, StoreConfig, TargetNotFound, 
                            open_writer)
 from gaitmon.store.query import quote_literal
 from tests.store.conftest import fast_cfg
-from tests.store.helpers import assert_rows_match, expected_rows, tile_steps
+from tests.store.helpers import FlakyProxy, assert_rows_match, expected_rows, tile_steps
 
 
 def test_simulated_session_reads_back_exactly(influxd, db, tmp_path, sim_steps, t0_ns):
@@ -176,3 +176,14 @@ def test_config_from_env_end_to_end(influxd, db, tmp_path, sim_steps, t0_ns):
         w.write_steps(sim_steps, sensor="s", session="x", t0_unix_ns=t0_ns)
         assert w.flush(20)
     assert len(influxd.rows("SELECT * FROM gait_step WHERE runner = 'carol'", db=db)) == len(sim_steps)
+
+
+@pytest.mark.parametrize("gzip", [True, False])
+def test_gzip_on_the_wire(gzip, influxd, db, tmp_path, sim_steps, t0_ns):
+    with FlakyProxy(influxd.url) as proxy:
+        with open_writer(fast_cfg(proxy.url, tmp_path, database=db, gzip=gzip)) as w:
+            w.write_steps(sim_steps, sensor="s", session="gz", t0_unix_ns=t0_ns)
+            assert w.flush(20)
+    assert proxy.encodings and set(proxy.encodings) == {"gzip" if gzip else None}
+    assert_rows_match(influxd.rows("SELECT * FROM gait_step", db=db),
+                      expected_rows(sim_steps, runner="alice", sensor="s", session="gz", t0_unix_ns=t0_ns))

@@ -1,6 +1,7 @@
 """Line protocol of the gaitmon schema: identical to influxdb-client's Point, NaN never written."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -141,3 +142,29 @@ def test_point_time(t0, t, want):
 def test_point_time_out_of_range(t0, t):
     with pytest.raises(ValueError):
         point_time_ns(t0, t)
+
+
+def test_line_breaks_never_reach_line_protocol():
+    enc = encode_session({"neutral": "standing\nquietly", "steps": 3}, runner="a", sensor="s",
+                         session="x", t_unix_ns=1)
+    assert enc.lines == ["gait_session,runner=a,sensor=s,session=x steps=3 1"]
+    assert enc.omitted == {"neutral": 1}
+    with pytest.raises(ValueError, match="one line"):
+        encode_exercise(runner="a", exercise="bridge", t_unix_ns=1, note="a\nb")
+    with pytest.raises(ValueError, match="control characters"):
+        encode_exercise(runner="a", exercise="side\nplank", t_unix_ns=1, sets=2)
+
+
+def test_missing_column_is_omitted_and_counted(sim_steps):
+    step = dataclasses.asdict(sim_steps[5])
+    del step["contact_time_s"]
+
+    class Obj:  # any object with the column attributes, one missing
+        pass
+    obj = Obj()
+    for k, v in step.items():
+        setattr(obj, k, v)
+    for s in (step, obj):
+        enc = encode_steps([s], runner="a", sensor="s", session="x", t0_unix_ns=0)
+        assert len(enc.lines) == 1 and "contact_time_s" not in enc.lines[0]
+        assert enc.omitted == {"contact_time_s": 1} and not enc.rejected

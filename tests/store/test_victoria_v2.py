@@ -10,7 +10,7 @@ from gaitmon.store import AuthError, open_writer
 from gaitmon.store.lineproto import STEP_FLOAT_FIELDS, point_time_ns
 from tests.servers import VictoriaMetrics
 from tests.store.conftest import fast_cfg
-from tests.store.helpers import tile_steps
+from tests.store.helpers import FlakyProxy, tile_steps
 
 
 def wait_export(vm, match, n_samples, timeout=10.0):
@@ -23,17 +23,20 @@ def wait_export(vm, match, n_samples, timeout=10.0):
         time.sleep(0.2)
 
 
-def test_v2_write_lands_in_victoria_metrics(victoria, tmp_path, sim_steps, t0_ns):
+@pytest.mark.parametrize("gzip", [True, False])
+def test_v2_write_lands_in_victoria_metrics(gzip, victoria, tmp_path, sim_steps, t0_ns):
     steps = tile_steps(sim_steps, 600)
-    session = f"vm-{t0_ns}"
-    cfg = fast_cfg(victoria.url, tmp_path, bucket="gait", org="club", api="auto")
-    with open_writer(cfg) as w:
-        w.write_steps(steps, sensor="s1", session=session, t0_unix_ns=t0_ns)
-        w.write_session_summary({"steps": 600, "L": {"mean": 5.0}}, sensor="s1", session=session,
-                                t_unix_ns=t0_ns + 10**12)
-        assert w.flush(20)
-        st = w.stats
+    session = f"vm-{gzip}-{t0_ns}"
+    with FlakyProxy(victoria.url) as proxy:
+        cfg = fast_cfg(proxy.url, tmp_path, bucket="gait", org="club", api="auto", gzip=gzip)
+        with open_writer(cfg) as w:
+            w.write_steps(steps, sensor="s1", session=session, t0_unix_ns=t0_ns)
+            w.write_session_summary({"steps": 600, "L": {"mean": 5.0}}, sensor="s1", session=session,
+                                    t_unix_ns=t0_ns + 10**12)
+            assert w.flush(20)
+            st = w.stats
     assert st.api == "v2" and st.sent == 601
+    assert proxy.encodings and set(proxy.encodings) == {"gzip" if gzip else None}
     sel = f'{{__name__="gait_step_pelvic_drop_deg", session="{session}"}}'
     series = wait_export(victoria, sel, 600)
     assert {s["metric"]["side"] for s in series} == {"L", "R"}
