@@ -102,30 +102,40 @@ def run_collect(cfg: CollectConfig, *, virtual: int = 0, duration_s: float | Non
 def _virtual_links(cfg: CollectConfig, n: int, duration_s: float | None) -> list[tuple[SensorSpec, Link]]:
     from gaitmon.sim import SimConfig
 
-    from .virtual import VirtualLink, VirtualSensor
+    from .virtual import VirtualLink, VirtualPolarSensor, VirtualSensor
 
     v = cfg.virtual
+    rate = v.rate_hz
+    if v.kind == "polar":  # the nearest rate a Polar device offers
+        rate = min(VirtualPolarSensor.RATES, key=lambda r: abs(r - v.rate_hz))
     out = []
     for i in range(n):
         entry = cfg.sensors[i] if i < len(cfg.sensors) else None
         runner = entry.runner if entry else f"virtual-{i + 1}"
-        sim = SimConfig(activity=v.activity, fs=float(v.rate_hz),
+        forward = entry.forward if entry and entry.forward else "-z"
+        up = entry.up if entry and entry.up else "+y"
+        sim = SimConfig(activity=v.activity, fs=float(rate),
                         duration_s=float(duration_s) if duration_s else 120.0,
                         seed=v.seed + 100 * i, drop_left_deg=5.0 + 1.5 * i,
-                        drop_right_deg=4.0 + 0.5 * i,
-                        forward=(entry.forward if entry and entry.forward else "-z"),
-                        up=(entry.up if entry and entry.up else "+y"))
-        name = f"gaitmon-virtual-{i + 1}"
-        sensor = VirtualSensor(f"virtual:{i + 1}", name, sim,
-                               bouts=None if duration_s is None else 1,
-                               clock_start_s=1000.0 * (i + 1), battery_pct=95 - 7 * i,
-                               rssi_dbm=-55 - 4 * i)
+                        drop_right_deg=4.0 + 0.5 * i, forward=forward, up=up)
+        common = dict(bouts=None if duration_s is None else 1, battery_pct=95 - 7 * i,
+                      rssi_dbm=-55 - 4 * i)
+        if v.kind == "polar":
+            name = f"Polar Sense virtual-{i + 1}"
+            sensor = VirtualPolarSensor(f"virtual:{i + 1}", name, sim, **common)
+        else:
+            name = f"gaitmon-virtual-{i + 1}"
+            sensor = VirtualSensor(f"virtual:{i + 1}", name, sim, clock_start_s=1000.0 * (i + 1),
+                                   **common)
         link = VirtualLink(sensor, speed=v.speed, loss=v.packet_loss,
                            drop_every_s=v.link_drop_every_s or None, drop_down_s=v.link_down_s,
                            seed=v.seed + i)
+        reports = v.kind != "polar"
         spec = SensorSpec(key=f"{_safe(runner)}_{_safe(name)}", runner=runner, sensor=name,
-                          kind="gaitmon", forward=entry.forward if entry else None,
-                          up=entry.up if entry else None, rate_hz=None)
+                          kind=v.kind,
+                          forward=entry.forward if entry and entry.forward else (None if reports else forward),
+                          up=entry.up if entry and entry.up else (None if reports else up),
+                          rate_hz=None if reports else rate)
         out.append((spec, link))
     return out
 
@@ -192,9 +202,12 @@ async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: flo
         for i, link in enumerate(virtual_links):
             entry = cfg.sensors[i] if i < len(cfg.sensors) else None
             runner = entry.runner if entry else f"virtual-{i + 1}"
+            kind = getattr(getattr(link, "sensor", None), "kind", "gaitmon")
             pairs.append((SensorSpec(key=f"{_safe(runner)}_{_safe(link.name)}", runner=runner,
-                                     sensor=link.name, forward=entry.forward if entry else None,
-                                     up=entry.up if entry else None), link))
+                                     sensor=link.name, kind=kind,
+                                     forward=entry.forward if entry else None,
+                                     up=entry.up if entry else None,
+                                     rate_hz=entry.rate_hz if entry else None), link))
     elif virtual > 0:
         pairs = _virtual_links(cfg, virtual, duration)
     else:
@@ -298,7 +311,8 @@ def add_scan_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "scan", help="list gaitmon-capable BLE sensors nearby",
         description="Scan for Bluetooth LE sensors that gaitmon can read (the open gaitmon IMU "
-                    "profile, recognised by service UUID or name) and print address, name, kind "
+                    "profile and Polar PMD devices, recognised by service UUID or name) and print "
+                    "address, name, kind "
                     "and signal strength. Use an address or name in the [[sensor]] entries of "
                     "the collect config.")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S",
@@ -332,6 +346,9 @@ def add_collect_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--session", default=None, metavar="NAME",
                    help="session name (default: config [session] name, else the UTC start time)")
     p.add_argument("--no-live", action="store_true", help="no live table (e.g. when logging to a file)")
+    p.add_argument("--virtual-kind", choices=("gaitmon", "polar"), default=None,
+                   help="protocol of the virtual sensors: the open gaitmon profile (default) or "
+                        "Polar PMD (ACC+GYRO)")
     p.add_argument("--speed", type=float, default=None, metavar="X",
                    help="virtual sensors: sensor seconds per wall second (default 1 = real time)")
     p.add_argument("--packet-loss", type=float, default=None, metavar="P",
@@ -400,7 +417,8 @@ def cmd_collect(args) -> int:
     except ConfigError as e:
         print(f"gaitmon: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    v = replace(v, speed=args.speed if args.speed is not None else v.speed,
+    v = replace(v, kind=args.virtual_kind or v.kind,
+                speed=args.speed if args.speed is not None else v.speed,
                 packet_loss=args.packet_loss if args.packet_loss is not None else v.packet_loss,
                 link_drop_every_s=(args.link_drop_every if args.link_drop_every is not None
                                    else v.link_drop_every_s))
@@ -416,7 +434,8 @@ def cmd_collect(args) -> int:
     print(f"session {result.session_id}: {result.steps} steps -> {result.run_dir}", file=sys.stderr)
     for st in result.statuses:
         print(f"  {st.runner}/{st.sensor}: {st.packets_received} packets, {st.packets_lost} lost, "
-              f"{st.packets_rejected} rejected, {st.reconnects} reconnects", file=sys.stderr)
+              f"{st.packets_rejected} rejected; {st.samples_received} samples, {st.samples_lost} "
+              f"lost in {st.gaps} gaps; {st.reconnects} reconnects", file=sys.stderr)
     if lat["n"]:
         print(f"  step latency p50 {lat['p50_s']:.3f} s, p99 {lat['p99_s']:.3f} s (n={lat['n']})",
               file=sys.stderr)

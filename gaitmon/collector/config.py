@@ -17,12 +17,13 @@ Example (``collect.toml``)::
     [[sensor]]
     address = "C4:12:34:56:78:9A"  # or: name = "gaitmon-1A2B" (advertised name)
     runner = "alice"
-    kind = "gaitmon"               # sensor profile (default gaitmon)
+    kind = "gaitmon"               # sensor profile: gaitmon | polar (default gaitmon)
     forward = "-z"                 # nominal mount; default: what the sensor reports
     up = "+y"
     rate_hz = 200                  # optional: ask the sensor for this rate
 
     [virtual]                      # only used by `gaitmon collect --virtual N`
+    kind = "gaitmon"               # gaitmon | polar (which protocol the virtual sensors speak)
     activity = "run"               # run | walk
     rate_hz = 200
     speed = 1.0                    # sensor seconds per wall second
@@ -85,6 +86,7 @@ class CollectorTuning:
 class VirtualOptions:
     """Virtual sensors (``--virtual N``): simulated runners, link impairments."""
 
+    kind: str = "gaitmon"
     activity: str = "run"
     rate_hz: int = 200
     speed: float = 1.0
@@ -146,7 +148,11 @@ class CollectConfig:
         activity = v.opt_str(virt, "activity", "[virtual]") or "run"
         if activity not in ("run", "walk"):
             v.fail("[virtual] activity", f"must be 'run' or 'walk', got {activity!r}")
+        vkind = v.opt_str(virt, "kind", "[virtual]") or "gaitmon"
+        if vkind not in ("gaitmon", "polar"):
+            v.fail("[virtual] kind", f"must be 'gaitmon' or 'polar', got {vkind!r}")
         vopts = VirtualOptions(
+            kind=vkind,
             activity=activity,
             rate_hz=int(_or(v.opt_num(virt, "rate_hz", "[virtual]", minimum=16, maximum=1000,
                                       integer=True), 200)),
@@ -193,6 +199,9 @@ class CollectConfig:
                               "nominal mount is used)")
             if fwd is not None and fwd[1] == up[1]:
                 v.fail(where, f"forward {fwd} and up {up} must be different axes")
+            if fwd is None and not PROFILES[kind].reports_mount:
+                v.fail(where, f"a {kind} sensor does not report how it is mounted: give forward "
+                              "and up (the sensor axes pointing forward and up when worn)")
             rate = v.opt_num(s, "rate_hz", where, minimum=16, maximum=1000, integer=True)
             ident = (address or sname).upper()
             if ident in seen:

@@ -5,17 +5,20 @@ identify the device, which characteristic carries the data, how to read its conf
 start/stop the stream, and which :mod:`gaitmon.sensors` decoder turns notifications into
 :class:`gaitmon.sensors.base.Packet` (seconds on the sensor clock, m/s², rad/s, sensor frame).
 
-Implemented: ``gaitmon`` (the open gaitmon IMU profile, ``docs/ble-profile.md``).
+Implemented: ``gaitmon`` (the open gaitmon IMU profile, ``docs/ble-profile.md``) and ``polar``
+(Polar Measurement Data: ACC + GYRO of Verity Sense / OH1 / H10).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
 from typing import Protocol
 
 from gaitmon.sensors import gaitmon_profile as gp
+from gaitmon.sensors import polar_pmd as pmd
 from gaitmon.sensors.base import DecodeError, Decoder
 from gaitmon.sensors.standard import (
     BATTERY_LEVEL_UUID,
@@ -31,6 +34,7 @@ __all__ = [
     "StreamInfo",
     "SensorProfile",
     "GaitmonProfile",
+    "PolarProfile",
     "PROFILES",
     "get_profile",
     "classify_advertisement",
@@ -69,6 +73,7 @@ class SensorProfile(Protocol):
     data_uuid: str
     seq_bits: int | None
     clock_wrap_s: float | None
+    reports_mount: bool  # does the device say which axes point forward/up?
 
     async def configure(self, link: Link, rate_hz: int | None) -> StreamInfo: ...
 
@@ -89,6 +94,7 @@ class GaitmonProfile:
     data_uuid = gp.DATA_UUID
     seq_bits = 16
     clock_wrap_s = float(1 << 32) * 1e-6
+    reports_mount = True
 
     def __init__(self) -> None:
         self._config: gp.GaitmonConfig | None = None
@@ -126,7 +132,125 @@ class GaitmonProfile:
         await link.write(gp.CONTROL_UUID, gp.control_stop(), response=True)
 
 
-PROFILES: dict[str, type] = {"gaitmon": GaitmonProfile}
+class PolarProfile:
+    """Polar PMD devices (Verity Sense, OH1, H10): ACC + GYRO streams started over the PMD
+    control point (write, answers as notifications), decoded and paired by
+    :class:`gaitmon.sensors.polar_pmd.PolarImuDecoder` (gyro interpolated to the ACC times).
+
+    No sequence numbers: losses are sized from the timestamps (ns since 2000, no wrap). The
+    device does not report its mount, so forward/up must come from the configuration. Sample
+    rate: the requested one if both streams offer it, else 104 Hz (or the highest offered);
+    ranges: ±8 g (or the largest) and ±2000 °/s (or the largest), 16 bit.
+    """
+
+    kind = "polar"
+    service_uuids = (pmd.PMD_SERVICE_UUID,)
+    name_patterns = (r"^Polar (Sense|Verity|OH1|H10)",)
+    data_uuid = pmd.PMD_DATA_UUID
+    seq_bits = None
+    clock_wrap_s = None
+    reports_mount = False
+    DEFAULT_RATE = 104
+    RESPONSE_TIMEOUT_S = 5.0
+
+    def __init__(self) -> None:
+        self._decoder: pmd.PolarImuDecoder | None = None
+        self._queue: asyncio.Queue | None = None
+        self._plan: tuple[int, int, int] | None = None  # rate, acc range, gyro range
+
+    def _on_cp(self, data: bytes) -> None:
+        try:
+            msg = (self._decoder.on_control_point(data) if self._decoder is not None
+                   else pmd.parse_control_point(data))
+        except DecodeError as e:
+            log.warning("Polar control point: unreadable message (%s)", e)
+            return
+        if self._queue is not None:
+            self._queue.put_nowait(msg)
+
+    async def _request(self, link: Link, cmd: bytes) -> pmd.ControlPointResponse:
+        assert self._queue is not None
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        await link.write(pmd.PMD_CP_UUID, cmd, response=True)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.RESPONSE_TIMEOUT_S
+        while True:
+            try:
+                msg = await asyncio.wait_for(self._queue.get(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                raise LinkError(f"{link.address}: no answer from the PMD control point to "
+                                f"{cmd[:2].hex()}") from None
+            if isinstance(msg, pmd.ControlPointResponse) and int(msg.op) == cmd[0] and \
+                    int(msg.measurement_type) == (cmd[1] & 0x3F):
+                return msg
+            log.debug("%s: PMD control point message ignored: %s", link.address, msg)
+
+    async def configure(self, link: Link, rate_hz: int | None) -> StreamInfo:
+        self._queue = asyncio.Queue()
+        self._decoder = None
+        await link.start_notify(pmd.PMD_CP_UUID, self._on_cp)
+        try:
+            features = pmd.parse_features(await link.read(pmd.PMD_CP_UUID))
+        except DecodeError as e:
+            raise LinkError(f"{link.address}: unreadable PMD features ({e})") from e
+        acc_t, gyr_t = pmd.MeasurementType.ACC, pmd.MeasurementType.GYRO
+        if acc_t not in features or gyr_t not in features:
+            raise LinkError(f"{link.address}: the device offers no ACC and GYRO streams")
+        offered = {}
+        for mt in (acc_t, gyr_t):
+            resp = await self._request(link, pmd.get_settings_command(mt))
+            if not resp.ok:
+                raise LinkError(f"{link.address}: {mt.name} settings refused ({resp.status!r})")
+            offered[mt] = resp.settings()
+        rates = sorted(set(offered[acc_t].get(pmd.SettingType.SAMPLE_RATE, ()))
+                       & set(offered[gyr_t].get(pmd.SettingType.SAMPLE_RATE, ())))
+        if not rates:
+            raise LinkError(f"{link.address}: ACC and GYRO share no sample rate")
+        if rate_hz is not None:
+            if int(rate_hz) not in rates:
+                raise LinkError(f"{link.address}: offers {rates} Hz, not {rate_hz} Hz")
+            rate = int(rate_hz)
+        else:
+            rate = self.DEFAULT_RATE if self.DEFAULT_RATE in rates else rates[-1]
+
+        def pick(options, preferred):
+            options = sorted(options or (preferred,))
+            return preferred if preferred in options else options[-1]
+
+        acc_range = pick(offered[acc_t].get(pmd.SettingType.RANGE), 8)
+        gyr_range = pick(offered[gyr_t].get(pmd.SettingType.RANGE), 2000)
+        self._plan = (rate, acc_range, gyr_range)
+        return StreamInfo(rate_hz=float(rate), acc_range_g=float(acc_range),
+                          gyro_range_dps=float(gyr_range))
+
+    def make_decoder(self, info: StreamInfo) -> Decoder:
+        self._decoder = pmd.PolarImuDecoder()
+        return self._decoder
+
+    async def start(self, link: Link) -> None:
+        assert self._decoder is not None and self._plan is not None
+        rate, acc_range, gyr_range = self._plan
+        for mt, rng in ((pmd.MeasurementType.ACC, acc_range), (pmd.MeasurementType.GYRO, gyr_range)):
+            cmd = self._decoder.start_command(mt, sample_rate=rate, resolution=16, range_=rng)
+            resp = await self._request(link, cmd)
+            if int(resp.status) == pmd.ResponseCode.ERROR_ALREADY_IN_STATE:
+                # still streaming from before: restart it so its conversion factor is known
+                await self._request(link, pmd.stop_measurement_command(mt))
+                cmd = self._decoder.start_command(mt, sample_rate=rate, resolution=16, range_=rng)
+                resp = await self._request(link, cmd)
+            if not resp.ok:
+                raise LinkError(f"{link.address}: {mt.name} start refused ({resp.status!r})")
+
+    async def stop(self, link: Link) -> None:
+        for mt in (pmd.MeasurementType.ACC, pmd.MeasurementType.GYRO):
+            try:
+                await self._request(link, pmd.stop_measurement_command(mt))
+            except LinkError as e:
+                log.debug("%s: stopping %s: %s", link.address, mt.name, e)
+
+
+PROFILES: dict[str, type] = {"gaitmon": GaitmonProfile, "polar": PolarProfile}
 
 
 def get_profile(kind: str) -> SensorProfile:

@@ -136,7 +136,7 @@ class SensorSession:
         self.start_utc: float | None = None
         self.samples_saturated = 0
         self._decoder: Decoder | None = None
-        self._connections = 0
+        self._connections = 0  # connections that reached streaming
         self._stop_evt: asyncio.Event | None = None
         self._lost_evt: asyncio.Event | None = None
         self._stop_requested = False
@@ -241,13 +241,9 @@ class SensorSession:
         link.set_disconnected_callback(lambda: lost.set())
         timeout = self.policy.connect_timeout_s
         await asyncio.wait_for(link.connect(timeout), timeout=timeout + 5.0)
-        reconnect = self._connections > 0
-        self._connections += 1
-        if reconnect:
-            self.status.reconnects += 1
-            if self.accountant is not None:
-                self.accountant.mark_reconnect()
-            log.info("%s: reconnected (reconnect #%d)", self.spec.key, self.status.reconnects)
+        reconnect = self._connections > 0  # a stream ran before: this resumes the session
+        if reconnect and self.accountant is not None:
+            self.accountant.mark_reconnect()
         if self.status.model is None and self.status.firmware is None:
             self.status.model, self.status.firmware = await read_device_info(link)
         info = await self.profile.configure(link, self.spec.rate_hz)
@@ -265,6 +261,10 @@ class SensorSession:
         self._decoder = self.profile.make_decoder(info)  # fresh per connection
         await link.start_notify(self.profile.data_uuid, self._on_notify)
         await self.profile.start(link)
+        self._connections += 1
+        if reconnect:
+            self.status.reconnects += 1
+            log.info("%s: reconnected (reconnect #%d)", self.spec.key, self.status.reconnects)
         self.status.link_state = "streaming"
         await self._poll_link_health()
         if lost.is_set():
@@ -337,6 +337,7 @@ class SensorSession:
 
     def _on_notify(self, data: bytes) -> None:
         arrival = time.monotonic()
+        self.status.notifications += 1
         decoder = self._decoder
         if decoder is None or self.accountant is None:
             self._reject("not_streaming", "notification outside a configured stream")

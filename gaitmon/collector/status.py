@@ -24,8 +24,11 @@ class SensorStatus:
         link_state: one of :data:`LINK_STATES`.
         battery_pct: battery level in percent (None if unknown).
         rssi_dbm: received signal strength in dBm (None if unknown).
-        packets_received / packets_lost / packets_rejected: notifications accepted, missing by
-            sequence number, and refused (``rejected_by_reason`` breaks them down).
+        notifications: data notifications that arrived (accepted, rejected, or held by the
+            decoder until a frame is complete: Polar pairs an ACC and a GYRO notification).
+        packets_received / packets_lost / packets_rejected: decoded sample packets accepted,
+            packets missing by sequence number (profiles without sequence numbers: 0, the loss
+            shows in samples_lost), and notifications refused (``rejected_by_reason``).
         samples_received / samples_lost: IMU samples accepted / missing (explicit gaps).
         gaps: number of gaps; reconnects: successful reconnects after a link loss;
         connect_failures: connection attempts that failed.
@@ -43,6 +46,7 @@ class SensorStatus:
     link_state: str = "idle"
     battery_pct: int | None = None
     rssi_dbm: int | None = None
+    notifications: int = 0
     packets_received: int = 0
     packets_lost: int = 0
     packets_rejected: int = 0

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from gaitmon.sensors import gaitmon_profile as gp
+from gaitmon.sensors import polar_pmd as pmd
 from gaitmon.sensors.base import DecodeError
 from gaitmon.sensors.standard import (
     BATTERY_LEVEL_UUID,
@@ -49,7 +50,7 @@ from gaitmon.sim import SimConfig, simulate
 
 from .link import LinkError, NotifyCallback
 
-__all__ = ["VirtualSensor", "VirtualLink", "LinkStats", "TruthSegment"]
+__all__ = ["VirtualSensor", "VirtualPolarSensor", "VirtualLink", "LinkStats", "TruthSegment"]
 
 log = logging.getLogger("gaitmon.collector.virtual")
 
@@ -67,43 +68,38 @@ class TruthSegment:
     steady: np.ndarray
 
 
-class VirtualSensor:
-    """A simulated gaitmon-profile peripheral fed by :func:`gaitmon.sim.simulate`.
+class _SimulatedPeripheral:
+    """Shared part of the virtual devices: bouts of :func:`gaitmon.sim.simulate` turned into
+    the device's notifications ahead of time; Battery and Device Information reads.
 
-    Args:
-        address, name: as advertised. sim: the simulator configuration of the first bout
-            (``fs`` must be an integer rate in Hz); bouts: how many bouts to chain at most
-            (None: unlimited, new seeds each time).
-        samples_per_packet: samples per notification (default: about 20 packets/s).
-        clock_start_s: sensor clock at the first sample (s). The wire clock wraps at 2**32 µs,
-            so values near 4294.97 s exercise the wrap.
-        battery_pct, rssi_dbm, model, firmware: what the device reports.
+    Subclasses define the profile: ``data_uuid``, ``control_uuid``, ``_packetize``, ``write``,
+    ``transmit``, ``transmitting``, ``link_lost`` and extra readable characteristics.
     """
 
-    def __init__(self, address: str, name: str, sim: SimConfig, *, bouts: int | None = None,
-                 samples_per_packet: int | None = None, clock_start_s: float = 0.0,
-                 battery_pct: int = 90, rssi_dbm: int = -60, model: str = "gaitmon-virtual",
-                 firmware: str = "virtual-1") -> None:
+    kind: str
+    data_uuid: str
+    control_uuid: str
+
+    def __init__(self, address: str, name: str, sim: SimConfig, *, bouts: int | None,
+                 clock_start_s: float, battery_pct: int, rssi_dbm: int, model: str,
+                 firmware: str) -> None:
         if float(sim.fs) != int(sim.fs):
             raise ValueError("the virtual sensor needs an integer sample rate")
         self.address = address
         self.name = name
         self.sim = sim
         self.bouts = bouts
-        self.samples_per_packet = samples_per_packet
         self.clock_start_s = float(clock_start_s)
         self.battery_pct = int(battery_pct)
         self.rssi_dbm = int(rssi_dbm)
         self.model = model
         self.firmware = firmware
-        self.config = gp.GaitmonConfig(rate_hz=int(sim.fs), acc_range_g=int(sim.acc_range_g),
-                                       gyro_range_dps=int(sim.gyr_range_dps), forward=sim.forward,
-                                       up=sim.up, model=model[:16])
         self.truth: list[TruthSegment] = []
-        # stream: packets with the sensor time at which each is complete (last sample)
+        # stream: packets, the sensor time at which each is complete (its last sample), and
+        # how many samples of the (accelerometer) stream it carries
         self._packets: list[bytes] = []
         self._ready_t: list[float] = []
-        self._next_seq = 0
+        self._n: list[int] = []
         self._next_t0 = self.clock_start_s
         self._bout = 0
         self._lock = threading.Lock()  # guards the packet lists
@@ -112,8 +108,6 @@ class VirtualSensor:
     # -------------------------------------------------------------------------- GATT server
     def read(self, uuid: str) -> bytes:
         """Value of a readable characteristic (raises LinkError for others)."""
-        if uuid == gp.CONFIG_UUID:
-            return gp.encode_config(self.config)
         if uuid == BATTERY_LEVEL_UUID:
             return encode_battery_level(self.battery_pct)
         if uuid == MODEL_NUMBER_UUID:
@@ -126,28 +120,8 @@ class VirtualSensor:
 
     @property
     def characteristics(self) -> set[str]:
-        return {gp.DATA_UUID, gp.CONFIG_UUID, gp.CONTROL_UUID, BATTERY_LEVEL_UUID,
-                MODEL_NUMBER_UUID, FIRMWARE_REVISION_UUID, MANUFACTURER_NAME_UUID}
-
-    def control(self, data: bytes) -> int:
-        """Apply a Control write; returns the opcode (raises LinkError like an ATT error)."""
-        try:
-            cmd = gp.decode_control(data)
-        except DecodeError as e:
-            raise LinkError(f"control write rejected: {e}") from e
-        if cmd.op == gp.OP_SET_RATE:
-            if self._packets:
-                raise LinkError("rate change while streaming is not supported by this device")
-            self.sim = replace(self.sim, fs=float(cmd.rate_hz))
-            self.config = replace(self.config, rate_hz=int(cmd.rate_hz))
-        elif cmd.op == gp.OP_SET_RANGES:
-            if self._packets:
-                raise LinkError("range change while streaming is not supported by this device")
-            self.sim = replace(self.sim, acc_range_g=float(cmd.acc_range_g),
-                               gyr_range_dps=float(cmd.gyro_range_dps))
-            self.config = replace(self.config, acc_range_g=int(cmd.acc_range_g),
-                                  gyro_range_dps=int(cmd.gyro_range_dps))
-        return cmd.op
+        return {self.data_uuid, self.control_uuid, BATTERY_LEVEL_UUID, MODEL_NUMBER_UUID,
+                FIRMWARE_REVISION_UUID, MANUFACTURER_NAME_UUID}
 
     # -------------------------------------------------------------------------- stream
     @property
@@ -161,12 +135,17 @@ class VirtualSensor:
         return self.bouts is not None and self._bout >= self.bouts
 
     def packet(self, i: int) -> tuple[bytes, float] | None:
-        """Stream packet ``i`` and the sensor time (s) of its last sample, if already simulated
-        (see :meth:`ensure`); None otherwise."""
+        """Stream packet ``i`` (as stored) and the sensor time (s) of its last sample, if
+        already simulated (see :meth:`ensure`); None otherwise."""
         with self._lock:
             if i < len(self._packets):
                 return self._packets[i], self._ready_t[i]
         return None
+
+    def samples(self, i: int) -> int:
+        """Samples of the stream carried by packet ``i``."""
+        with self._lock:
+            return self._n[i]
 
     def ensure(self, i: int) -> bool:
         """Simulate bouts until packet ``i`` exists (blocking, CPU-bound: run it in a thread
@@ -183,25 +162,239 @@ class VirtualSensor:
         cfg = replace(self.sim, seed=self.sim.seed + self._bout)
         rec = simulate(cfg)
         t = rec.time - rec.time[0] + self._next_t0
-        pk = gp.packetize(t, rec.acc, rec.gyr, self.config.rate_hz, self.config.acc_range_g,
-                          self.config.gyro_range_dps, samples_per_packet=self.samples_per_packet,
-                          seq_start=self._next_seq)
-        n = np.array([p[10] for p in pk])  # header byte 10: samples in the packet
-        ends = np.cumsum(n) - 1
+        pk, ready, n = self._packetize(t, rec)
         shift = self._next_t0 - rec.time[0]
         tr = rec.truth
         with self._lock:
             self._packets.extend(pk)
-            self._ready_t.extend(t[ends].tolist())
+            self._ready_t.extend(ready)
+            self._n.extend(n)
             self.truth.append(TruthSegment(t0_sensor_s=float(t[0]),
                                            ic_t=np.asarray(tr.ic_t) + shift,
                                            side=np.asarray(tr.side), steady=np.asarray(tr.steady),
                                            pelvic_drop_deg=np.asarray(tr.pelvic_drop_deg)))
-            self._next_seq = (self._next_seq + len(pk)) & 0xFFFF
-            self._next_t0 = float(t[-1]) + 1.0 / self.config.rate_hz
+            self._next_t0 = float(t[-1]) + 1.0 / float(self.sim.fs)
             self._bout += 1
         log.debug("%s: bout %d simulated: %d packets", self.name, self._bout, len(pk))
         return True
+
+    def _packetize(self, t: np.ndarray, rec) -> tuple[list[bytes], list[float], list[int]]:
+        raise NotImplementedError
+
+    # -------------------------------------------------------------------------- device logic
+    @property
+    def transmitting(self) -> bool:
+        """True while the device sends data notifications (its clock then runs)."""
+        raise NotImplementedError
+
+    def write(self, uuid: str, data: bytes) -> list[bytes]:
+        """Apply a write; returns notifications to send on ``control_uuid`` (responses)."""
+        raise NotImplementedError
+
+    def transmit(self, i: int) -> bytes | None:
+        """The bytes the device sends for stream packet ``i`` now (None: not sent)."""
+        raise NotImplementedError
+
+    def link_lost(self) -> None:
+        """The connection dropped: the device stops streaming."""
+        raise NotImplementedError
+
+
+class VirtualSensor(_SimulatedPeripheral):
+    """A simulated peripheral of the open gaitmon profile fed by :func:`gaitmon.sim.simulate`.
+
+    Args:
+        address, name: as advertised. sim: the simulator configuration of the first bout
+            (``fs`` must be an integer rate in Hz); bouts: how many bouts to chain at most
+            (None: unlimited, new seeds each time).
+        samples_per_packet: samples per notification (default: about 20 packets/s).
+        clock_start_s: sensor clock at the first sample (s). The wire clock wraps at 2**32 µs,
+            so values near 4294.97 s exercise the wrap.
+        battery_pct, rssi_dbm, model, firmware: what the device reports.
+
+    Device behaviour (docs/ble-profile.md §4): it transmits after Start (0x01) while connected
+    and notifying, stops on Stop (0x02) and on disconnection, keeps its clock running, and
+    numbers the packets it transmits consecutively.
+    """
+
+    kind = "gaitmon"
+    data_uuid = gp.DATA_UUID
+    control_uuid = gp.CONTROL_UUID
+
+    def __init__(self, address: str, name: str, sim: SimConfig, *, bouts: int | None = None,
+                 samples_per_packet: int | None = None, clock_start_s: float = 0.0,
+                 battery_pct: int = 90, rssi_dbm: int = -60, model: str = "gaitmon-virtual",
+                 firmware: str = "virtual-1") -> None:
+        super().__init__(address, name, sim, bouts=bouts, clock_start_s=clock_start_s,
+                         battery_pct=battery_pct, rssi_dbm=rssi_dbm, model=model,
+                         firmware=firmware)
+        self.samples_per_packet = samples_per_packet
+        self.config = gp.GaitmonConfig(rate_hz=int(sim.fs), acc_range_g=int(sim.acc_range_g),
+                                       gyro_range_dps=int(sim.gyr_range_dps), forward=sim.forward,
+                                       up=sim.up, model=model[:16])
+        self._sending = False
+        self._seq_out = 0
+
+    def read(self, uuid: str) -> bytes:
+        if uuid == gp.CONFIG_UUID:
+            return gp.encode_config(self.config)
+        return super().read(uuid)
+
+    @property
+    def characteristics(self) -> set[str]:
+        return super().characteristics | {gp.CONFIG_UUID}
+
+    def _packetize(self, t, rec):
+        pk = gp.packetize(t, rec.acc, rec.gyr, self.config.rate_hz, self.config.acc_range_g,
+                          self.config.gyro_range_dps, samples_per_packet=self.samples_per_packet)
+        n = [p[10] for p in pk]  # header byte 10: samples in the packet
+        ends = np.cumsum(n) - 1
+        return pk, t[ends].tolist(), n
+
+    @property
+    def transmitting(self) -> bool:
+        return self._sending
+
+    def write(self, uuid: str, data: bytes) -> list[bytes]:
+        if uuid != gp.CONTROL_UUID:
+            raise LinkError(f"characteristic {uuid} is not writable")
+        try:
+            cmd = gp.decode_control(data)
+        except DecodeError as e:
+            raise LinkError(f"control write rejected: {e}") from e
+        if cmd.op == gp.OP_START:
+            self._sending = True
+        elif cmd.op == gp.OP_STOP:
+            self._sending = False
+        elif cmd.op == gp.OP_SET_RATE:
+            if self._packets:
+                raise LinkError("rate change after the stream started is not supported")
+            self.sim = replace(self.sim, fs=float(cmd.rate_hz))
+            self.config = replace(self.config, rate_hz=int(cmd.rate_hz))
+        elif cmd.op == gp.OP_SET_RANGES:
+            if self._packets:
+                raise LinkError("range change after the stream started is not supported")
+            self.sim = replace(self.sim, acc_range_g=float(cmd.acc_range_g),
+                               gyr_range_dps=float(cmd.gyro_range_dps))
+            self.config = replace(self.config, acc_range_g=int(cmd.acc_range_g),
+                                  gyro_range_dps=int(cmd.gyro_range_dps))
+        return []
+
+    def transmit(self, i: int) -> bytes | None:
+        if not self._sending:
+            return None
+        data = self.packet(i)[0]
+        seq, self._seq_out = self._seq_out, (self._seq_out + 1) & 0xFFFF
+        return data[:2] + struct.pack("<H", seq) + data[4:]
+
+    def link_lost(self) -> None:
+        self._sending = False
+
+
+class VirtualPolarSensor(_SimulatedPeripheral):
+    """A simulated Polar PMD device (Verity Sense style): ACC and GYRO streams started over the
+    PMD control point, compressed frames from :func:`gaitmon.sensors.polar_pmd.packetize`,
+    nanosecond timestamps since 2000-01-01, no sequence numbers.
+
+    Offers ACC and GYRO at 26/52/104/208 Hz (``sim.fs`` must be one of them; the first start
+    may pick another one, both streams then use it), ACC ±2/4/8/16 g,
+    GYRO ±250/500/1000/2000 °/s, 16 bit. A start answers with the conversion FACTOR. The device
+    does not report its mount: the collector needs forward/up from the configuration.
+    """
+
+    kind = "polar"
+    data_uuid = pmd.PMD_DATA_UUID
+    control_uuid = pmd.PMD_CP_UUID
+    RATES = (26, 52, 104, 208)
+    ACC_RANGES = (2, 4, 8, 16)
+    GYRO_RANGES = (250, 500, 1000, 2000)
+    ACC_FACTOR = 0.24414062  # mG per count at ±8 g, 16 bit (as packetize encodes)
+    GYRO_FACTOR = 0.061  # °/s per count at ±2000 °/s
+    T0_NS = 780_000_000_000_000_000  # device clock at clock_start_s (2024-09, Polar epoch)
+
+    def __init__(self, address: str, name: str, sim: SimConfig, *, bouts: int | None = None,
+                 clock_start_s: float = 0.0, battery_pct: int = 90, rssi_dbm: int = -60,
+                 model: str = "Polar Sense", firmware: str = "virtual-polar-1") -> None:
+        if int(sim.fs) not in self.RATES:
+            raise ValueError(f"a Polar virtual sensor samples at {self.RATES} Hz, not {sim.fs}")
+        super().__init__(address, name, sim, bouts=bouts, clock_start_s=clock_start_s,
+                         battery_pct=battery_pct, rssi_dbm=rssi_dbm, model=model,
+                         firmware=firmware)
+        self._started: dict[int, bool] = {}
+        self._kind: list[int] = []  # measurement type of each packet
+
+    def read(self, uuid: str) -> bytes:
+        if uuid == pmd.PMD_CP_UUID:
+            return pmd.encode_features([pmd.MeasurementType.ACC, pmd.MeasurementType.GYRO])
+        return super().read(uuid)
+
+    def _packetize(self, t, rec):
+        frames = pmd.packetize(t, acc=rec.acc, gyr=rec.gyr, sample_rate=int(self.sim.fs),
+                               acc_factor=self.ACC_FACTOR, gyr_factor=self.GYRO_FACTOR,
+                               t0_ns=self.T0_NS)
+        ready, n = [], []
+        for f in frames:
+            fr = pmd.parse_frame(f)
+            ready.append((fr.timestamp_ns - self.T0_NS) * 1e-9)
+            acc = int(fr.measurement_type) == pmd.MeasurementType.ACC
+            n.append(len(pmd.frame_samples(fr, self.ACC_FACTOR)) if acc else 0)
+            self._kind.append(int(fr.measurement_type))
+        return frames, ready, n
+
+    @property
+    def transmitting(self) -> bool:
+        return any(self._started.values())
+
+    def _settings_response(self, mt: int) -> bytes:
+        ranges = self.ACC_RANGES if mt == pmd.MeasurementType.ACC else self.GYRO_RANGES
+        return (bytes([pmd.SettingType.SAMPLE_RATE, len(self.RATES)])
+                + struct.pack(f"<{len(self.RATES)}H", *self.RATES)
+                + bytes([pmd.SettingType.RESOLUTION, 1]) + struct.pack("<H", 16)
+                + bytes([pmd.SettingType.RANGE, len(ranges)])
+                + struct.pack(f"<{len(ranges)}H", *ranges))
+
+    def write(self, uuid: str, data: bytes) -> list[bytes]:
+        if uuid != pmd.PMD_CP_UUID:
+            raise LinkError(f"characteristic {uuid} is not writable")
+        if len(data) < 2:
+            return [pmd.encode_control_point_response(data[0] if data else 0, 0,
+                                                      pmd.ResponseCode.ERROR_INVALID_LENGTH)]
+        op, mt = data[0], data[1] & 0x3F
+        resp = pmd.encode_control_point_response
+        if mt not in (pmd.MeasurementType.ACC, pmd.MeasurementType.GYRO):
+            return [resp(op, mt, pmd.ResponseCode.ERROR_NOT_SUPPORTED)]
+        if op == pmd.ControlPointOp.GET_MEASUREMENT_SETTINGS:
+            return [resp(op, mt, pmd.ResponseCode.SUCCESS, self._settings_response(mt))]
+        if op == pmd.ControlPointOp.REQUEST_MEASUREMENT_START:
+            try:
+                settings = pmd.parse_settings(data[2:])
+            except DecodeError:
+                return [resp(op, mt, pmd.ResponseCode.ERROR_INVALID_PARAMETER)]
+            rate = settings.get(pmd.SettingType.SAMPLE_RATE, (0,))[0]
+            if rate != int(self.sim.fs):
+                if rate not in self.RATES or self._packets:  # no change once simulated
+                    return [resp(op, mt, pmd.ResponseCode.ERROR_INVALID_SAMPLE_RATE)]
+                self.sim = replace(self.sim, fs=float(rate))
+            if self._started.get(mt):
+                return [resp(op, mt, pmd.ResponseCode.ERROR_ALREADY_IN_STATE)]
+            self._started[mt] = True
+            factor = self.ACC_FACTOR if mt == pmd.MeasurementType.ACC else self.GYRO_FACTOR
+            params = bytes([pmd.SettingType.FACTOR, 1]) + struct.pack("<f", factor)
+            return [resp(op, mt, pmd.ResponseCode.SUCCESS, params)]
+        if op == pmd.ControlPointOp.STOP_MEASUREMENT:
+            self._started[mt] = False
+            return [resp(op, mt, pmd.ResponseCode.SUCCESS)]
+        return [resp(op, mt, pmd.ResponseCode.ERROR_INVALID_OP_CODE)]
+
+    def transmit(self, i: int) -> bytes | None:
+        with self._lock:
+            mt = self._kind[i]
+        if not self._started.get(mt):
+            return None
+        return self.packet(i)[0]
+
+    def link_lost(self) -> None:
+        self._started.clear()
 
 
 @dataclass
@@ -252,7 +445,7 @@ class VirtualLink:
         connect_delay_s: host seconds a connection takes.
     """
 
-    def __init__(self, sensor: VirtualSensor, *, speed: float = 1.0, loss: float = 0.0,
+    def __init__(self, sensor: _SimulatedPeripheral, *, speed: float = 1.0, loss: float = 0.0,
                  loss_indices: set[int] | list[int] | None = None,
                  drops: list[tuple[float, float]] | None = None, drop_every_s: float | None = None,
                  drop_down_s: float = 2.0, connect_delay_s: float = 0.05, seed: int = 0) -> None:
@@ -278,9 +471,7 @@ class VirtualLink:
         self._disc_cb: Callable[[], None] | None = None
         self._down_until_sensor = -math.inf
         self._refuse = 0
-        # device side: clock (starts with the first Start, never stops) and transmitter
-        self._sending = False
-        self._seq_out: int | None = None
+        # device clock: starts with the first stream start, never stops
         self._index = 0
         self._stream_t0_host: float | None = None
         self._stream_t0_sensor: float | None = None
@@ -323,20 +514,20 @@ class VirtualLink:
     async def write(self, char_uuid: str, data: bytes, *, response: bool = True) -> None:
         self._require()
         await asyncio.sleep(0)
-        if char_uuid != gp.CONTROL_UUID:
-            raise LinkError(f"characteristic {char_uuid} is not writable")
         self.stats.control_writes.append(bytes(data))
-        op = self.sensor.control(bytes(data))
-        if op == gp.OP_START:
+        replies = self.sensor.write(char_uuid, bytes(data))
+        cb = self._notify.get(self.sensor.control_uuid)
+        for reply in replies:
+            if cb is not None:
+                asyncio.get_running_loop().call_soon(cb, reply)
+        if self.sensor.transmitting:
             if self._stream_t0_host is None:  # simulate the first bout before the clock starts
                 await asyncio.to_thread(self.sensor.ensure, 0)
             self._start_stream()
-        elif op == gp.OP_STOP:
-            self._sending = False
 
     async def start_notify(self, char_uuid: str, callback: NotifyCallback) -> None:
         self._require()
-        if char_uuid != gp.DATA_UUID:
+        if char_uuid not in (self.sensor.data_uuid, self.sensor.control_uuid):
             raise LinkError(f"characteristic {char_uuid} does not notify")
         self._notify[char_uuid] = callback
 
@@ -351,7 +542,7 @@ class VirtualLink:
     # ------------------------------------------------------------------------------ test hooks
     def inject(self, data: bytes) -> None:
         """Deliver arbitrary bytes as one Data notification (malformed-packet tests)."""
-        cb = self._notify.get(gp.DATA_UUID)
+        cb = self._notify.get(self.sensor.data_uuid)
         if self._connected and cb is not None:
             cb(bytes(data))
 
@@ -385,19 +576,17 @@ class VirtualLink:
 
     def _link_down(self, notify: bool) -> None:
         self._connected = False
-        self._sending = False  # the device stops streaming on disconnection
+        self.sensor.link_lost()  # the device stops streaming on disconnection
         self._notify.clear()
         if notify and self._disc_cb is not None:
             cb = self._disc_cb
             asyncio.get_running_loop().call_soon(cb)
 
     def _start_stream(self) -> None:
-        self._sending = True
         if self._stream_t0_host is None:
             self._stream_t0_host = time.monotonic()
             first = self.sensor.packet(0)
             self._stream_t0_sensor = first[1] if first else 0.0
-            self._seq_out = struct.unpack_from("<H", first[0], 2)[0] if first else 0
         if self._producer is None or self._producer.done():
             self._producer = asyncio.get_running_loop().create_task(self._produce())
 
@@ -416,10 +605,10 @@ class VirtualLink:
                 item = self.sensor.packet(self._index)
                 if item is None:
                     break
-                data, ready_t = item
+                _data, ready_t = item
                 if ready_t - self._stream_t0_sensor > now:
                     break
-                self._emit(self._index, data)
+                self._emit(self._index)
                 self._index += 1
             await asyncio.sleep(TICK_S)
 
@@ -431,26 +620,24 @@ class VirtualLink:
             self._next_periodic_drop += self.drop_every_s
             self.drop_now(self.drop_down_s)
 
-    def _emit(self, index: int, data: bytes) -> None:
+    def _emit(self, index: int) -> None:
         self.stats.produced += 1
-        n = data[10]  # header byte 10: samples in the packet
-        cb = self._notify.get(gp.DATA_UUID)
-        if not (self._sending and self._connected and cb is not None):
+        n = self.sensor.samples(index)
+        cb = self._notify.get(self.sensor.data_uuid)
+        wire = self.sensor.transmit(index) if (self._connected and cb is not None) else None
+        if wire is None:
             self.stats.not_sent += 1
             self.stats.samples_not_sent += n
             return
-        seq = self._seq_out
-        self._seq_out = (seq + 1) & 0xFFFF
         if index in self.loss_indices or (self.loss > 0 and self._rng.random() < self.loss):
             self.stats.lost_injected += 1
             self.stats.samples_lost_injected += n
             return
         self.stats.delivered += 1
-        cb(data[:2] + struct.pack("<H", seq) + data[4:])
+        cb(wire)
 
     async def aclose(self) -> None:
         """Stop the device task (end of run)."""
-        self._sending = False
         if self._producer is not None:
             self._producer.cancel()
             try:

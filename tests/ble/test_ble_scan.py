@@ -15,21 +15,22 @@ def test_scan_recognises_gaitmon_sensors(bluez):
     bluez.add_peripheral("5C:A1:00:00:00:01", "gaitmon-uuid", rssi=-50)
     bluez.add_peripheral("5C:A1:00:00:00:02", "gaitmon-1A2B", uuids=[], rssi=-80)  # name only
     bluez.add_peripheral("5C:A1:00:00:00:03", "Polar H10 123", kind="other", uuids=[HR], rssi=-40)
-    bluez.add_peripheral("5C:A1:00:00:00:04", "kettle", kind="other", uuids=[], rssi=-45)
+    bluez.add_peripheral("5C:A1:00:00:00:04", "kettle", kind="other", uuids=[HR], rssi=-45)
 
     found = asyncio.run(scan(1.0))
     by_addr = {d.address: d for d in found}
     assert by_addr["5C:A1:00:00:00:01"].kind == "gaitmon"
     assert SERVICE_UUID in by_addr["5C:A1:00:00:00:01"].service_uuids
     assert by_addr["5C:A1:00:00:00:02"].kind == "gaitmon"  # recognised by its name
-    assert "5C:A1:00:00:00:03" not in by_addr and "5C:A1:00:00:00:04" not in by_addr
-    ours = [d for d in found if d.address.startswith("5C:A1")]
-    assert [d.address for d in ours] == ["5C:A1:00:00:00:01", "5C:A1:00:00:00:02"]  # by RSSI
-    assert abs(ours[0].rssi - (-50)) <= 1
+    assert by_addr["5C:A1:00:00:00:03"].kind == "polar"  # Polar PMD device, by its name
+    assert "5C:A1:00:00:00:04" not in by_addr
+    ours = [d.address for d in found if d.address.startswith("5C:A1")]
+    assert ours == ["5C:A1:00:00:00:03", "5C:A1:00:00:00:01", "5C:A1:00:00:00:02"]  # by RSSI
+    assert abs(by_addr["5C:A1:00:00:00:01"].rssi - (-50)) <= 1
 
     everything = asyncio.run(scan(1.0, all_devices=True))
-    other = {d.address: d for d in everything}["5C:A1:00:00:00:03"]
-    assert other.kind is None and other.name == "Polar H10 123" and HR in other.service_uuids
+    other = {d.address: d for d in everything}["5C:A1:00:00:00:04"]
+    assert other.kind is None and other.name == "kettle"
 
 
 def test_find_by_name_and_address(bluez):
