@@ -31,23 +31,12 @@ from typing import Any, Iterable, Mapping
 
 from influxdb_client import Point
 
+from .schema import ACTIVITIES, RAW, SIDES, STEP_FLOAT_FIELDS, STEP_INT_FIELDS, STEP_TAGS, SUMMARY
+
 __all__ = [
     "RAW", "SUMMARY", "STEP_FLOAT_FIELDS", "STEP_INT_FIELDS", "STEP_TAGS", "Encoded",
     "encode_steps", "encode_session", "encode_sensor_status", "encode_exercise", "point_time_ns",
 ]
-
-#: spool target of points that expire with the raw retention (gait_step, sensor_status)
-RAW = 0
-#: spool target of points kept forever (gait_session, exercise)
-SUMMARY = 1
-
-STEP_FLOAT_FIELDS = ("step_time_s", "cadence_spm", "contact_time_s", "pelvic_drop_deg",
-                     "obliquity_range_deg", "tilt_range_deg", "rotation_range_deg",
-                     "vertical_oscillation_cm", "quality")
-STEP_INT_FIELDS = ("stride_index",)
-STEP_TAGS = ("runner", "sensor", "session", "side", "activity")
-SIDES = ("L", "R")
-ACTIVITIES = ("walk", "run")
 
 # Field keys need no escaping (plain identifiers); line-protocol order = sorted, like Point.
 # (key, is_int, "key=") per field, and the order in which encode_steps reads a step's columns.
