@@ -19,7 +19,6 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from bleak import BleakClient
 from bleak.backends.device import BLEDevice

@@ -1,17 +1,19 @@
-"""A virtual gaitmon-profile sensor and the in-process link that reaches it (no radio).
+"""Virtual sensors and the in-process link that reaches them (no radio).
 
 :class:`VirtualSensor` is a simulated peripheral that speaks the open gaitmon profile byte for
 byte (Config read, Control write, Data notifications built with
-:func:`gaitmon.sensors.gaitmon_profile.packetize`, Battery and Device Information reads). Its
-samples come from the project's gait simulator (:func:`gaitmon.sim.simulate`): a runner wearing
+:func:`gaitmon.sensors.gaitmon_profile.packetize`, Battery and Device Information reads);
+:class:`VirtualPolarSensor` speaks Polar PMD (control point exchange, compressed ACC and GYRO
+frames from :func:`gaitmon.sensors.polar_pmd.packetize`). Their samples come from the project's gait simulator (:func:`gaitmon.sim.simulate`): a runner wearing
 the sensor on the sacrum, with known truth. When a simulated bout is used up, the next bout
 (next seed) follows on the same sensor clock, so a session can run for as long as wanted.
 
 :class:`VirtualLink` implements :class:`~gaitmon.collector.link.Link` for one virtual sensor.
 The sensor's clock runs at ``speed`` x real time (1.0 = real time; higher = faster, the sensor
-timestamps stay realistic). Like a device of the open profile, it stops transmitting on
-disconnection while its clock keeps running; after a reconnect and Start it resumes at the
-current sensor time with the next sequence number (the collector sees a time gap). Impairments:
+timestamps stay realistic). Like the real devices, a virtual sensor stops transmitting on
+disconnection while its clock keeps running; after a reconnect and start it resumes at the
+current sensor time (gaitmon: with the next sequence number; the collector sees a time gap).
+Impairments:
 
 * ``loss``: probability that a packet is lost in the air (seeded, reproducible), and/or
   ``loss_indices``: exact stream indices to lose;
