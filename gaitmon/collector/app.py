@@ -102,12 +102,16 @@ def run_collect(cfg: CollectConfig, *, virtual: int = 0, duration_s: float | Non
 def _virtual_links(cfg: CollectConfig, n: int, duration_s: float | None) -> list[tuple[SensorSpec, Link]]:
     from gaitmon.sim import SimConfig
 
-    from .virtual import VirtualLink, VirtualPolarSensor, VirtualSensor
+    from gaitmon.sensors.movesense import IMU_RATES
+
+    from .virtual import VirtualLink, VirtualMovesenseSensor, VirtualPolarSensor, VirtualSensor
 
     v = cfg.virtual
     rate = v.rate_hz
-    if v.kind == "polar":  # the nearest rate a Polar device offers
+    if v.kind == "polar":  # the nearest rate the device offers
         rate = min(VirtualPolarSensor.RATES, key=lambda r: abs(r - v.rate_hz))
+    elif v.kind == "movesense":
+        rate = min(IMU_RATES, key=lambda r: abs(r - v.rate_hz))
     out = []
     for i in range(n):
         entry = cfg.sensors[i] if i < len(cfg.sensors) else None
@@ -123,6 +127,9 @@ def _virtual_links(cfg: CollectConfig, n: int, duration_s: float | None) -> list
         if v.kind == "polar":
             name = f"Polar Sense virtual-{i + 1}"
             sensor = VirtualPolarSensor(f"virtual:{i + 1}", name, sim, **common)
+        elif v.kind == "movesense":
+            name = f"Movesense virtual-{i + 1}"
+            sensor = VirtualMovesenseSensor(f"virtual:{i + 1}", name, sim, **common)
         else:
             name = f"gaitmon-virtual-{i + 1}"
             sensor = VirtualSensor(f"virtual:{i + 1}", name, sim, clock_start_s=1000.0 * (i + 1),
@@ -130,7 +137,7 @@ def _virtual_links(cfg: CollectConfig, n: int, duration_s: float | None) -> list
         link = VirtualLink(sensor, speed=v.speed, loss=v.packet_loss,
                            drop_every_s=v.link_drop_every_s or None, drop_down_s=v.link_down_s,
                            seed=v.seed + i)
-        reports = v.kind != "polar"
+        reports = v.kind == "gaitmon"  # Polar and Movesense do not report their mount
         spec = SensorSpec(key=f"{_safe(runner)}_{_safe(name)}", runner=runner, sensor=name,
                           kind=v.kind,
                           forward=entry.forward if entry and entry.forward else (None if reports else forward),
@@ -311,7 +318,8 @@ def add_scan_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "scan", help="list gaitmon-capable BLE sensors nearby",
         description="Scan for Bluetooth LE sensors that gaitmon can read (the open gaitmon IMU "
-                    "profile and Polar PMD devices, recognised by service UUID or name) and print "
+                    "profile, Polar PMD and Movesense devices, recognised by service UUID or name) "
+                    "and print "
                     "address, name, kind "
                     "and signal strength. Use an address or name in the [[sensor]] entries of "
                     "the collect config.")
@@ -346,9 +354,9 @@ def add_collect_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--session", default=None, metavar="NAME",
                    help="session name (default: config [session] name, else the UTC start time)")
     p.add_argument("--no-live", action="store_true", help="no live table (e.g. when logging to a file)")
-    p.add_argument("--virtual-kind", choices=("gaitmon", "polar"), default=None,
-                   help="protocol of the virtual sensors: the open gaitmon profile (default) or "
-                        "Polar PMD (ACC+GYRO)")
+    p.add_argument("--virtual-kind", choices=("gaitmon", "polar", "movesense"), default=None,
+                   help="protocol of the virtual sensors: the open gaitmon profile (default), "
+                        "Polar PMD (ACC+GYRO) or Movesense GSP (IMU6)")
     p.add_argument("--speed", type=float, default=None, metavar="X",
                    help="virtual sensors: sensor seconds per wall second (default 1 = real time)")
     p.add_argument("--packet-loss", type=float, default=None, metavar="P",

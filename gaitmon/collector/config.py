@@ -17,13 +17,13 @@ Example (``collect.toml``)::
     [[sensor]]
     address = "C4:12:34:56:78:9A"  # or: name = "gaitmon-1A2B" (advertised name)
     runner = "alice"
-    kind = "gaitmon"               # sensor profile: gaitmon | polar (default gaitmon)
+    kind = "gaitmon"               # sensor profile: gaitmon | polar | movesense (default gaitmon)
     forward = "-z"                 # nominal mount; default: what the sensor reports
     up = "+y"
     rate_hz = 200                  # optional: ask the sensor for this rate
 
     [virtual]                      # only used by `gaitmon collect --virtual N`
-    kind = "gaitmon"               # gaitmon | polar (which protocol the virtual sensors speak)
+    kind = "gaitmon"               # gaitmon | polar | movesense (protocol of the virtual sensors)
     activity = "run"               # run | walk
     rate_hz = 200
     speed = 1.0                    # sensor seconds per wall second
@@ -149,8 +149,8 @@ class CollectConfig:
         if activity not in ("run", "walk"):
             v.fail("[virtual] activity", f"must be 'run' or 'walk', got {activity!r}")
         vkind = v.opt_str(virt, "kind", "[virtual]") or "gaitmon"
-        if vkind not in ("gaitmon", "polar"):
-            v.fail("[virtual] kind", f"must be 'gaitmon' or 'polar', got {vkind!r}")
+        if vkind not in PROFILES:
+            v.fail("[virtual] kind", f"must be one of {', '.join(sorted(PROFILES))}, got {vkind!r}")
         vopts = VirtualOptions(
             kind=vkind,
             activity=activity,

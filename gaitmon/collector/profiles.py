@@ -5,8 +5,9 @@ identify the device, which characteristic carries the data, how to read its conf
 start/stop the stream, and which :mod:`gaitmon.sensors` decoder turns notifications into
 :class:`gaitmon.sensors.base.Packet` (seconds on the sensor clock, m/s², rad/s, sensor frame).
 
-Implemented: ``gaitmon`` (the open gaitmon IMU profile, ``docs/ble-profile.md``) and ``polar``
-(Polar Measurement Data: ACC + GYRO of Verity Sense / OH1 / H10).
+Implemented: ``gaitmon`` (the open gaitmon IMU profile, ``docs/ble-profile.md``), ``polar``
+(Polar Measurement Data: ACC + GYRO of Verity Sense / OH1 / H10) and ``movesense`` (GATT
+SensorData Protocol, IMU6).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from gaitmon.sensors import gaitmon_profile as gp
+from gaitmon.sensors import movesense as ms
 from gaitmon.sensors import polar_pmd as pmd
 from gaitmon.sensors.base import DecodeError, Decoder
 from gaitmon.sensors.standard import (
@@ -35,6 +37,7 @@ __all__ = [
     "SensorProfile",
     "GaitmonProfile",
     "PolarProfile",
+    "MovesenseProfile",
     "PROFILES",
     "get_profile",
     "classify_advertisement",
@@ -250,7 +253,69 @@ class PolarProfile:
                 log.debug("%s: stopping %s: %s", link.address, mt.name, e)
 
 
-PROFILES: dict[str, type] = {"gaitmon": GaitmonProfile, "polar": PolarProfile}
+class MovesenseProfile:
+    """Movesense sensors through the GATT SensorData Protocol: one SUBSCRIBE to
+    ``/Meas/IMU6/<rate>`` on the command characteristic; data and command results arrive on the
+    notify characteristic (:class:`gaitmon.sensors.movesense.MovesenseDecoder`).
+
+    No sequence numbers: losses are sized from the timestamps (u32 ms, wrapping after 49.7
+    days). The device does not report its mount: forward/up must come from the configuration.
+    Rate: the requested one if the IMU offers it, else 104 Hz. Values arrive as float32 in SI
+    units, so no range is configured (saturation is not flagged from ranges).
+    """
+
+    kind = "movesense"
+    service_uuids = (ms.SERVICE_UUID,)
+    name_patterns = (r"^Movesense",)
+    data_uuid = ms.NOTIFY_UUID
+    seq_bits = None
+    clock_wrap_s = float(1 << 32) * 1e-3
+    reports_mount = False
+    DEFAULT_RATE = 104
+    REF = 42  # client reference of the IMU subscription
+    RESULT_TIMEOUT_S = 5.0
+
+    def __init__(self) -> None:
+        self._decoder: ms.MovesenseDecoder | None = None
+        self._rate: int | None = None
+
+    async def configure(self, link: Link, rate_hz: int | None) -> StreamInfo:
+        if not link.has_characteristic(ms.WRITE_UUID):
+            raise LinkError(f"{link.address}: no Movesense GSP command characteristic")
+        if rate_hz is not None and int(rate_hz) not in ms.IMU_RATES:
+            raise LinkError(f"{link.address}: Movesense IMU rates are {list(ms.IMU_RATES)} Hz, "
+                            f"not {rate_hz} Hz")
+        self._rate = int(rate_hz) if rate_hz is not None else self.DEFAULT_RATE
+        return StreamInfo(rate_hz=float(self._rate))
+
+    def make_decoder(self, info: StreamInfo) -> Decoder:
+        self._decoder = ms.MovesenseDecoder()
+        return self._decoder
+
+    async def start(self, link: Link) -> None:
+        assert self._decoder is not None and self._rate is not None
+        self._decoder.command_results.clear()
+        cmd = self._decoder.subscribe(self.REF, ms.imu_path("IMU6", self._rate))
+        await link.write(ms.WRITE_UUID, cmd, response=True)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.RESULT_TIMEOUT_S
+        while loop.time() < deadline:  # the result comes back on the notify characteristic
+            for res in list(self._decoder.command_results):
+                if res.ref == self.REF:
+                    if not res.ok:
+                        raise LinkError(f"{link.address}: subscribe to IMU6 at {self._rate} Hz "
+                                        f"refused (status {res.status})")
+                    return
+            await asyncio.sleep(0.01)
+        raise LinkError(f"{link.address}: no answer to the IMU6 subscription")
+
+    async def stop(self, link: Link) -> None:
+        if self._decoder is not None:
+            await link.write(ms.WRITE_UUID, self._decoder.unsubscribe(self.REF), response=True)
+
+
+PROFILES: dict[str, type] = {"gaitmon": GaitmonProfile, "polar": PolarProfile,
+                             "movesense": MovesenseProfile}
 
 
 def get_profile(kind: str) -> SensorProfile:

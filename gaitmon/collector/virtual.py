@@ -4,7 +4,8 @@
 byte (Config read, Control write, Data notifications built with
 :func:`gaitmon.sensors.gaitmon_profile.packetize`, Battery and Device Information reads);
 :class:`VirtualPolarSensor` speaks Polar PMD (control point exchange, compressed ACC and GYRO
-frames from :func:`gaitmon.sensors.polar_pmd.packetize`). Their samples come from the project's gait simulator (:func:`gaitmon.sim.simulate`): a runner wearing
+frames from :func:`gaitmon.sensors.polar_pmd.packetize`); :class:`VirtualMovesenseSensor` the
+Movesense GATT SensorData Protocol (IMU6). Their samples come from the project's gait simulator (:func:`gaitmon.sim.simulate`): a runner wearing
 the sensor on the sacrum, with known truth. When a simulated bout is used up, the next bout
 (next seed) follows on the same sensor clock, so a session can run for as long as wanted.
 
@@ -39,6 +40,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from gaitmon.sensors import gaitmon_profile as gp
+from gaitmon.sensors import movesense as ms
 from gaitmon.sensors import polar_pmd as pmd
 from gaitmon.sensors.base import DecodeError
 from gaitmon.sensors.standard import (
@@ -52,7 +54,8 @@ from gaitmon.sim import SimConfig, simulate
 
 from .link import LinkError, NotifyCallback
 
-__all__ = ["VirtualSensor", "VirtualPolarSensor", "VirtualLink", "LinkStats", "TruthSegment"]
+__all__ = ["VirtualSensor", "VirtualPolarSensor", "VirtualMovesenseSensor", "VirtualLink",
+           "LinkStats", "TruthSegment"]
 
 log = logging.getLogger("gaitmon.collector.virtual")
 
@@ -397,6 +400,91 @@ class VirtualPolarSensor(_SimulatedPeripheral):
 
     def link_lost(self) -> None:
         self._started.clear()
+
+
+class VirtualMovesenseSensor(_SimulatedPeripheral):
+    """A simulated Movesense sensor speaking the GATT SensorData Protocol: HELLO, SUBSCRIBE
+    ``/Meas/IMU6/<rate>`` / UNSUBSCRIBE on the command characteristic, results and IMU6 data
+    (fragmented into DATA + DATA_PART2 when longer than one notification) on the notify
+    characteristic, built with :func:`gaitmon.sensors.movesense.packetize`. The first
+    subscription may pick any IMU rate; no sequence numbers; u32 ms clock.
+    """
+
+    kind = "movesense"
+    data_uuid = ms.NOTIFY_UUID
+    control_uuid = ms.NOTIFY_UUID  # command results come back on the data characteristic
+    WIRE_REF = 1  # reference in the precomputed packets; rewritten to the client's on sending
+
+    def __init__(self, address: str, name: str, sim: SimConfig, *, bouts: int | None = None,
+                 clock_start_s: float = 0.0, battery_pct: int = 90, rssi_dbm: int = -60,
+                 model: str = "Movesense", firmware: str = "virtual-movesense-1") -> None:
+        if int(sim.fs) not in ms.IMU_RATES:
+            raise ValueError(f"a Movesense IMU samples at {ms.IMU_RATES} Hz, not {sim.fs}")
+        super().__init__(address, name, sim, bouts=bouts, clock_start_s=clock_start_s,
+                         battery_pct=battery_pct, rssi_dbm=rssi_dbm, model=model,
+                         firmware=firmware)
+        self._client_ref: int | None = None
+
+    @property
+    def characteristics(self) -> set[str]:
+        return super().characteristics | {ms.WRITE_UUID}
+
+    def _packetize(self, t, rec):
+        path = ms.imu_path("IMU6", int(self.sim.fs))
+        pk = ms.packetize(t, ref=self.WIRE_REF, path=path, acc=rec.acc, gyr=rec.gyr)
+        dec = ms.MovesenseDecoder()
+        dec.subscribe(self.WIRE_REF, path)
+        ready: list[float | None] = []
+        n: list[int] = []
+        for p in pk:  # which notification completes which samples (fragments carry none)
+            out = dec.decode(p)
+            ready.append(None if out is None else float(out.t_s[-1]))
+            n.append(0 if out is None else out.n)
+        nxt = ready[-1] if ready and ready[-1] is not None else float(t[-1])
+        for i in range(len(ready) - 1, -1, -1):  # a fragment is sent with its completion
+            if ready[i] is None:
+                ready[i] = nxt
+            nxt = ready[i]
+        return pk, ready, n
+
+    @property
+    def transmitting(self) -> bool:
+        return self._client_ref is not None
+
+    def write(self, uuid: str, data: bytes) -> list[bytes]:
+        if uuid != ms.WRITE_UUID:
+            raise LinkError(f"characteristic {uuid} is not writable")
+        try:
+            cmd = ms.parse_command(data)
+        except DecodeError as e:
+            raise LinkError(f"GSP command rejected: {e}") from e
+        if cmd.op == ms.CMD_HELLO:
+            return [ms.encode_hello_response(cmd.ref)]
+        if cmd.op == ms.CMD_UNSUBSCRIBE:
+            if cmd.ref == self._client_ref:
+                self._client_ref = None
+            return [ms.encode_command_result(cmd.ref, 200)]
+        try:
+            spec = ms.parse_path(cmd.path or "")
+        except ValueError:
+            return [ms.encode_command_result(cmd.ref, 404)]
+        if spec.resource != "IMU6":
+            return [ms.encode_command_result(cmd.ref, 404)]
+        if spec.rate_hz != int(self.sim.fs):
+            if self._packets:  # no change once simulated
+                return [ms.encode_command_result(cmd.ref, 400)]
+            self.sim = replace(self.sim, fs=float(spec.rate_hz))
+        self._client_ref = cmd.ref
+        return [ms.encode_command_result(cmd.ref, 200)]
+
+    def transmit(self, i: int) -> bytes | None:
+        if self._client_ref is None:
+            return None
+        data = self.packet(i)[0]
+        return data[:1] + bytes([self._client_ref]) + data[2:]
+
+    def link_lost(self) -> None:
+        self._client_ref = None  # subscriptions end with the connection
 
 
 @dataclass
