@@ -105,7 +105,8 @@ class StepWriter:
         self._permanent_error: ServerError | None = None
         self._attempts = 0
         self._kick = 0  # bumped by flush() and close(): wakes the sender threads
-        self._claimed: set[int] = set()
+        self._claimed: dict[int, int] = {}  # spool row id -> points, rows a sender is sending
+        self._claimed_points = 0
         self._claim_lock = threading.Lock()
         self._connect_lock = threading.Lock()
         self._failing_since: float | None = None
@@ -282,7 +283,7 @@ class StepWriter:
                 self._rejected["invalid_input"] += len(enc.rejected)
             if dropped:
                 self._rejected["spool_full"] += dropped
-            if self._spool.pending >= self._batch_limit:
+            if self._full_batch_waiting():
                 self._cond.notify_all()
         if enc.rejected:
             index, reason = enc.rejected[0]
@@ -319,7 +320,11 @@ class StepWriter:
                 rows = self._claim()
                 n = sum(r[2] for r in rows)
                 since = time.monotonic() - self._last_send
-                if not rows or (n < self._batch_limit and not urgent and since < self.cfg.flush_interval_s):
+                # a partial batch waits (up to flush_interval_s after the last send) for more
+                # points, unless a flush/close is waiting or more points are queued behind it
+                linger = (n < self._batch_limit and not urgent and since < self.cfg.flush_interval_s
+                          and self._spool.pending <= self._claimed_points)
+                if not rows or linger:
                     self._unclaim(rows)
                     rows = []
                     self._wait(self.cfg.flush_interval_s - (since if n else 0.0), seen_kick, until_work=True)
@@ -351,13 +356,20 @@ class StepWriter:
         """The oldest batch of rows no other sender thread is sending."""
         with self._claim_lock:
             rows = self._spool.peek(self._batch_limit, skip=self._claimed)
-            self._claimed.update(r[0] for r in rows)
+            for r in rows:
+                self._claimed[r[0]] = r[2]
+            self._claimed_points += sum(r[2] for r in rows)
             return rows
 
     def _unclaim(self, rows: Sequence[SpoolRow]) -> None:
         if rows:
             with self._claim_lock:
-                self._claimed.difference_update(r[0] for r in rows)
+                for r in rows:
+                    self._claimed_points -= self._claimed.pop(r[0], 0)
+
+    def _full_batch_waiting(self) -> bool:
+        """At least one full batch in the spool that no sender is sending yet."""
+        return self._spool.pending - self._claimed_points >= self._batch_limit
 
     def _failed(self, e: ServerError, transport: Transport | None) -> None:
         """Count a failed attempt; log it (once per distinct message and minute)."""
@@ -388,7 +400,7 @@ class StepWriter:
         deadline = time.monotonic() + max(0.0, seconds)
         with self._cond:
             while not self._closing and self._kick == seen_kick:
-                if until_work and self._spool.pending >= self._batch_limit:
+                if until_work and self._full_batch_waiting():
                     return
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
