@@ -318,11 +318,9 @@ def add_scan_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "scan", help="list gaitmon-capable BLE sensors nearby",
         description="Scan for Bluetooth LE sensors that gaitmon can read (the open gaitmon IMU "
-                    "profile, Polar PMD and Movesense devices, recognised by service UUID or name) "
-                    "and print "
-                    "address, name, kind "
-                    "and signal strength. Use an address or name in the [[sensor]] entries of "
-                    "the collect config.")
+                    "profile, Polar PMD and Movesense devices, recognised by service UUID or "
+                    "name) and print address, name, kind and signal strength. Use an address or "
+                    "name in the [[sensor]] entries of the collect config.")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S",
                    help="scan duration in seconds (default 10)")
     p.add_argument("--all", action="store_true", help="list every advertising device, not only "

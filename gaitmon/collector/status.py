@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 __all__ = ["SensorStatus", "LINK_STATES"]
 
 #: link states shown in the live view and written in the status records
-LINK_STATES = ("idle", "scanning", "connecting", "streaming", "reconnecting", "stopped", "failed")
+LINK_STATES = ("idle", "connecting", "streaming", "reconnecting", "stopped", "failed")
 
 
 @dataclass

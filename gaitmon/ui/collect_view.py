@@ -22,7 +22,7 @@ from gaitmon.pipeline import LivePipeline
 __all__ = ["CollectView", "render_table"]
 
 _STATE_STYLE = {"streaming": "green", "connecting": "yellow", "reconnecting": "yellow",
-                "failed": "bold red", "stopped": "dim", "idle": "dim", "scanning": "yellow"}
+                "failed": "bold red", "stopped": "dim", "idle": "dim"}
 
 
 def _num(v, fmt: str = "{:.1f}") -> str:

@@ -124,20 +124,12 @@ def _cfg(stream):
     return gp.encode_config(stream.config)
 
 
-async def _both_impl(bluez, key):
+async def _both(bluez, key):
     return all([(await bluez.stats(a))[key] for a in (ADDR_A, ADDR_B)])
 
 
-def _both(bluez, key):
-    return _both_impl(bluez, key)
-
-
-async def _delivered_impl(bluez, addr, n):
+async def _delivered(bluez, addr, n):
     return (await bluez.stats(addr))["delivered"] >= n
-
-
-def _delivered(bluez, addr, n):
-    return _delivered_impl(bluez, addr, n)
 
 
 def _status(run, runner):
