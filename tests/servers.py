@@ -14,7 +14,7 @@ directory, so tests never touch a system service and never mock a database.
 
     with VictoriaMetrics() as vm:             # /usr/bin/victoria-metrics
         ...                                    # POST vm.url + "/api/v2/write" (influxdb-client)
-        vm.export('{__name__=~"gait_step_.*"}')   # what landed, one dict per series
+        vm.export('{__name__=~"gait_step_.*"}', min_samples=100)   # what landed, per series
 
 ``InfluxD(auth=("admin", "secret"))`` enables HTTP authentication and creates that admin user;
 ``VictoriaMetrics(auth=(user, password))`` turns on its ``-httpAuth.*`` Basic auth.
@@ -358,16 +358,27 @@ class VictoriaMetrics(_Server):
         """Make just-ingested samples visible to queries and exports."""
         self._request("GET", "/internal/force_flush")
 
-    def export(self, match: str = '{__name__=~".+"}') -> list[dict[str, Any]]:
+    def export(self, match: str = '{__name__=~".+"}', *, min_samples: int = 0,
+               timeout: float = 10.0) -> list[dict[str, Any]]:
         """``/api/v1/export``: one dict per series ``{"metric": {...}, "values": [...],
-        "timestamps": [ms...]}`` for every series matching the selector."""
-        self.force_flush()
-        status, _, body = self._request("POST", "/api/v1/export", body=urllib.parse.urlencode(
-            {"match[]": match, "start": "0"}).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded"})
-        if status != 200:
-            raise ServerError(f"/api/v1/export HTTP {status}: {body[:300]!r}")
-        return [json.loads(line) for line in body.splitlines() if line.strip()]
+        "timestamps": [ms...]}`` for every series matching the selector.
+
+        Ingested samples become visible after about a second: with ``min_samples`` the export
+        is repeated until at least that many samples are there or ``timeout`` (s) passed (then
+        whatever is there is returned, for the caller to assert on).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            self.force_flush()
+            status, _, body = self._request("POST", "/api/v1/export", body=urllib.parse.urlencode(
+                {"match[]": match, "start": "0"}).encode(),
+                headers={"Content-Type": "application/x-www-form-urlencoded"})
+            if status != 200:
+                raise ServerError(f"/api/v1/export HTTP {status}: {body[:300]!r}")
+            series = [json.loads(line) for line in body.splitlines() if line.strip()]
+            if sum(len(s["values"]) for s in series) >= min_samples or time.monotonic() > deadline:
+                return series
+            time.sleep(0.2)
 
 
 def _ident(name: str) -> str:

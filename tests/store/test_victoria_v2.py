@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 
@@ -11,16 +10,6 @@ from gaitmon.store.lineproto import STEP_FLOAT_FIELDS, point_time_ns
 from tests.servers import VictoriaMetrics
 from tests.store.conftest import fast_cfg
 from tests.store.helpers import FlakyProxy, tile_steps
-
-
-def wait_export(vm, match, n_samples, timeout=10.0):
-    """Export until ``n_samples`` samples are visible (VictoriaMetrics buffers ~1 s)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        series = vm.export(match)
-        if sum(len(s["values"]) for s in series) >= n_samples or time.monotonic() > deadline:
-            return series
-        time.sleep(0.2)
 
 
 @pytest.mark.parametrize("gzip", [True, False])
@@ -38,7 +27,7 @@ def test_v2_write_lands_in_victoria_metrics(gzip, victoria, tmp_path, sim_steps,
     assert st.api == "v2" and st.sent == 601
     assert proxy.encodings and set(proxy.encodings) == {"gzip" if gzip else None}
     sel = f'{{__name__="gait_step_pelvic_drop_deg", session="{session}"}}'
-    series = wait_export(victoria, sel, 600)
+    series = victoria.export(sel, min_samples=600)
     assert {s["metric"]["side"] for s in series} == {"L", "R"}
     got = {}
     for s in series:
@@ -52,8 +41,8 @@ def test_v2_write_lands_in_victoria_metrics(gzip, victoria, tmp_path, sim_steps,
     for field in STEP_FLOAT_FIELDS + ("stride_index",):
         n = sum(math.isfinite(s[field]) for s in steps)          # NaN fields are not written
         sel = f'{{__name__="gait_step_{field}", session="{session}"}}'
-        assert sum(len(s["values"]) for s in wait_export(victoria, sel, n)) == n, field
-    summ = wait_export(victoria, f'{{__name__="gait_session_L_mean", session="{session}"}}', 1)
+        assert sum(len(s["values"]) for s in victoria.export(sel, min_samples=n)) == n, field
+    summ = victoria.export(f'{{__name__="gait_session_L_mean", session="{session}"}}', min_samples=1)
     assert summ[0]["values"] == [5.0]
 
 
@@ -64,8 +53,8 @@ def test_v2_basic_auth_and_wrong_credentials(tmp_path, sim_steps, t0_ns):
         with open_writer(good) as w:
             w.write_steps(sim_steps, sensor="s", session="auth-ok", t0_unix_ns=t0_ns)
             assert w.flush(20)
-        assert sum(len(s["values"]) for s in wait_export(
-            vm, '{__name__="gait_step_step_time_s", session="auth-ok"}', len(sim_steps))) == len(sim_steps)
+        landed = vm.export('{__name__="gait_step_step_time_s", session="auth-ok"}', min_samples=len(sim_steps))
+        assert sum(len(s["values"]) for s in landed) == len(sim_steps)
 
         bad = fast_cfg(vm.url, tmp_path / "b", bucket="gait", username="gaitmon",
                        password=_secret("wrong-pass"))
