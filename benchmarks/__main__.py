@@ -1,0 +1,54 @@
+"""``python -m benchmarks {core,orientation,events,scale,store,all} [options]`` (or ``./dev.sh bench ...``).
+
+Each subcommand prints a table with the issue-7 target beside the measured figure; ``-h`` after a
+subcommand lists its options. ``all`` runs every benchmark with its defaults.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "core": ("benchmarks.core_bench", "batch throughput, streaming chunk time and latency, cold/warm start"),
+    "orientation": ("benchmarks.orientation_bench", "gaitmon vs imufusion (x-io Fusion) vs ahrs Madgwick"),
+    "events": ("benchmarks.events_bench", "initial contacts and sides vs mobgap (real and simulated)"),
+    "scale": ("benchmarks.scale_bench", "N virtual sensors -> streaming core -> store writer with spool"),
+    "store": ("benchmarks.store_bench", "StepWriter -> real influxd (the storage engineer's benchmark)"),
+}
+
+
+def usage() -> str:
+    lines = [__doc__.strip(), "", "commands:"]
+    lines += [f"  {k:<12} {v[1]}" for k, v in COMMANDS.items()]
+    lines.append("  all          every command above, in that order")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0 if argv else 2
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "all":
+        for name, (mod, _) in COMMANDS.items():
+            _run(mod, [])
+        return 0
+    if cmd not in COMMANDS:
+        print(f"unknown benchmark {cmd!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    _run(COMMANDS[cmd][0], rest)
+    return 0
+
+
+def _run(module: str, args: list[str]) -> None:
+    mod = importlib.import_module(module)
+    if module.endswith("store_bench"):  # argparse on sys.argv
+        sys.argv = ["python -m benchmarks store", *args]
+        mod.main()
+    else:
+        mod.main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
