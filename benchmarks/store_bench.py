@@ -28,7 +28,8 @@ from rich.console import Console
 from rich.table import Table
 
 from gaitmon.store import StoreConfig, open_writer
-from gaitmon.store.lineproto import RAW, encode_steps
+from gaitmon.store.lineproto import encode_steps
+from gaitmon.store.schema import RAW
 from gaitmon.store.spool import Spool
 from tests.servers import InfluxD
 from tests.store.helpers import tile_steps

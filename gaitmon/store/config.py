@@ -16,6 +16,7 @@ Tokens and passwords are held in :class:`Secret`, whose ``repr``/``str`` never s
 """
 from __future__ import annotations
 
+import base64
 import dataclasses
 import difflib
 import hmac
@@ -214,7 +215,6 @@ class StoreConfig:
         """The secret strings to scrub from any text (used by the HTTP layer)."""
         out = [s.reveal() for s in (self.token, self.password) if s is not None and s.reveal()]
         if self.username and self.password is not None:
-            import base64
             out.append(base64.b64encode(f"{self.username}:{self.password.reveal()}".encode()).decode())
         return out
 

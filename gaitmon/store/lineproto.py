@@ -94,14 +94,6 @@ def point_time_ns(t0_unix_ns: int, t_s: float) -> int:
     return ns
 
 
-def _get(step: Any) -> Any:
-    """Return a ``key -> value`` getter for a dict-like step, a ``gaitmon.core.Step`` or any object
-    with the column attributes."""
-    if isinstance(step, Mapping):
-        return step.get
-    return lambda key, default=None: getattr(step, key, default)
-
-
 def _float_text(value: Any) -> str | None:
     """Line-protocol text of a float field, None for NaN/inf/None; ValueError for non-numbers."""
     if value is None:
@@ -115,19 +107,26 @@ def _float_text(value: Any) -> str | None:
     return s[:-2] if s.endswith(".0") else s
 
 
-def _int_text(value: Any) -> str | None:
+def _as_int(value: Any) -> int | None:
+    """An integer field value; None for None/NaN/inf; ValueError for non-integers."""
     if value is None:
         return None
     if isinstance(value, (bool, str, bytes)):
         raise ValueError(f"{value!r} is not an integer")
     if isinstance(value, int) or (hasattr(value, "dtype") and value.dtype.kind in "iu"):
-        return f"{int(value)}i"
+        return int(value)
     v = float(value)
     if not math.isfinite(v):
         return None
     if not v.is_integer():
         raise ValueError(f"{value!r} is not an integer")
-    return f"{int(v)}i"
+    return int(v)
+
+
+def _int_text(value: Any) -> str | None:
+    """Line-protocol text of an integer field (``5i``), None for None/NaN/inf."""
+    v = _as_int(value)
+    return None if v is None else f"{v}i"
 
 
 def encode_steps(steps: Iterable[Any], *, runner: str, sensor: str, session: str,
@@ -272,18 +271,9 @@ def encode_sensor_status(*, runner: str, sensor: str, t_unix_ns: int, session: s
         .tag("sensor", check_tag("sensor", sensor)).time(_check_ns(t_unix_ns))
     if session is not None:
         point.tag("session", check_tag("session", session))
-    fields: dict[str, Any] = {}
-    for key, value in (("battery_pct", battery_pct), ("rssi_dbm", rssi_dbm)):
-        if value is not None:
-            fields[key] = float(value)
-    for key, value in (("packets_received", packets_received), ("packets_lost", packets_lost),
-                       ("packets_rejected", packets_rejected), ("reconnects", reconnects)):
-        if value is not None:
-            text = _int_text(value)
-            if text is None:
-                out.omitted[key] += 1
-            else:
-                fields[key] = int(text[:-1])
+    fields = _typed_fields(out, floats={"battery_pct": battery_pct, "rssi_dbm": rssi_dbm},
+                           ints={"packets_received": packets_received, "packets_lost": packets_lost,
+                                 "packets_rejected": packets_rejected, "reconnects": reconnects})
     _point_line(point, fields, out, 0)
     return out
 
@@ -296,22 +286,27 @@ def encode_exercise(*, runner: str, exercise: str, t_unix_ns: int, sets: int | N
     out = Encoded()
     point = Point("exercise").tag("runner", check_tag("runner", runner)) \
         .tag("exercise", check_tag("exercise", exercise)).time(_check_ns(t_unix_ns))
-    fields: dict[str, Any] = {}
-    for key, value in (("sets", sets), ("reps", reps)):
-        if value is not None:
-            text = _int_text(value)
-            if text is None:
-                out.omitted[key] += 1
-            else:
-                fields[key] = int(text[:-1])
-    if hold_s is not None:
-        fields["hold_s"] = float(hold_s)
+    fields = _typed_fields(out, floats={"hold_s": hold_s}, ints={"sets": sets, "reps": reps})
     if note is not None:
         if not isinstance(note, str) or "\n" in note or "\r" in note:
             raise ValueError("note must be a string of one line")
         fields["note"] = note
     _point_line(point, fields, out, 0)
     return out
+
+
+def _typed_fields(out: Encoded, *, floats: Mapping[str, Any], ints: Mapping[str, Any]) -> dict[str, Any]:
+    """Coerce optional field values to their one type (None skipped; a NaN integer omitted and
+    counted; NaN floats are left for :func:`_point_line` to omit and count)."""
+    fields = {key: float(value) for key, value in floats.items() if value is not None}
+    for key, value in ints.items():
+        if value is not None:
+            v = _as_int(value)
+            if v is None:
+                out.omitted[key] += 1
+            else:
+                fields[key] = v
+    return fields
 
 
 def _check_ns(t_unix_ns: Any) -> int:

@@ -23,12 +23,11 @@ from typing import Any
 from .config import StoreConfig
 from .errors import QueryError
 from .http import HttpClient, classify, server_message
-from .lineproto import STEP_FLOAT_FIELDS, STEP_INT_FIELDS
+from .schema import STEP_FLOAT_FIELDS, STEP_INT_FIELDS
 
 __all__ = ["GaitQuery", "Series", "SessionInfo", "WeeklySideMean", "quote_ident", "quote_literal",
            "run_influxql"]
 
-_WEEK_NS = 7 * 86400 * 10**9
 _MONDAY_OFFSET = "4d"  # the epoch (1970-01-01) was a Thursday; +4 days aligns weeks to Mondays
 
 

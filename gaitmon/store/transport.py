@@ -15,9 +15,9 @@ import re
 import urllib3
 
 from .config import StoreConfig
-from .errors import ApiMismatch, PointsRejected, ServerUnavailable
+from .errors import ApiMismatch, PointsRejected
 from .http import HttpClient, Redactor, classify, connection_failure, server_message
-from .lineproto import RAW
+from .schema import RAW, SUMMARY
 
 __all__ = ["Transport", "V1Transport", "V2Transport", "detect_api", "connect"]
 
@@ -83,7 +83,7 @@ class Transport:
         raise NotImplementedError
 
     def targets(self) -> list[int]:
-        return [RAW, 1]
+        return [RAW, SUMMARY]
 
     def check(self) -> None:
         """Pre-flight: an empty write to every destination. Raises AuthError, TargetNotFound,
@@ -130,7 +130,7 @@ class V1Transport(Transport):
                        version=self.version or r.header("X-Influxdb-Version"))
 
     def targets(self) -> list[int]:
-        return [RAW] if self.cfg.rp == self.cfg.summary_rp else [RAW, 1]
+        return [RAW] if self.cfg.rp == self.cfg.summary_rp else [RAW, SUMMARY]
 
 
 class V2Transport(Transport):
@@ -164,7 +164,7 @@ class V2Transport(Transport):
         return f"write to bucket {self._bucket(target)!r}" + (f" org {self.cfg.org!r}" if self.cfg.org else "")
 
     def targets(self) -> list[int]:
-        return [RAW] if self._bucket(RAW) == self._bucket(1) else [RAW, 1]
+        return [RAW] if self._bucket(RAW) == self._bucket(SUMMARY) else [RAW, SUMMARY]
 
     def send(self, body: bytes, target: int) -> None:
         from influxdb_client.rest import ApiException

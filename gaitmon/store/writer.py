@@ -35,8 +35,8 @@ from .config import StoreConfig
 from .errors import (ApiMismatch, PayloadTooLarge, PointsRejected, ServerError, ServerUnavailable,
                      StoreError)
 from .http import HttpClient
-from .lineproto import (RAW, SUMMARY, Encoded, encode_exercise, encode_sensor_status, encode_session,
-                        encode_steps)
+from .lineproto import Encoded, encode_exercise, encode_sensor_status, encode_session, encode_steps
+from .schema import RAW, SUMMARY
 from .spool import Spool, SpoolRow
 from .transport import Transport, connect
 
