@@ -61,7 +61,10 @@ F_SAT_ACC = 34
 F_SAT_GYR = 35
 F_PROMMIN = 36  # walking IC: minimum peak prominence, m/s²
 F_PROMREL = 37  # walking IC: prominence relative to recent peaks
-NF = 40
+F_PARDECAY = 38  # side vote: forgetting factor per step
+F_PARSCALE = 39  # side vote: yaw-rate evidence scale, deg
+F_TROUGHMIN = 40  # walking IC: deepest acceptable trough next to the peak, m/s²
+NF = 44
 
 # ---- int state indices
 I_N = 0  # samples processed
@@ -101,6 +104,9 @@ L2 = 0.90 * G0  # running: rise level 2
 FLIGHT_LEVEL = 0.30 * G0
 PROM_MIN = 0.35
 PROM_REL = 0.2
+PAR_DECAY = 0.7
+TROUGH_MIN = -1e9
+PAR_SCALE = 3.0
 
 
 def new_state(fs: float, g_local: float, t0: float, quality_cal: float, ring_seconds: float = 6.0):
@@ -125,6 +131,9 @@ def new_state(fs: float, g_local: float, t0: float, quality_cal: float, ring_sec
     f[F_PEAKEMA] = 2.0
     f[F_PROMMIN] = PROM_MIN
     f[F_PROMREL] = PROM_REL
+    f[F_PARDECAY] = PAR_DECAY
+    f[F_TROUGHMIN] = TROUGH_MIN
+    f[F_PARSCALE] = PAR_SCALE
     rb = 1
     while rb < ring_seconds * fs:
         rb *= 2
@@ -340,7 +349,8 @@ def run_engine(f, s, rings, acc, gyr, flags, out):
             thr = f[F_PROMREL] * f[F_PEAKEMA]
             if thr < f[F_PROMMIN]:
                 thr = f[F_PROMMIN]
-            if is_peak and yc > 0.0 and (yc - lo) > thr:
+            # a deep trough next to the peak is a sit-to-stand / stand-to-sit transfer, not a step
+            if is_peak and yc > 0.0 and (yc - lo) > thr and lo > f[F_TROUGHMIN]:
                 tp = mp - dw  # peak time in sample units
                 # refine: steepest rise of the slope-smoothed signal in the 0.15 s before the peak
                 best = -1e18
@@ -490,8 +500,16 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
         score -= dyw * math.cos(math.pi * (u - ia + 0.5) / span)
     jb = s[I_BOUTJ]
     sg = 1.0 if jb % 2 == 0 else -1.0
-    f[F_PAR] += sg * math.tanh(score / 1.0)
-    ev = sg * f[F_PAR]
+    f[F_PAR] = f[F_PARDECAY] * f[F_PAR] + sg * math.tanh(score / f[F_PARSCALE])
+    # evidence already seen of the NEXT step (from this step's end to now, the detector's
+    # look-ahead) counts for the decision too, with the opposite parity
+    part = 0.0
+    tm = f[F_TMED]
+    if m > ib and tm > 0:
+        for u in range(ib, m):
+            dyw = rings[R_YAW, (u + 1) & mask] - rings[R_YAW, u & mask]
+            part -= dyw * math.cos(math.pi * (u - ib + 0.5) / tm)
+    ev = sg * (f[F_PAR] - sg * math.tanh(part / f[F_PARSCALE]))
     if ev == 0.0:
         ev = score
     side = 1.0 if ev > 0 else -1.0

@@ -316,7 +316,7 @@ class StreamingAnalyzer:
             bias = gyr[onset:end].copy().mean(axis=0)
             g_local = float(np.linalg.norm(up))
             mode = "gait-average"
-            start = onset
+            start = max(0, onset - int(2.0 * fs))  # the onset lags the first step by up to 0.5 s
             qcal = 0.85
             log.warning("no quiet standing before the gait: neutral = stride-averaged vertical")
         up_n = up / np.linalg.norm(up)
