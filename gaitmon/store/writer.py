@@ -316,7 +316,6 @@ class StepWriter:
             rows: list[SpoolRow] = []
             transport = None
             try:
-                transport = self._connected()
                 rows = self._claim()
                 n = sum(r[2] for r in rows)
                 since = time.monotonic() - self._last_send
@@ -329,6 +328,7 @@ class StepWriter:
                     rows = []
                     self._wait(self.cfg.flush_interval_s - (since if n else 0.0), seen_kick, until_work=True)
                     continue
+                transport = self._connected()  # only when there is something to send
                 self._send(transport, rows)
             except ServerError as e:
                 self._failed(e, transport)

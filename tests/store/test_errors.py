@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import pytest
 
@@ -145,3 +146,13 @@ def test_unreachable_server_error_type(tmp_path):
     cfg = fast_cfg(f"http://127.0.0.1:{free_port()}", tmp_path, database="g")
     with pytest.raises(ServerUnavailable, match="connection refused"):
         HttpClient(cfg).request("GET", "/ping")
+
+
+def test_idle_writer_does_not_pester_an_unreachable_server(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="gaitmon.store"):
+        w = open_writer(fast_cfg(f"http://127.0.0.1:{free_port()}", tmp_path, database="g"), verify=False)
+        assert w.flush(1.0) is True                 # nothing to send: done
+        time.sleep(0.5)                             # ten flush intervals of the test config
+        assert w.stats.retries == 0 and w.stats.last_error is None
+        w.close()
+    assert caplog.text == ""
