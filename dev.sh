@@ -51,7 +51,7 @@ setup_venv() {
 
 setup_test_system() {
     # real servers and the simulated BlueZ used by the tests
-    apt_install influxdb victoria-metrics dbus python3-dbus python3-gi python3-dbusmock
+    apt_install influxdb victoria-metrics dbus python3-dbus python3-gi python3-dbusmock chromium
 }
 
 cmd=${1:-help}; shift || true
