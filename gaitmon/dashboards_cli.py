@@ -1,0 +1,195 @@
+"""``gaitmon dashboards push`` and ``gaitmon exercise log``.
+
+    gaitmon dashboards push --grafana-url http://localhost:3000      folder + data source + dashboards
+    gaitmon exercise log --runner alice                              3 x 30 s isometric hip-abduction hold, now
+
+Grafana credentials from GAITMON_GRAFANA_TOKEN (or GAITMON_GRAFANA_USER/PASSWORD); InfluxDB
+settings from the GAITMON_INFLUX_* variables or ``--config FILE`` (docs/storage.md).
+Exit codes: 0 ok, 2 bad settings or usage, 4 Grafana or InfluxDB refused or did not answer.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_SERVER = 4
+
+#: defaults of ``gaitmon exercise log``: the side-lying isometric hip-abduction hold
+DEFAULT_EXERCISE = "hip_abduction_hold"
+DEFAULT_SETS = 3
+DEFAULT_HOLD_S = 30.0
+
+log = logging.getLogger("gaitmon.dashboards")
+
+
+def add_cli(subparsers) -> None:
+    """Mount ``dashboards`` and ``exercise`` on the ``gaitmon`` command."""
+    p = subparsers.add_parser("dashboards", help="install the Grafana dashboards",
+                              description="Install gaitmon's folder, InfluxDB data source and dashboards into "
+                                          "Grafana (idempotent: run it again after an update).")
+    sub = p.add_subparsers(dest="dashboards_cmd", required=True)
+    push = sub.add_parser("push", help="push folder, data source and dashboards to a Grafana server")
+    push.add_argument("--grafana-url", default=None, help="e.g. http://localhost:3000 (default $GAITMON_GRAFANA_URL)")
+    push.add_argument("--config", default=None, help="TOML file with GAITMON_* keys (default $GAITMON_CONFIG)")
+    push.add_argument("--influx-url", default=None,
+                      help="InfluxDB URL as Grafana reaches it (default GAITMON_INFLUX_URL; in docker compose "
+                           "http://influxdb:8086)")
+    push.add_argument("--no-datasource", action="store_true", help="leave the data source alone")
+    push.add_argument("--dir", type=Path, default=None, help="dashboard JSON directory (default dashboards/json)")
+    push.set_defaults(func=cmd_push)
+
+    e = subparsers.add_parser("exercise", help="strength-programme log (InfluxDB + Grafana annotation)")
+    esub = e.add_subparsers(dest="exercise_cmd", required=True)
+    lg = esub.add_parser("log", help="log one strength exercise session",
+                         description="Log a strength exercise session: a point in the InfluxDB 'exercise' "
+                                     "measurement and, with a Grafana URL, an annotation on the long-term dashboard. "
+                                     "Defaults: isometric side-lying hip-abduction hold, 3 sets of 30 s, both sides.")
+    lg.add_argument("--runner", default=None, help="runner name (default GAITMON_RUNNER)")
+    lg.add_argument("--exercise", default=DEFAULT_EXERCISE, help="exercise name (default %(default)s)")
+    lg.add_argument("--sets", type=int, default=DEFAULT_SETS, help="sets (default %(default)s)")
+    lg.add_argument("--reps", type=int, default=None, help="repetitions per set (holds have none)")
+    lg.add_argument("--hold-s", type=float, default=DEFAULT_HOLD_S, help="hold per set, seconds (default %(default)s)")
+    lg.add_argument("--side", choices=("L", "R", "both"), default="both", help="side trained (default %(default)s)")
+    lg.add_argument("--note", default=None, help="free text, one line")
+    lg.add_argument("--at", default=None, help="when, ISO 8601 (default now; without a zone: UTC)")
+    lg.add_argument("--config", default=None, help="TOML file with GAITMON_* keys (default $GAITMON_CONFIG)")
+    lg.add_argument("--grafana-url", default=None, help="also annotate Grafana (default $GAITMON_GRAFANA_URL)")
+    lg.add_argument("--no-grafana", action="store_true", help="only write to InfluxDB")
+    lg.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for InfluxDB (default %(default)s)")
+    lg.set_defaults(func=cmd_exercise_log)
+
+
+def _err(msg: str) -> None:
+    print(f"gaitmon: error: {msg}", file=sys.stderr)
+
+
+def cmd_push(args) -> int:
+    from gaitmon.store import StoreConfig
+    from gaitmon.store.errors import ConfigError
+
+    from .grafana.client import (DASHBOARD_DIR, GrafanaError, GrafanaPusher, GrafanaSettings, influx_datasource,
+                                 load_dashboards)
+
+    try:
+        settings = GrafanaSettings.from_env(args.grafana_url)
+        models = load_dashboards(args.dir or DASHBOARD_DIR)
+        ds = None
+        if not args.no_datasource:
+            cfg = StoreConfig.from_env(args.config)
+            v1 = bool(cfg.database) and (cfg.api != "v2" or not cfg.bucket)
+            database = cfg.database if v1 else cfg.bucket
+            if not database:
+                raise ConfigError("set GAITMON_INFLUX_DB (InfluxDB 1.x) or GAITMON_INFLUX_BUCKET (2.x/3.x, "
+                                  "queried through its DBRP mapping) for the Grafana data source")
+            ds = influx_datasource(url=args.influx_url or cfg.url, database=database,
+                                   token=None if v1 else cfg.token, user=cfg.username if v1 else None,
+                                   password=cfg.password if v1 else None)
+    except (GrafanaError, ConfigError) as e:
+        _err(str(e))
+        return EXIT_BAD_INPUT
+    try:
+        with GrafanaPusher(settings) as g:
+            g.health()
+            folder = g.ensure_folder()
+            if ds is not None:
+                state = g.ensure_datasource(ds)
+                print(f"data source {ds['uid']} ({ds['url']}, database {ds['jsonData']['dbName']}): {state}")
+            for model in models:
+                url = g.push_dashboard(model, folder_uid=folder)
+                print(f"dashboard {model['title']!r}: {settings.url}{url}")
+    except GrafanaError as e:
+        _err(str(e))
+        return EXIT_SERVER
+    return EXIT_OK
+
+
+def _parse_at(text: str | None) -> int:
+    """ISO 8601 -> ns since the epoch (UTC when no zone is given); None -> now."""
+    if text is None:
+        return time.time_ns()
+    try:
+        t = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"--at {text!r} is not an ISO 8601 time (e.g. 2025-03-01T18:30)") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=_dt.timezone.utc)
+    delta = t - _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+    return (delta.days * 86400 + delta.seconds) * 10**9 + delta.microseconds * 1000
+
+
+def exercise_text(*, exercise: str, sets: int | None, reps: int | None, hold_s: float | None, side: str,
+                  note: str | None) -> str:
+    """The one-line description used as the annotation text and stored note."""
+    parts = [exercise.replace("_", " ")]
+    dose = []
+    if sets:
+        dose.append(f"{sets} x")
+    if reps:
+        dose.append(f"{reps} reps")
+    if hold_s:
+        dose.append(f"{hold_s:g} s hold")
+    if dose:
+        parts.append(" ".join(dose))
+    parts.append("both sides" if side == "both" else f"side {side}")
+    if note:
+        parts.append(note)
+    return " · ".join(parts)
+
+
+def cmd_exercise_log(args) -> int:
+    from gaitmon.store import StoreConfig, StoreError, open_writer
+    from gaitmon.store.errors import ConfigError
+
+    from .grafana.client import GrafanaError, GrafanaPusher, GrafanaSettings
+
+    try:
+        if args.sets is not None and args.sets < 1 or args.reps is not None and args.reps < 1:
+            raise ValueError("--sets and --reps must be at least 1")
+        if args.hold_s is not None and not (0 < args.hold_s < 3600):
+            raise ValueError("--hold-s must be between 0 and 3600 seconds")
+        if args.note is not None and ("\n" in args.note or "\r" in args.note):
+            raise ValueError("--note must be one line")
+        if not args.exercise.strip():
+            raise ValueError("--exercise must not be empty")
+        t_ns = _parse_at(args.at)
+        cfg = StoreConfig.from_env(args.config)
+        runner = args.runner or cfg.runner
+        if not runner:
+            raise ValueError("no runner: pass --runner or set GAITMON_RUNNER")
+        settings = None
+        if not args.no_grafana and (args.grafana_url or os.environ.get("GAITMON_GRAFANA_URL")):
+            settings = GrafanaSettings.from_env(args.grafana_url)
+    except (ValueError, ConfigError, GrafanaError) as e:
+        _err(str(e))
+        return EXIT_BAD_INPUT
+    text = exercise_text(exercise=args.exercise, sets=args.sets, reps=args.reps, hold_s=args.hold_s,
+                         side=args.side, note=args.note)
+    try:
+        with open_writer(cfg) as w:
+            n = w.write_exercise(exercise=args.exercise, t_unix_ns=t_ns, sets=args.sets, reps=args.reps,
+                                 hold_s=args.hold_s, note=text, runner=runner)
+            if n != 1:
+                raise StoreError("the exercise entry was not accepted (see the log)")
+            if not w.flush(args.timeout):
+                print(f"InfluxDB did not answer within {args.timeout:g} s: the entry waits in the spool "
+                      f"{w.spool_path} and is sent by the next gaitmon run", file=sys.stderr)
+    except StoreError as e:
+        _err(str(e))
+        return EXIT_SERVER
+    print(f"logged for {runner}: {text}")
+    if settings is not None:
+        try:
+            with GrafanaPusher(settings) as g:
+                added = g.add_exercise_annotation(runner=runner, exercise=args.exercise,
+                                                  t_unix_ms=t_ns // 1_000_000, text=text)
+            print("Grafana annotation " + ("added" if added else "already there"))
+        except GrafanaError as e:
+            _err(str(e))
+            return EXIT_SERVER
+    return EXIT_OK
