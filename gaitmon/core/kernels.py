@@ -63,7 +63,7 @@ F_PROMMIN = 36  # walking IC: minimum peak prominence, m/s²
 F_PROMREL = 37  # walking IC: prominence relative to recent peaks
 F_PARDECAY = 38  # side vote: forgetting factor per step
 F_PARSCALE = 39  # side vote: yaw-rate evidence scale, deg
-F_TROUGHMIN = 40  # walking IC: deepest acceptable trough next to the peak, m/s²
+F_TERMDONE = 40  # 1 once the last IC of a bout has been closed as a terminal step
 NF = 44
 
 # ---- int state indices
@@ -102,10 +102,14 @@ NO = 15
 L1 = 0.45 * G0  # running: rise level 1 (specific force, m/s²)
 L2 = 0.90 * G0  # running: rise level 2
 FLIGHT_LEVEL = 0.30 * G0
-PROM_MIN = 0.35
+# tilt-correction gain (1/s) towards the stride-averaged support direction
+K_TILT = 2.0
+PROM_MIN = 0.25
 PROM_REL = 0.2
 PAR_DECAY = 0.7
-TROUGH_MIN = -1e9
+# phase (rad) of the yaw-rate template -cos(pi*u + phase) used for left/right; 0.2 measured on the
+# real recordings (pelvic rotation lags the contact slightly)
+SIDE_PHASE = 0.2
 PAR_SCALE = 3.0
 
 
@@ -117,7 +121,7 @@ def new_state(fs: float, g_local: float, t0: float, quality_cal: float, ring_sec
     f[F_FS] = fs
     f[F_DT] = 1.0 / fs
     f[F_G] = g_local
-    f[F_KCORR] = 2.0
+    f[F_KCORR] = K_TILT
     f[F_T0] = t0
     f[F_TC1] = -1.0
     f[F_TD2] = -1.0
@@ -132,7 +136,6 @@ def new_state(fs: float, g_local: float, t0: float, quality_cal: float, ring_sec
     f[F_PROMMIN] = PROM_MIN
     f[F_PROMREL] = PROM_REL
     f[F_PARDECAY] = PAR_DECAY
-    f[F_TROUGHMIN] = TROUGH_MIN
     f[F_PARSCALE] = PAR_SCALE
     rb = 1
     while rb < ring_seconds * fs:
@@ -349,8 +352,7 @@ def run_engine(f, s, rings, acc, gyr, flags, out):
             thr = f[F_PROMREL] * f[F_PEAKEMA]
             if thr < f[F_PROMMIN]:
                 thr = f[F_PROMMIN]
-            # a deep trough next to the peak is a sit-to-stand / stand-to-sit transfer, not a step
-            if is_peak and yc > 0.0 and (yc - lo) > thr and lo > f[F_TROUGHMIN]:
+            if is_peak and yc > 0.0 and (yc - lo) > thr:
                 tp = mp - dw  # peak time in sample units
                 # refine: steepest rise of the slope-smoothed signal in the 0.15 s before the peak
                 best = -1e18
@@ -367,6 +369,20 @@ def run_engine(f, s, rings, acc, gyr, flags, out):
                 # walking ICs are ignored while running (a flight within +-1 s)
                 if f[F_LASTFLIGHT] < bi - fs:
                     nout = _accept_ic(f, s, rings, float(bi), 0, m, out, nout)
+        # ------------------------------------------------ end of a bout: close the last contact
+        last = f[F_LASTIC]
+        if last >= 0 and f[F_TERMDONE] == 0.0 and s[I_BOUTJ] >= 1:
+            tm = f[F_TMED]
+            lim = 2.4 * tm
+            if lim < 1.0 * fs:
+                lim = 1.0 * fs
+            if m - last > lim:
+                # no next contact came: the runner stopped. Emit the last step over one typical
+                # step time, with reduced quality (its end is not a contact)
+                nout = _emit_step(f, s, rings, last, last + tm, m, out, nout, 0.4)
+                f[F_TERMDONE] = 1.0
+                s[I_BOUTJ] = 0
+                f[F_PAR] = 0.0
         s[I_N] = m + 1
     return nout
 
@@ -376,6 +392,8 @@ def _accept_ic(f, s, rings, tic, src, m, out, nout):
     """Register an initial contact at fractional sample index ``tic``; emit finished step(s)."""
     fs = f[F_FS]
     last = f[F_LASTIC]
+    if f[F_TERMDONE] == 1.0:
+        last = -1.0  # the previous contact was already closed as a terminal step
     if s[I_RESET] == 1:
         last = -1.0
         s[I_RESET] = 0
@@ -398,6 +416,7 @@ def _accept_ic(f, s, rings, tic, src, m, out, nout):
             nout = _emit_step(f, s, rings, last, tic, m, out, nout, 1.0)
     f[F_PREVIC] = last
     f[F_LASTIC] = tic
+    f[F_TERMDONE] = 0.0
     return nout
 
 
@@ -497,7 +516,7 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
     span = ib - ia
     for u in range(ia, ib):
         dyw = rings[R_YAW, (u + 1) & mask] - rings[R_YAW, u & mask]
-        score -= dyw * math.cos(math.pi * (u - ia + 0.5) / span)
+        score -= dyw * math.cos(math.pi * (u - ia + 0.5) / span + SIDE_PHASE)
     jb = s[I_BOUTJ]
     sg = 1.0 if jb % 2 == 0 else -1.0
     f[F_PAR] = f[F_PARDECAY] * f[F_PAR] + sg * math.tanh(score / f[F_PARSCALE])
@@ -508,7 +527,7 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
     if m > ib and tm > 0:
         for u in range(ib, m):
             dyw = rings[R_YAW, (u + 1) & mask] - rings[R_YAW, u & mask]
-            part -= dyw * math.cos(math.pi * (u - ib + 0.5) / tm)
+            part -= dyw * math.cos(math.pi * (u - ib + 0.5) / tm + SIDE_PHASE)
     ev = sg * (f[F_PAR] - sg * math.tanh(part / f[F_PARSCALE]))
     if ev == 0.0:
         ev = score
