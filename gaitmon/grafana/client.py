@@ -178,7 +178,7 @@ class GrafanaPusher:
     # -- steps ------------------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
         """``GET /api/health`` (database state, version)."""
-        _, body = self._call("health check", self.api.health.check)
+        _, body = self._call("health check", self.api.client.GET, "/health")
         log.info("Grafana %s answers (database %s)", (body or {}).get("version", "?"), (body or {}).get("database"))
         return body or {}
 
