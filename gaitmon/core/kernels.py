@@ -169,10 +169,27 @@ def _qmul(a0, a1, a2, a3, b0, b1, b2, b3):
 
 
 @njit(cache=True)
-def run_engine(f, s, rings, acc, gyr, flags, out):
-    """Process samples (pelvis frame, uniform grid) and write finished steps into ``out``.
+def _gyro_step(q0, q1, q2, q3, wx, wy, wz, dt):
+    """q ⊗ exp(w dt / 2): one step of body-rate integration (w in rad/s, body frame)."""
+    hx, hy, hz = 0.5 * wx * dt, 0.5 * wy * dt, 0.5 * wz * dt
+    h2 = hx * hx + hy * hy + hz * hz
+    if h2 < 2.5e-3:
+        # Taylor series of cos/sin(h)/h: error < 1e-12 for |h| < 0.05 rad (the usual case)
+        c = 1.0 - h2 * (0.5 - h2 / 24.0)
+        sh = 1.0 - h2 * (1.0 / 6.0 - h2 / 120.0)
+    else:
+        hn = math.sqrt(h2)
+        c = math.cos(hn)
+        sh = math.sin(hn) / hn
+    return _qmul(q0, q1, q2, q3, c, hx * sh, hy * sh, hz * sh)
 
-    acc: (n,3) m/s² specific force, pelvis frame; gyr: (n,3) rad/s bias-corrected, pelvis frame;
+
+@njit(cache=True)
+def run_engine(f, s, rings, acc, gyr, flags, out, R, bias):
+    """Process samples (uniform grid) and write finished steps into ``out``.
+
+    acc: (n,3) m/s² specific force, SENSOR frame; gyr: (n,3) rad/s, sensor frame; R: (3,3)
+    sensor->pelvis rotation (v_pelvis = R @ v_sensor); bias: (3,) gyro bias, rad/s, sensor frame;
     flags: (n,) 0 = ok, 1 = inside a gap (interpolated), 2 = saturated.
     Returns the number of rows written to ``out`` (rows of NO columns, see O_* indices).
     """
@@ -193,15 +210,11 @@ def run_engine(f, s, rings, acc, gyr, flags, out):
         j = m & mask
         # ------------------------------------------------ orientation (pelvis -> earth)
         q0, q1, q2, q3 = f[F_Q0], f[F_Q1], f[F_Q2], f[F_Q3]
-        wx, wy, wz = gyr[k, 0], gyr[k, 1], gyr[k, 2]
-        hx, hy, hz = 0.5 * wx * dt, 0.5 * wy * dt, 0.5 * wz * dt
-        hn = math.sqrt(hx * hx + hy * hy + hz * hz)
-        if hn > 1e-12:
-            sh = math.sin(hn) / hn
-            d0, d1, d2, d3 = math.cos(hn), hx * sh, hy * sh, hz * sh
-        else:
-            d0, d1, d2, d3 = 1.0, hx, hy, hz
-        q0, q1, q2, q3 = _qmul(q0, q1, q2, q3, d0, d1, d2, d3)
+        gx, gy, gz = gyr[k, 0] - bias[0], gyr[k, 1] - bias[1], gyr[k, 2] - bias[2]
+        q0, q1, q2, q3 = _gyro_step(q0, q1, q2, q3,
+                                    R[0, 0] * gx + R[0, 1] * gy + R[0, 2] * gz,
+                                    R[1, 0] * gx + R[1, 1] * gy + R[1, 2] * gz,
+                                    R[2, 0] * gx + R[2, 1] * gy + R[2, 2] * gz, dt)
         # rotation matrix of q
         r00 = 1 - 2 * (q2 * q2 + q3 * q3)
         r01 = 2 * (q1 * q2 - q0 * q3)
@@ -212,7 +225,10 @@ def run_engine(f, s, rings, acc, gyr, flags, out):
         r20 = 2 * (q1 * q3 - q0 * q2)
         r21 = 2 * (q2 * q3 + q0 * q1)
         r22 = 1 - 2 * (q1 * q1 + q2 * q2)
-        ax, ay, az = acc[k, 0], acc[k, 1], acc[k, 2]
+        sx, sy, sz = acc[k, 0], acc[k, 1], acc[k, 2]
+        ax = R[0, 0] * sx + R[0, 1] * sy + R[0, 2] * sz
+        ay = R[1, 0] * sx + R[1, 1] * sy + R[1, 2] * sz
+        az = R[2, 0] * sx + R[2, 1] * sy + R[2, 2] * sz
         fx = r00 * ax + r01 * ay + r02 * az
         fy = r10 * ax + r11 * ay + r12 * az
         fz = r20 * ax + r21 * ay + r22 * az
@@ -338,9 +354,10 @@ def run_engine(f, s, rings, acc, gyr, flags, out):
         mp = m - pw  # candidate in YS ring coordinates
         if mp - pw >= 0 and m >= dw + 2 * pw:
             yc = rings[R_YS, mp & mask]
-            is_peak = True
+            # cheap pre-check: a local maximum of its neighbours, and above the mean level
+            is_peak = yc > 0.0 and yc > rings[R_YS, (mp - 1) & mask] and yc >= rings[R_YS, (mp + 1) & mask]
             lo = 1e18
-            for u in range(m - 2 * pw, m + 1):
+            for u in range(m - 2 * pw, m + 1 if is_peak else m - 2 * pw):
                 v = rings[R_YS, u & mask]
                 if v < lo:
                     lo = v
@@ -608,14 +625,7 @@ def orient_pass(acc, gyr, fs, g, box_s, kcorr):
     yprev = 0.0
     yacc = 0.0
     for k in range(n):
-        hx, hy, hz = 0.5 * gyr[k, 0] * dt, 0.5 * gyr[k, 1] * dt, 0.5 * gyr[k, 2] * dt
-        hn = math.sqrt(hx * hx + hy * hy + hz * hz)
-        if hn > 1e-12:
-            sh = math.sin(hn) / hn
-            d0, d1, d2, d3 = math.cos(hn), hx * sh, hy * sh, hz * sh
-        else:
-            d0, d1, d2, d3 = 1.0, hx, hy, hz
-        q0, q1, q2, q3 = _qmul(q0, q1, q2, q3, d0, d1, d2, d3)
+        q0, q1, q2, q3 = _gyro_step(q0, q1, q2, q3, gyr[k, 0], gyr[k, 1], gyr[k, 2], dt)
         r00 = 1 - 2 * (q2 * q2 + q3 * q3)
         r01 = 2 * (q1 * q2 - q0 * q3)
         r02 = 2 * (q1 * q3 + q0 * q2)

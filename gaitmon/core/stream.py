@@ -241,8 +241,12 @@ class StreamingAnalyzer:
             tg = seg_t + (grid.n - seg_i + np.arange(n_new)) / grid.fs
             vals = np.empty((n_new, 8))
             vals[:, 0] = tg
-            for c in range(6):
-                vals[:, 1 + c] = np.interp(tg, tp, piece[:, 1 + c])
+            j0 = int(np.searchsorted(tp, tg[0]))
+            if j0 + n_new <= len(tp) and np.abs(tp[j0:j0 + n_new] - tg).max() < 1e-9:
+                vals[:, 1:7] = piece[j0:j0 + n_new, 1:7]  # samples already on the grid
+            else:
+                for c in range(6):
+                    vals[:, 1 + c] = np.interp(tg, tp, piece[:, 1 + c])
             # flags: inside a hole (raw spacing > 2.5 nominal periods) or saturated neighbour
             idx = np.clip(np.searchsorted(tp, tg, side="right"), 1, len(tp) - 1)
             span = tp[idx] - tp[idx - 1]
@@ -274,25 +278,24 @@ class StreamingAnalyzer:
         return self._run(blk)
 
     def _try_calibrate(self, final: bool) -> list[Step]:
-        buf = np.vstack(self._wb)
+        buf = np.vstack(self._wb) if len(self._wb) > 1 else self._wb[0]
         fs = self._grid.fs
-        acc = buf[:, 1:4]
-        gyr = buf[:, 4:7]
-        calib.check_units(acc, gyr)
-        moving = calib.moving_mask(acc, fs)
-        onset = calib.gait_onset(moving, fs)
         need = int(round(WARMUP_GAIT_S * fs))
+        scan_n = int((MAX_WARMUP_S + WARMUP_GAIT_S + 5.0) * fs)  # look at a bounded head only
+        drop = int(10 * fs)
+        while True:
+            head = buf[:scan_n]
+            calib.check_units(head[:, 1:4], head[:, 4:7])
+            onset = calib.gait_onset(calib.moving_mask(head[:, 1:4], fs), fs)
+            if onset >= 0 or len(buf) <= MAX_WARMUP_S * fs:
+                break
+            # keep the warm-up bounded: drop old standing in 10 s blocks
+            buf = buf[drop:]
+            self._wb_offset += drop
+        self._wb = [buf]
         if onset < 0 or onset + need > len(buf):
-            if not final:
-                # keep the warm-up bounded: drop old standing in 10 s blocks
-                if onset < 0 and len(buf) > MAX_WARMUP_S * fs:
-                    drop = int(10 * fs)
-                    self._wb = [buf[drop:]]
-                    self._wb_offset += drop
-                return []
-            if onset < 0:
-                self._wb = [buf]
-                return []  # standing only, or no gait: nothing to analyse
+            if not final or onset < 0:
+                return []  # wait for more (or, at the end: standing only / no gait)
             end = len(buf)
         else:
             end = onset + need
@@ -343,8 +346,6 @@ class StreamingAnalyzer:
     def _run(self, blk: np.ndarray) -> list[Step]:
         f, s, rings = self._engine
         cal = self.calibration
-        acc = _rotate(blk[:, 1:4], cal.R_sp)
-        gyr = _rotate(blk[:, 4:7] - cal.gyro_bias, cal.R_sp)
         flags = np.ascontiguousarray(blk[:, 7])
         if self._pending_reset:
             s[K.I_RESET] = 1
@@ -352,7 +353,8 @@ class StreamingAnalyzer:
         cap = int(len(blk) / (0.2 * self._grid.fs)) + 8
         if self._out.shape[0] < cap:
             self._out = np.zeros((cap, K.NO))
-        n = K.run_engine(f, s, rings, np.ascontiguousarray(acc), np.ascontiguousarray(gyr), flags, self._out)
+        n = K.run_engine(f, s, rings, np.ascontiguousarray(blk[:, 1:4]), np.ascontiguousarray(blk[:, 4:7]), flags,
+                         self._out, cal.R_sp, cal.gyro_bias)
         return self._to_steps(self._out[:n])
 
     def _grid_time(self, idx: np.ndarray) -> np.ndarray:
@@ -368,27 +370,18 @@ class StreamingAnalyzer:
         if len(rows) == 0:
             return []
         fs = self._grid.fs
-        t_ic = self._grid_time(rows[:, K.O_T] * fs)
-        steps = []
-        for r, t in zip(rows, t_ic):
-            self.latencies_s.append(float((r[K.O_EMIT] - r[K.O_END]) / fs))
-            steps.append(
-                Step(
-                    t_ic_s=float(t),
-                    side="L" if r[K.O_SIDE] > 0 else "R",
-                    step_time_s=float(r[K.O_STEPT]),
-                    cadence_spm=float(r[K.O_CAD]),
-                    contact_time_s=float(r[K.O_CONTACT]),
-                    pelvic_drop_deg=float(r[K.O_DROP]),
-                    obliquity_range_deg=float(r[K.O_OBLR]),
-                    tilt_range_deg=float(r[K.O_TILTR]),
-                    rotation_range_deg=float(r[K.O_ROTR]),
-                    vertical_oscillation_cm=float(r[K.O_VO]),
-                    activity="run" if r[K.O_ACT] > 0.5 else "walk",
-                    quality=float(round(r[K.O_QUAL], 3)),
-                    stride_index=int(r[K.O_STRIDE]),
-                )
-            )
+        t_ic = self._grid_time(rows[:, K.O_T] * fs).tolist()
+        self.latencies_s.extend(((rows[:, K.O_EMIT] - rows[:, K.O_END]) / fs).tolist())
+        cols = rows.T.tolist()
+        qual = np.round(rows[:, K.O_QUAL], 3).tolist()
+        steps = [
+            Step(t, "L" if side > 0 else "R", st, cad, ct, drop, oblr, tiltr, rotr, vo,
+                 "run" if act > 0.5 else "walk", q, int(stride))
+            for t, side, st, cad, ct, drop, oblr, tiltr, rotr, vo, act, q, stride in zip(
+                t_ic, cols[K.O_SIDE], cols[K.O_STEPT], cols[K.O_CAD], cols[K.O_CONTACT], cols[K.O_DROP],
+                cols[K.O_OBLR], cols[K.O_TILTR], cols[K.O_ROTR], cols[K.O_VO], cols[K.O_ACT], qual,
+                cols[K.O_STRIDE])
+        ]
         self._steps_emitted += len(steps)
         return steps
 
