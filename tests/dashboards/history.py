@@ -8,7 +8,7 @@ Design (times relative to ``now``, the moment the history is built):
     of each week, 20 min each at ~170 steps/min; drop per runner and side with noise, a
     within-run fatigue rise, and an improvement after CHANGE_DATE (start of the strength
     programme for alice); every 40th step has low quality (0.3).
-  * a live session of 35 min ending at ``now``: alice's drop rises by 3° over it, bea runs
+  * a live session of 35 min ending at ``now``: alice's drop rises by 3.5° over it (~8.5° in the last 10 min), bea runs
     with a 4° left/right difference.
   * sensor status every 30 s of every session (battery falling, cumulative packet counters);
     alice loses 8 % of the packets in the last 5 min; bea's sensor stops reporting 4 min ago at
@@ -127,7 +127,7 @@ def build_history(influx, db: str, spool_dir, *, now_ns: int | None = None, seed
             sensor = f"{runner}-sensor"
             session = f"{runner}-live"
             if runner == "alice":
-                steps = _session_steps(rng, runner, live0, LIVE_S, improvement=-1.5, fatigue=3.0)
+                steps = _session_steps(rng, runner, live0, LIVE_S, improvement=0.0, fatigue=3.5)
             else:
                 steps = _session_steps(rng, runner, live0, LIVE_S, improvement=0.5, fatigue=0.0,
                                        side_extra={"L": 1.5, "R": -2.5})
