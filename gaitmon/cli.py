@@ -353,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _mount_optional(sub) -> None:
     """Commands contributed by other packages (collector, store, dashboards) when present."""
     for modname, fn in (("gaitmon.collector.app", "add_cli"), ("gaitmon.store.cli", "add_cli"),
-                        ("gaitmon.dashboards_cli", "add_cli")):
+                        ("gaitmon.dashboards_cli", "add_cli"), ("gaitmon.physio_cli", "add_cli")):
         try:
             mod = __import__(modname, fromlist=[fn])
         except ImportError:

@@ -117,8 +117,8 @@ def fatigue_drift(steps, *, threshold_deg: float = DEFAULT_THRESHOLD_DEG, min_qu
     t = a["t_ic_s"]
     duration = float(t[good].max() - t[good].min()) if good.sum() > 1 else 0.0
     total_dist = float(dist[-1] + (sl[-1] if len(sl) and np.isfinite(sl[-1]) else 0.0)) if len(dist) else 0.0
-    model = ("run: step length %s m" % (f"{run_step_length_m:.2f} (given)" if run_step_length_m
-                                         else f"{1.3 * leg_length_m:.2f} (1.3 × leg {leg_length_m:.2f} m)")
+    model = ("run: step length %s" % (f"{run_step_length_m:.2f} m (given)" if run_step_length_m
+                                       else f"{1.3 * leg_length_m:.2f} m (1.3 × leg {leg_length_m:.2f} m)")
              + "; walk: Zijlstra inverted pendulum, leg %.2f m" % leg_length_m)
     if duration < MIN_DURATION_S:
         notes.append(f"session shorter than {MIN_DURATION_S:.0f} s of good steps: drift not assessed")
