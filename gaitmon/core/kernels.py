@@ -666,3 +666,91 @@ def orient_pass(acc, gyr, fs, g, box_s, kcorr):
         yprev = y
         yaw[k] = yacc
     return fe, yaw
+
+
+@njit(cache=True)
+def screen_rows(rows, last_t, prev, sat_acc, sat_gyr, auto_acc, auto_gyr):
+    """Input hygiene in one pass over raw rows (t, ax, ay, az, gx, gy, gz; s, m/s², rad/s).
+
+    Returns (code, sat): code 0 = keep, 1 = NaN/inf, 2 = time not increasing; sat = saturated
+    (beyond the given limits, or — with no limits (<= 0) — the same value twice in a row on an axis
+    beyond auto_acc / auto_gyr). ``prev`` is the last kept row (NaN if none).
+    """
+    n = rows.shape[0]
+    code = np.zeros(n, np.int8)
+    sat = np.zeros(n, np.bool_)
+    p = prev.copy()
+    lt = last_t
+    for i in range(n):
+        ok = True
+        for c in range(7):
+            if not np.isfinite(rows[i, c]):
+                ok = False
+        if not ok:
+            code[i] = 1
+            continue
+        if not rows[i, 0] > lt:
+            code[i] = 2
+            continue
+        lt = rows[i, 0]
+        sflag = False
+        if sat_acc > 0 or sat_gyr > 0:
+            for c in range(1, 7):
+                lim = sat_acc if c < 4 else sat_gyr
+                if lim > 0 and abs(rows[i, c]) >= 0.999 * lim:
+                    sflag = True
+        else:
+            for c in range(1, 7):
+                lim = auto_acc if c < 4 else auto_gyr
+                v = rows[i, c]
+                if abs(v) > lim and v == p[c]:
+                    sflag = True
+        sat[i] = sflag
+        for c in range(7):
+            p[c] = rows[i, c]
+    return code, sat
+
+
+@njit(cache=True)
+def resample_piece(piece, seg_t, start_k, fs, n_new, gap_thr):
+    """Linear resampling of raw rows (t, acc3, gyr3, sat) onto grid times seg_t + (start_k+k)/fs.
+
+    Returns (vals (n_new, 8): t, acc3 m/s², gyr3 rad/s, flag [0 ok, FLAG_GAP inside a raw hole
+    longer than gap_thr s, FLAG_SAT next to a saturated sample], number of holes, hole seconds).
+    Interpolation is np.interp's formula, so on-grid samples are returned exactly.
+    """
+    m = piece.shape[0]
+    vals = np.empty((n_new, 8))
+    j = 0
+    for k in range(n_new):
+        tg = seg_t + (start_k + k) / fs
+        # interval [j, j+1] with piece[j,0] <= tg < piece[j+1,0] (clipped to the ends)
+        while j < m - 2 and piece[j + 1, 0] <= tg:
+            j += 1
+        x0 = piece[j, 0]
+        x1 = piece[j + 1, 0]
+        vals[k, 0] = tg
+        if tg <= x0:
+            for c in range(1, 7):
+                vals[k, c] = piece[j, c]
+        elif tg >= x1:
+            for c in range(1, 7):
+                vals[k, c] = piece[j + 1, c]
+        else:
+            for c in range(1, 7):
+                y0 = piece[j, c]
+                vals[k, c] = (piece[j + 1, c] - y0) / (x1 - x0) * (tg - x0) + y0
+        if x1 - x0 > gap_thr:
+            vals[k, 7] = FLAG_GAP
+        elif piece[j, 7] > 0 or piece[j + 1, 7] > 0:
+            vals[k, 7] = FLAG_SAT
+        else:
+            vals[k, 7] = 0.0
+    nh = 0
+    hs = 0.0
+    for i in range(m - 1):
+        d = piece[i + 1, 0] - piece[i, 0]
+        if d > gap_thr:
+            nh += 1
+            hs += d
+    return vals, nh, hs

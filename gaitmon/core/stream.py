@@ -122,12 +122,22 @@ class StreamingAnalyzer:
         if len(t) == 0:
             return []
         self.stats.samples_in += len(t)
-        rows = np.column_stack([t, a, g])
-        bad = ~np.isfinite(rows).all(axis=1)
-        if bad.any():
-            self.stats.nan_rows += int(bad.sum())
-            rows = rows[~bad]
-        rows = self._drop_non_monotonic(rows)
+        rows = np.empty((len(t), 8))
+        rows[:, 0] = t
+        rows[:, 1:4] = a
+        rows[:, 4:7] = g
+        last = self._last_raw if self._last_raw is not None else (self._probe[-1][-1] if self._probe else None)
+        last_t = last[0] if last is not None else -np.inf
+        prev = last[:7] if last is not None else np.full(7, np.nan)
+        code, sat = K.screen_rows(rows, last_t, prev, self.sat_acc or 0.0, self.sat_gyr or 0.0,
+                                  2.5 * calib.G0, 8.0)
+        if code.any():
+            self.stats.nan_rows += int((code == 1).sum())
+            self.stats.non_monotonic += int((code == 2).sum())
+            keep = code == 0
+            rows, sat = rows[keep], sat[keep]
+        rows[:, 7] = sat
+        self.stats.saturated += int(sat.sum())
         if len(rows) == 0:
             return []
         if self._grid is None:
@@ -157,16 +167,6 @@ class StreamingAnalyzer:
         return steps
 
     # ------------------------------------------------------------------ input hygiene
-    def _drop_non_monotonic(self, rows: np.ndarray) -> np.ndarray:
-        last = self._last_raw[0] if self._last_raw is not None else (self._probe[-1][-1, 0] if self._probe else -np.inf)
-        t = rows[:, 0]
-        prev_max = np.maximum.accumulate(np.concatenate([[last], t]))[:-1]
-        ok = t > prev_max
-        if not ok.all():
-            self.stats.non_monotonic += int((~ok).sum())
-            rows = rows[ok]
-        return rows
-
     def _start_grid(self, probe: np.ndarray) -> None:
         dt = np.diff(probe[:FS_PROBE, 0])  # exactly the first FS_PROBE samples, whatever the chunking
         med = float(np.median(dt))
@@ -177,36 +177,12 @@ class StreamingAnalyzer:
             raise GaitmonInputError(f"sample rate {fs:.1f} Hz is outside 20..2000 Hz: is time_s in seconds?")
         self._grid = _Grid(fs=fs, t_next=float(probe[0, 0]))
         self._grid.segments.append((0, float(probe[0, 0])))
-        # saturation thresholds
-        if self.sat_acc is None:
-            self._sat_acc_auto = 2.5 * calib.G0
-        if self.sat_gyr is None:
-            self._sat_gyr_auto = 8.0
-
-    def _saturation(self, rows: np.ndarray) -> np.ndarray:
-        a = rows[:, 1:4]
-        g = rows[:, 4:7]
-        if self.sat_acc is not None or self.sat_gyr is not None:
-            sat = np.zeros(len(rows), bool)
-            if self.sat_acc is not None:
-                sat |= (np.abs(a) >= 0.999 * self.sat_acc).any(axis=1)
-            if self.sat_gyr is not None:
-                sat |= (np.abs(g) >= 0.999 * self.sat_gyr).any(axis=1)
-            return sat
-        prev = self._last_raw if self._last_raw is not None else rows[0] * np.nan
-        vals = np.vstack([prev[None, 1:], rows[:, 1:]])
-        same = vals[1:] == vals[:-1]
-        big = np.concatenate([np.abs(a) > self._sat_acc_auto, np.abs(g) > self._sat_gyr_auto], axis=1)
-        return (same & big).any(axis=1)
 
     # ------------------------------------------------------------------ resampling
     def _feed_raw(self, rows: np.ndarray) -> list[Step]:
         grid = self._grid
-        sat = self._saturation(rows)
-        self.stats.saturated += int(sat.sum())
         if self._last_raw is not None:
             rows = np.vstack([self._last_raw[None, :], rows])
-            sat = np.concatenate([[False], sat])
         self._last_raw = rows[-1].copy()
         if len(rows) < 2:
             return []
@@ -229,7 +205,6 @@ class StreamingAnalyzer:
                 grid.segments.append((grid.n, grid.t_next))
                 self._pending_reset = True
             piece = rows[a:b]
-            psat = sat[a:b]
             if len(piece) == 0:
                 continue
             tp = piece[:, 0]
@@ -238,28 +213,10 @@ class StreamingAnalyzer:
                 continue
             # grid times from the segment origin (not accumulated), so chunking cannot change them
             seg_i, seg_t = grid.segments[-1]
-            tg = seg_t + (grid.n - seg_i + np.arange(n_new)) / grid.fs
-            vals = np.empty((n_new, 8))
-            vals[:, 0] = tg
-            j0 = int(np.searchsorted(tp, tg[0]))
-            if j0 + n_new <= len(tp) and np.abs(tp[j0:j0 + n_new] - tg).max() < 1e-9:
-                vals[:, 1:7] = piece[j0:j0 + n_new, 1:7]  # samples already on the grid
-            else:
-                for c in range(6):
-                    vals[:, 1 + c] = np.interp(tg, tp, piece[:, 1 + c])
-            # flags: inside a hole (raw spacing > 2.5 nominal periods) or saturated neighbour
-            idx = np.clip(np.searchsorted(tp, tg, side="right"), 1, len(tp) - 1)
-            span = tp[idx] - tp[idx - 1]
-            flag = np.zeros(n_new)
-            hole = span > 2.5 / grid.fs
-            flag[hole] = K.FLAG_GAP
-            sat_near = psat[idx] | psat[idx - 1]
-            flag[sat_near & ~hole] = K.FLAG_SAT
-            vals[:, 7] = flag
-            # count holes once (by raw interval)
-            holes = np.nonzero(np.diff(tp) > 2.5 / grid.fs)[0]
-            self.stats.gap_count += len(holes)
-            self.stats.gap_seconds += float(np.sum(np.diff(tp)[holes]))
+            vals, nh, hs = K.resample_piece(np.ascontiguousarray(piece), seg_t, grid.n - seg_i, grid.fs, n_new,
+                                            2.5 / grid.fs)
+            self.stats.gap_count += nh
+            self.stats.gap_seconds += hs
             grid.n += n_new
             grid.t_next = seg_t + (grid.n - seg_i) / grid.fs
             out_blocks.append(vals)
