@@ -106,3 +106,18 @@ def test_simulate_then_demo_writes_files(tmp_path, capsys):
     rc, _ = _run(["demo", "--duration", "20", "--speed", "0", "--no-live", "--out-dir", str(tmp_path / "demo")], capsys)
     assert rc == EXIT_OK
     assert (tmp_path / "demo" / "steps.csv").read_text().count("\n") > 30
+
+
+def test_saturated_samples_flagged_and_counted():
+    from gaitmon.core import analyze
+
+    acc = REC.acc.copy()
+    # clip the impacts of the busiest axis as a too-small accelerometer range would
+    ax = int(np.argmax(np.abs(acc).max(axis=0)))
+    lim = 0.8 * np.abs(acc[:, ax]).max()
+    clipped = np.abs(acc[:, ax]) > lim
+    acc[:, ax] = np.clip(acc[:, ax], -lim, lim)
+    res = analyze(REC.time, acc, REC.gyr, forward=REC.forward, up=REC.up, sat_acc=lim)
+    assert res.input_stats.saturated == int(clipped.sum()) > 0
+    hit = [s for s in res.steps if s.quality < 1.0]
+    assert hit, "steps containing saturated samples must lose quality"
