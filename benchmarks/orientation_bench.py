@@ -43,6 +43,16 @@ def roll_pitch(q: np.ndarray):
 
 
 # ------------------------------------------------------------------------------------ filters
+def _engine(K, f, s, rings, acc, gyr, flags, out):
+    """Call the engine on pelvis-frame, bias-free samples (identity mount, zero bias when the
+    kernel takes them: the core moved the mount rotation into the kernel)."""
+    import inspect
+
+    if len(inspect.signature(K.run_engine.py_func).parameters) >= 9:
+        return K.run_engine(f, s, rings, acc, gyr, flags, out, np.eye(3), np.zeros(3))
+    return K.run_engine(f, s, rings, acc, gyr, flags, out)
+
+
 def run_gaitmon(acc, gyr, fs, g):
     """gaitmon's engine over pelvis-frame samples; roll/pitch per sample read from its rings
     (chunks of half a ring). Returns (roll deg, pitch deg)."""
@@ -57,7 +67,7 @@ def run_gaitmon(acc, gyr, fs, g):
     flags = np.zeros(n)
     for a in range(0, n, step):
         b = min(n, a + step)
-        K.run_engine(f, s, rings, acc[a:b], gyr[a:b], flags[a:b], out)
+        _engine(K, f, s, rings, acc[a:b], gyr[a:b], flags[a:b], out)
         idx = np.arange(a, b) & (rb - 1)
         roll[a:b] = rings[K.R_ROLL, idx]
         pitch[a:b] = rings[K.R_PITCH, idx]
@@ -73,7 +83,7 @@ def time_gaitmon(acc, gyr, fs, g):
     out = np.zeros((len(acc) // 20 + 16, K.NO))
     flags = np.zeros(len(acc))
     a = time.perf_counter()
-    K.run_engine(f, s, rings, acc, gyr, flags, out)
+    _engine(K, f, s, rings, acc, gyr, flags, out)
     eng = time.perf_counter() - a
     a = time.perf_counter()
     K.orient_pass(acc, gyr, fs, g, 1.0, 2.0)
