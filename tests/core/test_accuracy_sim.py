@@ -8,6 +8,7 @@ from gaitmon.sim import SimConfig, simulate
 from tests.core.metrics import evaluate_sim
 
 CASES = [(act, fs, seed) for act in ("run", "walk") for fs in (52.0, 100.0, 104.0, 200.0) for seed in (11, 12)]
+CASES += [("run", 1000.0, 11), ("walk", 1000.0, 11)]  # top of the supported range
 
 
 @pytest.mark.parametrize("activity,fs,seed", CASES)
