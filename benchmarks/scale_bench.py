@@ -11,7 +11,9 @@ per sensor -> one ``gaitmon.store.StepWriter`` (SQLite spool, sync=normal, batch
 Like ``gaitmon.pipeline.LivePipeline``, the processing loop takes every packet that has arrived
 since its last round, decodes them and pushes each sensor's packets in one call — so when it is
 late, later rounds carry more samples per push. It keeps up when the lag (now minus the arrival
-of the oldest unprocessed packet) stays bounded over the measurement window.
+of the oldest unprocessed packet) stays bounded over the measurement window (grows < 0.5 s from
+its first to its last quarter); a constant lag left over from the calibration burst is reported
+as lag, not as falling behind.
 
 Measured over ``--window`` s after every sensor has calibrated (the core's warm-up: standing +
 8 s of gait): CPU % of this process (all threads: decode, core, spool, HTTP) and of influxd,
@@ -119,11 +121,12 @@ def run(n: int, sessions: list[list[bytes]], window_s: float, server, tmp: Path)
     writer.flush(120)
     writer.close()
     lags = np.array(lags) if lags else np.array([np.nan])
-    tail = lags[len(lags) // 2:]
-    keeps = bool(np.nanmax(lags) < 1.0)
+    q = max(1, len(lags) // 4)
+    growth = float(np.nanmean(lags[-q:]) - np.nanmean(lags[:q]))  # s of lag gained over the window
+    keeps = bool(growth < 0.5 and np.nanmax(lags) < 10.0)
     return {"n": n, "cpu_pct": cpu / wall * 100, "influx_pct": icpu / wall * 100,
             "mb_per_sensor": (rss - rss0) / n / 1e6, "lag_p99": float(np.nanpercentile(lags, 99)),
-            "lag_max": float(np.nanmax(lags)), "lag_end": float(np.nanmean(tail)), "keeps": keeps,
+            "lag_max": float(np.nanmax(lags)), "lag_growth": growth, "keeps": keeps,
             "steps_s": (steps_total - steps0) / wall, "written_s": sent / wall, "bad": bad,
             "calibrated": sum(a.calibration is not None for a in analyzers)}
 
@@ -149,7 +152,7 @@ def main(argv=None) -> list:
                 console.print(f"  N={n}: done ({r['calibrated']} of {n} calibrated)")
     tb = table(f"gateway pipeline: N virtual sensors × 200 Hz -> decode -> StreamingAnalyzer -> StepWriter (spool) -> "
                f"influxd, {args.window:.0f} s window", ["sensors", "samples/s in", "CPU % (gateway)", "CPU % (influxd)",
-                                                       "MB / sensor", "lag p99 / max", "keeps up", "steps/s out",
+                                                       "MB / sensor", "lag p99 / max", "lag growth", "keeps up", "steps/s out",
                                                        "points/s acked", "target"])
     for r in results:
         tgt = ""
@@ -157,10 +160,10 @@ def main(argv=None) -> list:
             tgt = (f"keeps up on 2 cores: {verdict(r['keeps'])}; < 2 MB/sensor: {verdict(r['mb_per_sensor'] < 2.0)}")
         tb.add_row(f"{r['n']:,}", f"{r['n'] * FS:,.0f}", f"{r['cpu_pct']:.0f}", f"{r['influx_pct']:.0f}",
                    f"{r['mb_per_sensor']:.2f}", f"{r['lag_p99']:.2f} / {r['lag_max']:.2f} s",
-                   "yes" if r["keeps"] else "NO", f"{r['steps_s']:,.0f}", f"{r['written_s']:,.0f}", tgt)
+                   f"{r['lag_growth']:+.2f} s", "yes" if r["keeps"] else "NO", f"{r['steps_s']:,.0f}", f"{r['written_s']:,.0f}", tgt)
     console.width = max(console.width, 160)
     console.print(tb)
-    console.print("CPU %: 100 = one core busy. keeps up: lag stayed < 1 s through the window. The gateway is one "
+    console.print("CPU %: 100 = one core busy. keeps up: the backlog stays bounded — lag grew < 0.5 s from the first to the last quarter of the window (and stayed < 10 s). The gateway is one "
                   "Python process (decode + core + spool on one thread, HTTP senders in two); influxd runs on the same "
                   "2 cores.")
     return results
