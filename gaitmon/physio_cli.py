@@ -264,6 +264,7 @@ def cmd_single_leg(args) -> int:
     from rich.console import Console
 
     from gaitmon.core import GaitmonInputError
+    from gaitmon.core.singleleg import analyze_single_leg
     from gaitmon.singleleg import describe, result_record, run_virtual, save_result, store_influx
 
     console = Console()
@@ -286,8 +287,7 @@ def cmd_single_leg(args) -> int:
             _err("give a recording of the test, or --virtual for a simulated live sensor "
                  "(for a real sensor: record with `gaitmon collect --out test.csv`, then analyse the file)")
             return EXIT_BAD_INPUT
-        res = __import__("gaitmon.core.singleleg", fromlist=["x"]).analyze_single_leg(
-            t, a, g, side=side, forward=fwd, up=up)
+        res = analyze_single_leg(t, a, g, side=side, forward=fwd, up=up)
     except GaitmonInputError as exc:
         _err(str(exc))
         return EXIT_BAD_INPUT
