@@ -184,7 +184,8 @@ def cmd_demo(args) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     cfg = _sim_config(args)
     console.print(f"[bold]gaitmon demo[/] — simulated {cfg.activity} of {cfg.duration_s:.0f} s at {cfg.fs:g} Hz "
-                  f"(true mean drop L {cfg.drop_left_deg}°, R {cfg.drop_right_deg}°), streamed through the core")
+                  f"(true drop L {cfg.drop_left_deg}°, R {cfg.drop_right_deg}° at the start, rising "
+                  f"{cfg.drop_drift_deg_per_min}°/min as the runner tires), streamed through the core")
     rec = simulate(cfg)
     an = StreamingAnalyzer(forward=rec.forward, up=rec.up)
     steps_path = out_dir / "steps.csv"
@@ -248,6 +249,12 @@ def cmd_demo(args) -> int:
         sink.close(summary)
     _print_summary(Console(), summary)
     console.print(f"steps → {steps_path}\nsummary → {out_dir / 'summary.json'}")
+    if steps and not args.no_report:
+        from gaitmon.report.build import build_report
+
+        html = build_report(steps, out_dir / "report", title="gaitmon demo — simulated run",
+                            source=f"simulated {cfg.activity}, seed {cfg.seed}")
+        console.print(f"report → [bold]{html}[/] (open it in a browser)")
     console.print("next: [bold]gaitmon analyze YOUR_RECORDING.csv --out steps.csv[/] "
                   "(or gaitmon simulate --out rec.csv to make one)")
     return EXIT_OK if steps else EXIT_NO_GAIT
@@ -268,7 +275,7 @@ def _optional_influx_sink(args, console):
 
 
 # ------------------------------------------------------------------ parser
-def _add_sim_args(p, *, duration: float, fs: float, activity: str = "run"):
+def _add_sim_args(p, *, duration: float, fs: float, activity: str = "run", fatigue: float = 0.0):
     p.add_argument("--activity", choices=("run", "walk"), default=activity, help="gait to simulate (default %(default)s)")
     p.add_argument("--duration", type=float, default=duration, help="seconds of gait (default %(default)s)")
     p.add_argument("--fs", type=float, default=fs, help="sensor sample rate, Hz (default %(default)s)")
@@ -276,7 +283,7 @@ def _add_sim_args(p, *, duration: float, fs: float, activity: str = "run"):
     p.add_argument("--drop-left", type=float, default=6.0, help="true mean pelvic drop in left steps, deg (default %(default)s)")
     p.add_argument("--drop-right", type=float, default=4.0, help="true mean pelvic drop in right steps, deg (default %(default)s)")
     p.add_argument("--cadence", type=float, default=None, help="steps/min (default 170 run, 110 walk)")
-    p.add_argument("--fatigue", type=float, default=0.0, help="drop rising by this many deg/min (default 0)")
+    p.add_argument("--fatigue", type=float, default=fatigue, help="true drop rising by this many deg/min as the runner tires (default %(default)s)")
     p.add_argument("--bends", action="store_true", help="add bends where the runner leans in")
     p.add_argument("--forward", choices=AXES, default=None, help=f"sensor axis pointing forward (default {DEFAULT_FORWARD})")
     p.add_argument("--up", choices=AXES, default=None, help=f"sensor axis pointing up (default {DEFAULT_UP})")
@@ -339,11 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="simulated run streamed live through the core (no hardware)",
                        description="Simulate a run, stream it through the streaming core in 100 ms chunks with a "
                                    "live per-step view, and write steps + summary.")
-    _add_sim_args(d, duration=45.0, fs=104.0)
+    _add_sim_args(d, duration=180.0, fs=104.0, fatigue=1.0)
     d.add_argument("--out-dir", type=Path, default=Path("gaitmon-demo"), help="where steps.csv and summary.json go (default %(default)s)")
-    d.add_argument("--speed", type=float, default=8.0, help="playback speed vs real time; 0 = as fast as possible (default %(default)s)")
+    d.add_argument("--speed", type=float, default=12.0, help="playback speed vs real time; 0 = as fast as possible (default %(default)s)")
     d.add_argument("--no-live", action="store_true", help="no live view (for logs/CI)")
     d.add_argument("--runner", default=None, help="runner name for the InfluxDB tags (with GAITMON_INFLUX_URL)")
+    d.add_argument("--no-report", action="store_true", help="skip the HTML session report")
     d.set_defaults(func=cmd_demo)
 
     _mount_optional(sub)

@@ -142,7 +142,10 @@ def drift(d, fatigue) -> bytes:
     km = fatigue.distance_m / 1000.0
     ax.set_title(f"Drift over the session (fatigue) — about {km:.1f} km estimated")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="upper left")
+    else:
+        ax.text(0.01, 0.97, "session too short for a drift estimate", transform=ax.transAxes, va="top", fontsize=8)
     return _png(fig)
 
 
