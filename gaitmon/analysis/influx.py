@@ -20,12 +20,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from influxdb_client import Point
-
 from gaitmon.analysis.programme import SessionDrop
-from gaitmon.store.lineproto import Encoded, _point_line, check_tag
 from gaitmon.store.query import GaitQuery, _ns, quote_ident, quote_literal
-from gaitmon.store.schema import SUMMARY
 
 log = logging.getLogger("gaitmon.analysis")
 
@@ -33,22 +29,13 @@ MIN_QUALITY = 0.5
 
 
 def _summary_from(q: GaitQuery, measurement: str) -> str:
-    cfg = q.cfg
-    v1 = bool(cfg.database) and (cfg.api != "v2" or not cfg.bucket)
-    return q._from(measurement, cfg.summary_rp if v1 else None)
+    return q.from_clause(measurement, summary=True)
 
 
 def write_point(writer, measurement: str, tags: dict[str, str], fields: dict[str, Any], t_unix_ns: int) -> int:
     """Spool one point of ``measurement`` to the summary destination through the durable
     ``StepWriter`` (NaN/inf fields omitted and counted). Returns the number of points spooled."""
-    out = Encoded()
-    p = Point(measurement)
-    for k, v in tags.items():
-        p = p.tag(k, check_tag(k, v))
-    p = p.time(int(t_unix_ns))
-    _point_line(p, fields, out, 0)
-    # the writer's one entry for encoded points (spool first, then the server)
-    return writer._accept(out, SUMMARY, measurement)
+    return writer.write_point(measurement, tags=tags, fields=fields, t_unix_ns=t_unix_ns)
 
 
 def write_single_leg(writer, result, *, runner: str, sensor: str, t_unix_ns: int) -> int:

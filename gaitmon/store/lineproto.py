@@ -278,6 +278,17 @@ def encode_sensor_status(*, runner: str, sensor: str, t_unix_ns: int, session: s
     return out
 
 
+def encode_point(measurement: str, tags: Mapping[str, str], fields: Mapping[str, Any], t_unix_ns: int) -> Encoded:
+    """Encode one point of any gaitmon measurement (e.g. ``single_leg_test``, ``fatigue``):
+    tags are validated low-cardinality strings; NaN/inf/None fields are omitted and counted."""
+    out = Encoded()
+    point = Point(measurement)
+    for k, v in tags.items():
+        point = point.tag(k, check_tag(k, v))
+    _point_line(point.time(_check_ns(t_unix_ns)), fields, out, 0)
+    return out
+
+
 def encode_exercise(*, runner: str, exercise: str, t_unix_ns: int, sets: int | None = None,
                     reps: int | None = None, hold_s: float | None = None,
                     note: str | None = None) -> Encoded:

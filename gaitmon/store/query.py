@@ -138,8 +138,15 @@ class GaitQuery:
         v1 = bool(cfg.database) and (cfg.api != "v2" or not cfg.bucket)
         self.db = cfg.database if v1 else cfg.bucket
         self.summary_db = cfg.database if v1 else (cfg.summary_bucket or cfg.bucket)
+        self._v1 = v1
         self._raw_from = self._from("gait_step", cfg.rp if v1 else None)
         self._summary_from = self._from("gait_session", cfg.summary_rp if v1 else None)
+
+    def from_clause(self, measurement: str, *, summary: bool = True) -> str:
+        """Quoted FROM target of ``measurement`` in the summary (kept forever) or raw storage,
+        with the 1.x retention policy when one is configured."""
+        rp = (self.cfg.summary_rp if summary else self.cfg.rp) if self._v1 else None
+        return self._from(measurement, rp)
 
     @staticmethod
     def _from(measurement: str, rp: str | None) -> str:

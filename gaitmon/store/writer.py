@@ -35,7 +35,7 @@ from .config import StoreConfig
 from .errors import (ApiMismatch, PayloadTooLarge, PointsRejected, ServerError, ServerUnavailable,
                      StoreError)
 from .http import HttpClient
-from .lineproto import Encoded, encode_exercise, encode_sensor_status, encode_session, encode_steps
+from .lineproto import Encoded, encode_exercise, encode_point, encode_sensor_status, encode_session, encode_steps
 from .schema import RAW, SUMMARY
 from .spool import Spool, SpoolRow
 from .transport import Transport, connect
@@ -198,6 +198,13 @@ class StepWriter:
         return self._accept(encode_exercise(runner=self._runner(runner), exercise=exercise,
                                             t_unix_ns=t_unix_ns, sets=sets, reps=reps, hold_s=hold_s,
                                             note=note), SUMMARY, "exercise")
+
+    def write_point(self, measurement: str, *, tags: Mapping[str, str], fields: Mapping[str, Any],
+                    t_unix_ns: int, summary: bool = True) -> int:
+        """Spool one point of another measurement (``single_leg_test``, ``fatigue`` ...) to the
+        summary destination (kept forever; ``summary=False``: raw). Returns points spooled."""
+        return self._accept(encode_point(measurement, tags, fields, t_unix_ns), SUMMARY if summary else RAW,
+                            measurement)
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until every spooled point is acknowledged by the server.
