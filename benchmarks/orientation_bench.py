@@ -44,13 +44,13 @@ def roll_pitch(q: np.ndarray):
 
 # ------------------------------------------------------------------------------------ filters
 def _engine(K, f, s, rings, acc, gyr, flags, out):
-    """Call the engine on pelvis-frame, bias-free samples (identity mount, zero bias when the
-    kernel takes them: the core moved the mount rotation into the kernel)."""
-    import inspect
-
-    if len(inspect.signature(K.run_engine.py_func).parameters) >= 9:
-        return K.run_engine(f, s, rings, acc, gyr, flags, out, np.eye(3), np.zeros(3))
-    return K.run_engine(f, s, rings, acc, gyr, flags, out)
+    """Call the engine on pelvis-frame, bias-free samples (identity mount, zero bias)."""
+    blk = np.empty((len(acc), 8))
+    blk[:, 0] = 0.0
+    blk[:, 1:4] = acc
+    blk[:, 4:7] = gyr
+    blk[:, 7] = flags
+    return K.run_engine(f, s, rings, blk, out, np.eye(3), np.zeros(3))
 
 
 def run_gaitmon(acc, gyr, fs, g):
@@ -69,8 +69,7 @@ def run_gaitmon(acc, gyr, fs, g):
         b = min(n, a + step)
         _engine(K, f, s, rings, acc[a:b], gyr[a:b], flags[a:b], out)
         idx = np.arange(a, b) & (rb - 1)
-        roll[a:b] = rings[K.R_ROLL, idx]
-        pitch[a:b] = rings[K.R_PITCH, idx]
+        roll[a:b], pitch[a:b] = K.ring_angles_deg(rings, idx)
     return roll, pitch
 
 

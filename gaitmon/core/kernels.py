@@ -39,7 +39,7 @@ F_G = 6  # local gravity from calibration, m/s²
 F_KCORR = 7  # tilt-correction gain, 1/s
 F_BSX, F_BSY, F_BSZ = 8, 9, 10  # box sum of earth-frame specific force
 F_YAW = 11  # unwrapped yaw, rad
-F_YAWRAW = 12  # last wrapped yaw
+F_YAWRAW = 12  # (unused)
 F_T0 = 13  # time of grid sample 0, s
 F_FB = 14  # flight baseline (mean vertical specific force during flight), m/s²
 F_TC1 = 15  # time (sample units) of L1 up-crossing after flight
@@ -151,6 +151,11 @@ def new_state(fs: float, g_local: float, t0: float, quality_cal: float, ring_sec
     return f, i, rings
 
 
+def ring_angles_deg(rings, idx):
+    """(obliquity, tilt) in degrees of ring positions ``idx`` (for diagnostics and benchmarks)."""
+    return np.degrees(np.arctan(rings[R_ROLL, idx])), np.degrees(np.arcsin(rings[R_PITCH, idx]))
+
+
 def _box_width(sigma_samples: float) -> int:
     w = int(round(math.sqrt(4.0 * sigma_samples * sigma_samples + 1.0)))
     if w % 2 == 0:
@@ -185,15 +190,16 @@ def _gyro_step(q0, q1, q2, q3, wx, wy, wz, dt):
 
 
 @njit(cache=True)
-def run_engine(f, s, rings, acc, gyr, flags, out, R, bias):
+def run_engine(f, s, rings, blk, out, R, bias):
     """Process samples (uniform grid) and write finished steps into ``out``.
 
-    acc: (n,3) m/s² specific force, SENSOR frame; gyr: (n,3) rad/s, sensor frame; R: (3,3)
-    sensor->pelvis rotation (v_pelvis = R @ v_sensor); bias: (3,) gyro bias, rad/s, sensor frame;
-    flags: (n,) 0 = ok, 1 = inside a gap (interpolated), 2 = saturated.
+    blk: (n,8) rows of t (s), acc x/y/z (m/s² specific force, SENSOR frame), gyr x/y/z (rad/s,
+    sensor frame), flag (0 ok, 1 inside a gap (interpolated), 2 saturated); R: (3,3)
+    sensor->pelvis rotation (v_pelvis = R @ v_sensor); bias: (3,) gyro bias, rad/s, sensor frame.
+    Angles go to the rings as tan(obliquity) (R_ROLL) and sin(tilt) (R_PITCH); see ring_angles_deg.
     Returns the number of rows written to ``out`` (rows of NO columns, see O_* indices).
     """
-    n = acc.shape[0]
+    n = blk.shape[0]
     rb = s[I_RB]
     mask = rb - 1
     dt = f[F_DT]
@@ -210,11 +216,10 @@ def run_engine(f, s, rings, acc, gyr, flags, out, R, bias):
         j = m & mask
         # ------------------------------------------------ orientation (pelvis -> earth)
         q0, q1, q2, q3 = f[F_Q0], f[F_Q1], f[F_Q2], f[F_Q3]
-        gx, gy, gz = gyr[k, 0] - bias[0], gyr[k, 1] - bias[1], gyr[k, 2] - bias[2]
-        q0, q1, q2, q3 = _gyro_step(q0, q1, q2, q3,
-                                    R[0, 0] * gx + R[0, 1] * gy + R[0, 2] * gz,
-                                    R[1, 0] * gx + R[1, 1] * gy + R[1, 2] * gz,
-                                    R[2, 0] * gx + R[2, 1] * gy + R[2, 2] * gz, dt)
+        gx, gy, gz = blk[k, 4] - bias[0], blk[k, 5] - bias[1], blk[k, 6] - bias[2]
+        wpy = R[1, 0] * gx + R[1, 1] * gy + R[1, 2] * gz
+        wpz = R[2, 0] * gx + R[2, 1] * gy + R[2, 2] * gz
+        q0, q1, q2, q3 = _gyro_step(q0, q1, q2, q3, R[0, 0] * gx + R[0, 1] * gy + R[0, 2] * gz, wpy, wpz, dt)
         # rotation matrix of q
         r00 = 1 - 2 * (q2 * q2 + q3 * q3)
         r01 = 2 * (q1 * q2 - q0 * q3)
@@ -225,7 +230,7 @@ def run_engine(f, s, rings, acc, gyr, flags, out, R, bias):
         r20 = 2 * (q1 * q3 - q0 * q2)
         r21 = 2 * (q2 * q3 + q0 * q1)
         r22 = 1 - 2 * (q1 * q1 + q2 * q2)
-        sx, sy, sz = acc[k, 0], acc[k, 1], acc[k, 2]
+        sx, sy, sz = blk[k, 1], blk[k, 2], blk[k, 3]
         ax = R[0, 0] * sx + R[0, 1] * sy + R[0, 2] * sz
         ay = R[1, 0] * sx + R[1, 1] * sy + R[1, 2] * sz
         az = R[2, 0] * sx + R[2, 1] * sy + R[2, 2] * sz
@@ -250,7 +255,7 @@ def run_engine(f, s, rings, acc, gyr, flags, out, R, bias):
         bn = s[I_BOXN]
         mx, my, mz = f[F_BSX] / bn, f[F_BSY] / bn, f[F_BSZ] / bn
         mn = math.sqrt(mx * mx + my * my + mz * mz)
-        if mn > 0.5 * g and flags[k] == 0.0:
+        if mn > 0.5 * g and blk[k, 7] == 0.0:
             # rotate the estimate so that the averaged support direction goes to +z (earth frame)
             ex, ey = my / mn, -mx / mn
             kk = f[F_KCORR] * dt * 0.5
@@ -259,32 +264,25 @@ def run_engine(f, s, rings, acc, gyr, flags, out, R, bias):
         qn = math.sqrt(q0 * q0 + q1 * q1 + q2 * q2 + q3 * q3)
         q0, q1, q2, q3 = q0 / qn, q1 / qn, q2 / qn, q3 / qn
         f[F_Q0], f[F_Q1], f[F_Q2], f[F_Q3] = q0, q1, q2, q3
-        # ------------------------------------------------ angles (deg)
-        roll = math.atan2(r21, r22) * RAD2DEG
+        # ------------------------------------------------ angles, stored cheaply
+        # obliquity and tilt are monotonic in tan(roll) = r21/r22 and sin(pitch) = -r20, so the
+        # rings keep those and the step converts only its extremes to degrees; yaw is integrated
+        # from the Euler rate psi' = (wy sin(roll) + wz cos(roll)) / cos(pitch) — no per-sample
+        # transcendental functions
+        cc = r21 * r21 + r22 * r22
         sp = -r20
         if sp > 1.0:
             sp = 1.0
         elif sp < -1.0:
             sp = -1.0
-        pitch = math.asin(sp) * RAD2DEG
-        yw = math.atan2(r10, r00)
-        dy = yw - f[F_YAWRAW]
-        if dy > math.pi:
-            dy -= 2 * math.pi
-        elif dy < -math.pi:
-            dy += 2 * math.pi
-        if m > 0:
-            f[F_YAW] += dy
-        else:
-            f[F_YAW] = yw
-        f[F_YAWRAW] = yw
+        f[F_YAW] += dt * (wpy * r21 + wpz * r22) / cc
         av = fz - g
         rings[R_AV, j] = av
         rings[R_FZ, j] = fz
-        rings[R_ROLL, j] = roll
-        rings[R_PITCH, j] = pitch
+        rings[R_ROLL, j] = r21 / r22
+        rings[R_PITCH, j] = sp
         rings[R_YAW, j] = f[F_YAW] * RAD2DEG
-        rings[R_FLAG, j] = flags[k]
+        rings[R_FLAG, j] = blk[k, 7]
         # ------------------------------------------------ walking smoother (3 cascaded boxes)
         f[F_B1S] += av - (rings[R_AV, (m - wb) & mask] if m >= wb else 0.0)
         b1 = f[F_B1S] / wb
@@ -561,9 +559,11 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
         o[O_CONTACT] = (tto - ta) / fs
     else:
         o[O_CONTACT] = np.nan
+    rmax = math.atan(rmax) * RAD2DEG
+    rmin = math.atan(rmin) * RAD2DEG
     o[O_DROP] = rmax if side > 0 else -rmin
     o[O_OBLR] = rmax - rmin
-    o[O_TILTR] = pmax - pmin
+    o[O_TILTR] = (math.asin(pmax) - math.asin(pmin)) * RAD2DEG
     o[O_ROTR] = ymax - ymin
     o[O_VO] = (zmax - zmin) * 100.0
     o[O_ACT] = 1.0 if run else 0.0

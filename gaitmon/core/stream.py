@@ -303,15 +303,13 @@ class StreamingAnalyzer:
     def _run(self, blk: np.ndarray) -> list[Step]:
         f, s, rings = self._engine
         cal = self.calibration
-        flags = np.ascontiguousarray(blk[:, 7])
         if self._pending_reset:
             s[K.I_RESET] = 1
             self._pending_reset = False
         cap = int(len(blk) / (0.2 * self._grid.fs)) + 8
         if self._out.shape[0] < cap:
             self._out = np.zeros((cap, K.NO))
-        n = K.run_engine(f, s, rings, np.ascontiguousarray(blk[:, 1:4]), np.ascontiguousarray(blk[:, 4:7]), flags,
-                         self._out, cal.R_sp, cal.gyro_bias)
+        n = K.run_engine(f, s, rings, np.ascontiguousarray(blk), self._out, cal.R_sp, cal.gyro_bias)
         return self._to_steps(self._out[:n])
 
     def _grid_time(self, idx: np.ndarray) -> np.ndarray:
