@@ -83,6 +83,7 @@ I_NSTEPS = 12  # steps emitted
 I_FLIGHTMIN = 13
 I_NSAT = 14
 I_CONTACTN = 15
+I_PA = 16  # walking peak look-ahead (samples)
 NI = 20
 
 # ---- rings
@@ -104,7 +105,12 @@ L2 = 0.90 * G0  # running: rise level 2
 FLIGHT_LEVEL = 0.30 * G0
 # tilt-correction gain (1/s) towards the stride-averaged support direction
 K_TILT = 2.0
-PROM_MIN = 0.25
+PROM_MIN = 0.2
+# walking IC: smoothing of vertical acceleration (s), of its slope (s), peak test window (s)
+WALK_SIGMA_S = 0.10
+SLOPE_SIGMA_S = 0.03
+PEAK_BACK_S = 0.20
+PEAK_AHEAD_S = 0.15
 PROM_REL = 0.2
 PAR_DECAY = 0.7
 # phase (rad) of the yaw-rate template -cos(pi*u + phase) used for left/right; 0.2 measured on the
@@ -143,9 +149,10 @@ def new_state(fs: float, g_local: float, t0: float, quality_cal: float, ring_sec
     i[I_RB] = rb
     i[I_BOXL] = max(int(round(1.0 * fs)), 4)
     # walking smoother: sigma 0.08 s as 3 cascaded boxes; slope smoother: sigma 0.03 s
-    i[I_WB] = _box_width(0.08 * fs)
-    i[I_WS] = _box_width(0.03 * fs)
-    i[I_PW] = max(int(round(0.15 * fs)), 2)
+    i[I_WB] = _box_width(WALK_SIGMA_S * fs)
+    i[I_WS] = _box_width(SLOPE_SIGMA_S * fs)
+    i[I_PW] = max(int(round(PEAK_BACK_S * fs)), 2)
+    i[I_PA] = max(int(round(PEAK_AHEAD_S * fs)), 2)
     i[I_FLIGHTMIN] = max(int(round(0.02 * fs)), 2)
     rings = np.zeros((NR, rb))
     return f, i, rings
@@ -210,7 +217,8 @@ def run_engine(f, s, rings, blk, out, R, bias):
     ws = s[I_WS]
     dw = 3 * (wb - 1) // 2  # delay of the walking smoother
     dsl = 3 * (ws - 1) // 2  # delay of the slope smoother
-    pw = s[I_PW]
+    pw = s[I_PW]  # look-back of the peak test (and of the contact refinement)
+    pa = s[I_PA]  # look-ahead of the peak test
     for k in range(n):
         m = s[I_N]
         j = m & mask
@@ -349,13 +357,13 @@ def run_engine(f, s, rings, blk, out, R, bias):
                     f[F_TTO] = td1 + (td1 - f[F_TD2]) * (L1 - base) / (L2 - L1)
                     s[I_STATE] = 0
         # ------------------------------------------------ walking IC: peak of smoothed vertical acc
-        mp = m - pw  # candidate in YS ring coordinates
-        if mp - pw >= 0 and m >= dw + 2 * pw:
+        mp = m - pa  # candidate in YS ring coordinates
+        if mp - pw >= 0 and m >= dw + pw + pa:
             yc = rings[R_YS, mp & mask]
             # cheap pre-check: a local maximum of its neighbours, and above the mean level
             is_peak = yc > 0.0 and yc > rings[R_YS, (mp - 1) & mask] and yc >= rings[R_YS, (mp + 1) & mask]
             lo = 1e18
-            for u in range(m - 2 * pw, m + 1 if is_peak else m - 2 * pw):
+            for u in range(mp - pw, m + 1 if is_peak else mp - pw):
                 v = rings[R_YS, u & mask]
                 if v < lo:
                     lo = v

@@ -52,3 +52,14 @@ def test_latency_within_one_step():
     step_t = np.median([s.step_time_s for s in steps])
     assert len(lat) == len(steps)
     assert np.percentile(lat, 95) < step_t, (np.percentile(lat, 95), step_t)
+
+
+def test_walking_latency_within_one_step_even_at_brisk_cadence():
+    for cad in (100.0, 125.0):
+        rec = simulate(SimConfig(activity="walk", fs=104.0, duration_s=25.0, seed=23, cadence_spm=cad))
+        an = StreamingAnalyzer(forward=rec.forward, up=rec.up)
+        steps = []
+        for i in range(0, len(rec.time), 10):
+            steps += an.push(rec.time[i:i + 10], rec.acc[i:i + 10], rec.gyr[i:i + 10])
+        lat = np.array(an.latencies_s)
+        assert np.percentile(lat, 95) < np.median([s.step_time_s for s in steps]), cad
