@@ -64,6 +64,7 @@ F_PROMREL = 37  # walking IC: prominence relative to recent peaks
 F_PARDECAY = 38  # side vote: forgetting factor per step
 F_PARSCALE = 39  # side vote: yaw-rate evidence scale, deg
 F_TERMDONE = 40  # 1 once the last IC of a bout has been closed as a terminal step
+F_KPITCH = 41  # tilt-correction gain, 1/s
 NF = 44
 
 # ---- int state indices
@@ -105,6 +106,7 @@ L2 = 0.90 * G0  # running: rise level 2
 FLIGHT_LEVEL = 0.30 * G0
 # tilt-correction gain (1/s) towards the stride-averaged support direction
 K_TILT = 2.0
+K_PITCH = 0.25  # gentler on tilt: a ranges-only quantity, and forward accelerations are large
 PROM_MIN = 0.2
 # walking IC: smoothing of vertical acceleration (s), of its slope (s), peak test window (s)
 WALK_SIGMA_S = 0.10
@@ -128,6 +130,7 @@ def new_state(fs: float, g_local: float, t0: float, quality_cal: float, ring_sec
     f[F_DT] = 1.0 / fs
     f[F_G] = g_local
     f[F_KCORR] = K_TILT
+    f[F_KPITCH] = K_PITCH
     f[F_T0] = t0
     f[F_TC1] = -1.0
     f[F_TD2] = -1.0
@@ -266,9 +269,17 @@ def run_engine(f, s, rings, blk, out, R, bias):
         if mn > 0.5 * g and blk[k, 7] == 0.0:
             # rotate the estimate so that the averaged support direction goes to +z (earth frame)
             ex, ey = my / mn, -mx / mn
-            kk = f[F_KCORR] * dt * 0.5
-            c0, c1, c2 = 1.0, kk * ex, kk * ey
-            q0, q1, q2, q3 = _qmul(c0, c1, c2, 0.0, q0, q1, q2, q3)
+            # split the correction into its part about the heading (obliquity: gain F_KCORR) and
+            # about the left axis (tilt: gain F_KPITCH). Forward accelerations are large and a box
+            # that is not exactly one stride leaks them; tilt only needs its shape (ranges), so its
+            # correction is gentler.
+            hn = math.sqrt(r00 * r00 + r10 * r10)
+            cx, sy_ = r00 / hn, r10 / hn
+            e_f = ex * cx + ey * sy_
+            e_l = -ex * sy_ + ey * cx
+            kr = f[F_KCORR] * dt * 0.5 * e_f
+            kp = f[F_KPITCH] * dt * 0.5 * e_l
+            q0, q1, q2, q3 = _qmul(1.0, kr * cx - kp * sy_, kr * sy_ + kp * cx, 0.0, q0, q1, q2, q3)
         qn = math.sqrt(q0 * q0 + q1 * q1 + q2 * q2 + q3 * q3)
         q0, q1, q2, q3 = q0 / qn, q1 / qn, q2 / qn, q3 / qn
         f[F_Q0], f[F_Q1], f[F_Q2], f[F_Q3] = q0, q1, q2, q3
