@@ -200,6 +200,21 @@ def _gyro_step(q0, q1, q2, q3, wx, wy, wz, dt):
 
 
 @njit(cache=True)
+def _tilt_correct(q0, q1, q2, q3, r00, r10, mx, my, mn, k_obl, k_tilt, dt):
+    """Rotate the estimate (earth frame) so the averaged support direction (mx, my, .)/mn goes to
+    +z. The correction is split into its part about the heading (obliquity, gain k_obl 1/s) and
+    about the left axis (tilt, gain k_tilt): forward accelerations are large and a box that is not
+    exactly one stride leaks them, while tilt only needs its shape (ranges), so it is corrected
+    more gently."""
+    ex, ey = my / mn, -mx / mn
+    hn = math.sqrt(r00 * r00 + r10 * r10)
+    cx, sy = r00 / hn, r10 / hn
+    kr = k_obl * dt * 0.5 * (ex * cx + ey * sy)
+    kp = k_tilt * dt * 0.5 * (-ex * sy + ey * cx)
+    return _qmul(1.0, kr * cx - kp * sy, kr * sy + kp * cx, 0.0, q0, q1, q2, q3)
+
+
+@njit(cache=True)
 def run_engine(f, s, rings, blk, out, R, bias):
     """Process samples (uniform grid) and write finished steps into ``out``.
 
@@ -268,18 +283,7 @@ def run_engine(f, s, rings, blk, out, R, bias):
         mn = math.sqrt(mx * mx + my * my + mz * mz)
         if mn > 0.5 * g and blk[k, 7] == 0.0:
             # rotate the estimate so that the averaged support direction goes to +z (earth frame)
-            ex, ey = my / mn, -mx / mn
-            # split the correction into its part about the heading (obliquity: gain F_KCORR) and
-            # about the left axis (tilt: gain F_KPITCH). Forward accelerations are large and a box
-            # that is not exactly one stride leaks them; tilt only needs its shape (ranges), so its
-            # correction is gentler.
-            hn = math.sqrt(r00 * r00 + r10 * r10)
-            cx, sy_ = r00 / hn, r10 / hn
-            e_f = ex * cx + ey * sy_
-            e_l = -ex * sy_ + ey * cx
-            kr = f[F_KCORR] * dt * 0.5 * e_f
-            kp = f[F_KPITCH] * dt * 0.5 * e_l
-            q0, q1, q2, q3 = _qmul(1.0, kr * cx - kp * sy_, kr * sy_ + kp * cx, 0.0, q0, q1, q2, q3)
+            q0, q1, q2, q3 = _tilt_correct(q0, q1, q2, q3, r00, r10, mx, my, mn, f[F_KCORR], f[F_KPITCH], dt)
         qn = math.sqrt(q0 * q0 + q1 * q1 + q2 * q2 + q3 * q3)
         q0, q1, q2, q3 = q0 / qn, q1 / qn, q2 / qn, q3 / qn
         f[F_Q0], f[F_Q1], f[F_Q2], f[F_Q3] = q0, q1, q2, q3
@@ -626,12 +630,15 @@ def _update_box(f, s, rings, m):
 
 
 @njit(cache=True)
-def orient_pass(acc, gyr, fs, g, box_s, kcorr):
+def orient_pass(acc, gyr, fs, g, box_s, kcorr, kpitch=-1.0):
     """Orientation only (same filter as the engine, fixed box): earth-frame specific force and yaw.
 
     acc (n,3) m/s², gyr (n,3) rad/s in a provisional pelvis frame. Returns (f_earth (n,3) m/s²,
-    yaw (n,) rad unwrapped). Used by calibration to find the direction of travel.
+    yaw (n,) rad unwrapped). Used by calibration to find the direction of travel; kpitch < 0 means
+    the same gain as kcorr.
     """
+    if kpitch < 0:
+        kpitch = kcorr  # same gain for tilt as for obliquity unless told otherwise
     n = acc.shape[0]
     dt = 1.0 / fs
     fe = np.zeros((n, 3))
@@ -641,7 +648,6 @@ def orient_pass(acc, gyr, fs, g, box_s, kcorr):
     sx = 0.0
     sy = 0.0
     sz = 0.0
-    yprev = 0.0
     yacc = 0.0
     for k in range(n):
         q0, q1, q2, q3 = _gyro_step(q0, q1, q2, q3, gyr[k, 0], gyr[k, 1], gyr[k, 2], dt)
@@ -671,18 +677,10 @@ def orient_pass(acc, gyr, fs, g, box_s, kcorr):
         mx, my, mz = sx / cnt, sy / cnt, sz / cnt
         mn = math.sqrt(mx * mx + my * my + mz * mz)
         if mn > 0.5 * g:
-            kk = kcorr * dt * 0.5
-            q0, q1, q2, q3 = _qmul(1.0, kk * my / mn, -kk * mx / mn, 0.0, q0, q1, q2, q3)
+            q0, q1, q2, q3 = _tilt_correct(q0, q1, q2, q3, r00, r10, mx, my, mn, kcorr, kpitch, dt)
         qn = math.sqrt(q0 * q0 + q1 * q1 + q2 * q2 + q3 * q3)
         q0, q1, q2, q3 = q0 / qn, q1 / qn, q2 / qn, q3 / qn
-        y = math.atan2(r10, r00)
-        d = y - yprev
-        if d > math.pi:
-            d -= 2 * math.pi
-        elif d < -math.pi:
-            d += 2 * math.pi
-        yacc = yacc + d if k > 0 else y
-        yprev = y
+        yacc += dt * (gyr[k, 1] * r21 + gyr[k, 2] * r22) / (r21 * r21 + r22 * r22)  # Euler yaw rate
         yaw[k] = yacc
     return fe, yaw
 
