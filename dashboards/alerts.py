@@ -148,6 +148,15 @@ def rules(defaults: dict[str, float], runners: dict[str, dict[str, float]]) -> l
             description="Hip abductors tiring: the drop grows as the run goes on. Only fires in runs longer than "
                         "30 minutes (there is nothing to compare with before)."))
     out.append(_rule(
+        "gaitmon-session-fatigue", "Session flagged for fatigue drift (report / analysis)",
+        [_query("A", 'SELECT max("flagged") FROM "fatigue" WHERE $timeFilter GROUP BY "runner", "side"', 6 * 3600),
+         _reduce("B", "A"), _threshold("C", "B", "gt", 0.5)],
+        for_min=0, severity="info", kind="session-fatigue",
+        summary="{{ $labels.runner }}: the drop on {{ $labels.side }} stance rose beyond the fatigue threshold "
+                "during a recent session",
+        description="Written by `gaitmon report` (measurement `fatigue`, see docs/physio.md): the drop rose by more "
+                    "than the configured threshold over the session with a confidence interval above zero."))
+    out.append(_rule(
         "gaitmon-battery-low", f"Sensor battery below {defaults['battery_low_pct']:g}%",
         [_query("A", 'SELECT last("battery_pct") FROM "sensor_status" WHERE $timeFilter GROUP BY "runner", "sensor"',
                 600),

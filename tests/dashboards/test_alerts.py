@@ -98,3 +98,18 @@ def test_thresholds_file_errors(tmp_path):
     bad.write_text("[runners.bob]\nbattery_low_pct = 5\n")
     with pytest.raises(ValueError, match="per runner"):
         alerts.load_thresholds(bad)
+
+
+def test_session_fatigue_rule_fires_on_flagged_sessions(history, dash_influxd):
+    """`gaitmon report` writes `fatigue` points (docs/physio.md); the rule fires on flagged ones."""
+    from gaitmon.analysis.fatigue import fatigue_drift  # noqa: F401  (the producer of these points)
+
+    t = history.now_ms * 1_000_000 - 3600 * 10**9
+    dash_influxd.write_lines([
+        f'fatigue,runner=cara,session=s1,side=L flagged=1,rise_deg=2.4 {t}',
+        f'fatigue,runner=cara,session=s1,side=R flagged=0,rise_deg=0.3 {t}',
+        f'fatigue,runner=dan,session=s2,side=L flagged=0,rise_deg=0.2 {t}',
+    ], history.db)
+    rule = [r for r in RULES if r["uid"] == "gaitmon-session-fatigue"][0]
+    fired = {(dict(k)["runner"], dict(k)["side"]) for k in evaluate(rule, dash_influxd, history.db, history.now_ms)}
+    assert fired == {("cara", "L")}

@@ -128,7 +128,7 @@ def test_alert_rules_structure():
                 for ref in re.findall(r"\$(\w+)", model.get("expression", "")) or [model.get("expression")]:
                     assert ref in refs and refs.index(ref) < refs.index(q["refId"])
         kinds.add(rule["labels"]["kind"])
-    assert kinds == {"drop", "asymmetry", "fatigue", "sensor"}
+    assert kinds == {"drop", "asymmetry", "fatigue", "session-fatigue", "sensor"}
 
 
 def test_systemd_unit():
