@@ -64,6 +64,8 @@ def cmd_analyze(args) -> int:
     if args.summary:
         write_summary(args.summary, summary)
     _print_summary(console, summary)
+    if res.steps and args.runner:
+        _journal_session(console, res.steps, runner=args.runner, session=args.session, path=args.recording, rec=rec)
     if res.steps and (os.environ.get("GAITMON_INFLUX_URL") or getattr(args, "require_influx", False)):
         rc = _store_steps(args, rec, res.steps, summary, console)
         if rc:
@@ -128,6 +130,16 @@ def _store_steps(args, rec, steps, summary, console) -> int:
         _err(f"InfluxDB: {exc}")
         return EXIT_BAD_INPUT
     return EXIT_OK
+
+
+def _journal_session(console, steps, *, runner, session, path, rec) -> None:
+    """Append the session to the runner's local journal (read by `gaitmon trend` without a DB)."""
+    from gaitmon import journal
+    from gaitmon.pipeline_store import recording_start_ns, session_id
+
+    start = recording_start_ns(path, rec.meta, float(rec.time[-1] - rec.time[0]))
+    p = journal.append_session(steps, runner=runner, session=session or session_id(runner, start), start_ns=start)
+    console.print(f"session added to {runner}'s journal {p}")
 
 
 def cmd_import(args) -> int:
@@ -241,6 +253,13 @@ def cmd_demo(args) -> int:
         if live:
             live.stop()
         writer.close()
+    if steps and args.runner:
+        from gaitmon import journal
+        from gaitmon.pipeline_store import session_id
+
+        start = time.time_ns() - int(rec.time[-1] * 1e9)
+        p = journal.append_session(steps, runner=args.runner, session=session_id(args.runner, start), start_ns=start)
+        console.print(f"session added to {args.runner}'s journal {p}")
     summary = summarize(steps, extra={"source": "simulation", "truth_drop_left_deg": cfg.drop_left_deg,
                                       "truth_drop_right_deg": cfg.drop_right_deg,
                                       "latency_median_s": float(np.median(an.latencies_s)) if an.latencies_s else None})

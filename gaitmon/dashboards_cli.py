@@ -158,8 +158,9 @@ def cmd_exercise_log(args) -> int:
         if not args.exercise.strip():
             raise ValueError("--exercise must not be empty")
         t_ns = _parse_at(args.at)
-        cfg = StoreConfig.from_env(args.config)
-        runner = args.runner or cfg.runner
+        use_db = bool(os.environ.get("GAITMON_INFLUX_URL") or args.config or os.environ.get("GAITMON_CONFIG"))
+        cfg = StoreConfig.from_env(args.config) if use_db else None
+        runner = args.runner or (cfg.runner if cfg else os.environ.get("GAITMON_RUNNER"))
         if not runner:
             raise ValueError("no runner: pass --runner or set GAITMON_RUNNER")
         settings = None
@@ -170,6 +171,14 @@ def cmd_exercise_log(args) -> int:
         return EXIT_BAD_INPUT
     text = exercise_text(exercise=args.exercise, sets=args.sets, reps=args.reps, hold_s=args.hold_s,
                          side=args.side, note=args.note)
+    if cfg is None:
+        # no database configured: the runner's local journal (read by `gaitmon trend`)
+        from gaitmon import journal
+
+        path = journal.append_exercise(runner=runner, exercise=args.exercise, t_ns=t_ns, sets=args.sets,
+                                       reps=args.reps, hold_s=args.hold_s, side=args.side, note=args.note)
+        print(f"logged for {runner} in {path}: {text} (set GAITMON_INFLUX_URL to log to InfluxDB)")
+        return EXIT_OK
     try:
         with open_writer(cfg) as w:
             n = w.write_exercise(exercise=args.exercise, t_unix_ns=t_ns, sets=args.sets, reps=args.reps,

@@ -190,10 +190,6 @@ def cmd_trend(args) -> int:
     from gaitmon.singleleg import load_results
 
     console = Console()
-    if not _influx_configured():
-        _err("gaitmon trend reads the runner's history from InfluxDB: set GAITMON_INFLUX_URL and "
-             "GAITMON_INFLUX_DB (1.x) or GAITMON_INFLUX_BUCKET/ORG/TOKEN (2.x)")
-        return EXIT_BAD_INPUT
     try:
         start = _date_ns(args.start) if args.start else None
         since = _date_ns(args.since) if args.since else None
@@ -204,18 +200,32 @@ def cmd_trend(args) -> int:
     if not 0 < lo <= hi:
         _err("--per-day MIN MAX needs 0 < MIN <= MAX")
         return EXIT_BAD_INPUT
-    from gaitmon.analysis.influx import exercise_times, session_drops, single_leg_tests
-    from gaitmon.store import StoreConfig, StoreError
-    from gaitmon.store.query import GaitQuery
+    if _influx_configured():
+        from gaitmon.analysis.influx import exercise_times, session_drops, single_leg_tests
+        from gaitmon.store import StoreConfig, StoreError
+        from gaitmon.store.query import GaitQuery
 
-    try:
-        with GaitQuery(StoreConfig.from_env()) as q:
-            drops = session_drops(q, args.runner, since=since, activity=args.activity)
-            ex = exercise_times(q, args.runner)
-            sl = single_leg_tests(q, args.runner)
-    except StoreError as exc:
-        _err(f"InfluxDB: {exc}")
-        return EXIT_BAD_INPUT
+        try:
+            with GaitQuery(StoreConfig.from_env()) as q:
+                drops = session_drops(q, args.runner, since=since, activity=args.activity)
+                ex = exercise_times(q, args.runner)
+                sl = single_leg_tests(q, args.runner)
+        except StoreError as exc:
+            _err(f"InfluxDB: {exc}")
+            return EXIT_BAD_INPUT
+    else:
+        # no database: the runner's local journal (sessions from `gaitmon analyze --runner`,
+        # exercises from `gaitmon exercise log`)
+        from gaitmon import journal
+
+        drops = [d for d in journal.session_drops(args.runner, activity=args.activity)
+                 if since is None or d.start_ns >= since]
+        ex = journal.exercise_times(args.runner)
+        sl = []
+        console.print(f"history from the local journal {journal.home()} (no GAITMON_INFLUX_URL set)")
+        if not drops:
+            _err(f"no sessions of {args.runner} in {journal.home()}: analyse runs with "
+                 "`gaitmon analyze REC.csv --runner NAME`, or set GAITMON_INFLUX_URL to read InfluxDB")
     if args.single_leg_dir:
         sl += [r for r in load_results(args.single_leg_dir) if r.get("runner") in (None, args.runner)]
     now = args.now_ns if args.now_ns else time.time_ns()
@@ -339,7 +349,7 @@ def add_cli(sub) -> None:
     r.add_argument("--no-influx", action="store_true", help="do not read or write InfluxDB")
     r.set_defaults(func=cmd_report)
 
-    t = sub.add_parser("trend", help="weekly drop, exercise adherence, programme effect (InfluxDB)",
+    t = sub.add_parser("trend", help="weekly drop, exercise adherence, programme effect (InfluxDB or local journal)",
                        description="Strength-programme tracking from InfluxDB: weekly per-side pelvic drop, exercise "
                                    "adherence vs the prescription, before/after effect around the programme start "
                                    "(bootstrap 95 % CI over sessions), single-leg tests.")

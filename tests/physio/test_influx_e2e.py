@@ -87,5 +87,6 @@ def test_no_effect_is_not_claimed_and_missing_config_is_clear(env, influxd, db, 
     assert {e["verdict"] for e in tr["effects"].values()} == {"no clear change"}
     assert main(["trend", "--runner", "nobody"]) == 3
     env.delenv("GAITMON_INFLUX_URL")
-    assert main(["trend", "--runner", "alice"]) == 2
+    env.setenv("GAITMON_HOME", str(tmp_path / "empty-journal"))
+    assert main(["trend", "--runner", "alice"]) == 3  # no database: the (empty) local journal
     assert "GAITMON_INFLUX_URL" in capsys.readouterr().err

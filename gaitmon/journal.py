@@ -1,0 +1,118 @@
+"""A runner's local history in plain files, for gaitmon without a database.
+
+``$GAITMON_HOME`` (default ``~/.local/share/gaitmon``) holds two append-only JSON-lines files:
+
+- ``sessions.jsonl`` — one line per analysed session: runner, session, start (UTC ns), and per
+  side the mean pelvic drop (deg, steps with quality ≥ 0.5) and step count, plus activity;
+- ``exercise.jsonl`` — one line per strength-exercise entry: runner, exercise, time (UTC ns),
+  sets, reps, hold seconds, side, note.
+
+`gaitmon analyze --runner NAME` and `gaitmon demo --runner NAME` append sessions,
+`gaitmon exercise log` appends exercises when no InfluxDB is configured, and
+`gaitmon trend --runner NAME` reads both when there is no InfluxDB. Lines that do not parse are
+counted and reported, never silently used. Writing the same session twice is harmless (the last
+line per runner+session wins).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger("gaitmon.journal")
+
+MIN_QUALITY = 0.5
+
+
+def home() -> Path:
+    """The journal directory ($GAITMON_HOME, else ~/.local/share/gaitmon)."""
+    return Path(os.environ.get("GAITMON_HOME") or Path.home() / ".local" / "share" / "gaitmon")
+
+
+@dataclass
+class ReadResult:
+    rows: list[dict]
+    bad_lines: int
+
+
+def _append(name: str, row: dict, directory: Path | None = None) -> Path:
+    d = Path(directory) if directory else home()
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / name
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(row, separators=(",", ":")) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    return path
+
+
+def _read(name: str, directory: Path | None = None) -> ReadResult:
+    path = (Path(directory) if directory else home()) / name
+    if not path.exists():
+        return ReadResult([], 0)
+    rows, bad = [], 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict):
+                raise ValueError
+            rows.append(row)
+        except ValueError:
+            bad += 1
+    if bad:
+        log.warning("%s: %d unreadable line(s) skipped", path, bad)
+    return ReadResult(rows, bad)
+
+
+def session_row(steps, *, runner: str, session: str, start_ns: int) -> dict:
+    """Journal line of one session from its steps (contract columns; degrees)."""
+    row = {"runner": runner, "session": session, "start_ns": int(start_ns)}
+    acts = [s.activity for s in steps if s.quality >= MIN_QUALITY]
+    row["activity"] = max(set(acts), key=acts.count) if acts else None
+    for side in ("L", "R"):
+        d = [s.pelvic_drop_deg for s in steps if s.side == side and s.quality >= MIN_QUALITY]
+        row[side] = {"mean_deg": round(sum(d) / len(d), 4) if d else None, "steps": len(d)}
+    return row
+
+
+def append_session(steps, *, runner: str, session: str, start_ns: int, directory: Path | None = None) -> Path:
+    """Append one analysed session (see :func:`session_row`); returns the journal file."""
+    return _append("sessions.jsonl", session_row(steps, runner=runner, session=session, start_ns=start_ns), directory)
+
+
+def append_exercise(*, runner: str, exercise: str, t_ns: int, sets: int | None, reps: int | None,
+                    hold_s: float | None, side: str | None, note: str | None, directory: Path | None = None) -> Path:
+    """Append one strength-exercise entry (hold in seconds)."""
+    return _append("exercise.jsonl", {"runner": runner, "exercise": exercise, "t_ns": int(t_ns), "sets": sets,
+                                      "reps": reps, "hold_s": hold_s, "side": side, "note": note}, directory)
+
+
+def session_drops(runner: str, *, activity: str | None = "run", directory: Path | None = None):
+    """:class:`gaitmon.analysis.programme.SessionDrop` list of a runner from the journal."""
+    from gaitmon.analysis.programme import SessionDrop
+
+    res = _read("sessions.jsonl", directory)
+    latest: dict[str, dict] = {}
+    for r in res.rows:
+        if r.get("runner") == runner and "session" in r and "start_ns" in r:
+            latest[r["session"]] = r  # the last line per session wins (re-analysis)
+    out = []
+    for r in latest.values():
+        if activity and r.get("activity") not in (activity, None):
+            continue
+        for side in ("L", "R"):
+            s = r.get(side) or {}
+            if s.get("mean_deg") is not None and s.get("steps"):
+                out.append(SessionDrop(r["session"], int(r["start_ns"]), side, float(s["mean_deg"]), int(s["steps"])))
+    return sorted(out, key=lambda d: (d.start_ns, d.side))
+
+
+def exercise_times(runner: str, directory: Path | None = None) -> list[int]:
+    """UTC ns of the runner's exercise entries in the journal."""
+    return sorted(int(r["t_ns"]) for r in _read("exercise.jsonl", directory).rows
+                  if r.get("runner") == runner and "t_ns" in r)
