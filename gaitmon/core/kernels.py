@@ -200,6 +200,23 @@ def _gyro_step(q0, q1, q2, q3, wx, wy, wz, dt):
 
 
 @njit(cache=True, fastmath=True)
+def _to_earth(q0, q1, q2, q3, ax, ay, az):
+    """Body vector (ax, ay, az) rotated to the earth frame by q, plus the rotation-matrix entries
+    the filters need: (fx, fy, fz, r00, r10, r20, r21, r22)."""
+    r00 = 1 - 2 * (q2 * q2 + q3 * q3)
+    r01 = 2 * (q1 * q2 - q0 * q3)
+    r02 = 2 * (q1 * q3 + q0 * q2)
+    r10 = 2 * (q1 * q2 + q0 * q3)
+    r11 = 1 - 2 * (q1 * q1 + q3 * q3)
+    r12 = 2 * (q2 * q3 - q0 * q1)
+    r20 = 2 * (q1 * q3 - q0 * q2)
+    r21 = 2 * (q2 * q3 + q0 * q1)
+    r22 = 1 - 2 * (q1 * q1 + q2 * q2)
+    return (r00 * ax + r01 * ay + r02 * az, r10 * ax + r11 * ay + r12 * az, r20 * ax + r21 * ay + r22 * az,
+            r00, r10, r20, r21, r22)
+
+
+@njit(cache=True, fastmath=True)
 def _tilt_correct(q0, q1, q2, q3, r00, r10, mx, my, mn, k_obl, k_tilt, dt):
     """Rotate the estimate (earth frame) so the averaged support direction (mx, my, .)/mn goes to
     +z. The correction is split into its part about the heading (obliquity, gain k_obl 1/s) and
@@ -246,23 +263,11 @@ def run_engine(f, s, rings, blk, out, R, bias):
         wpy = R[1, 0] * gx + R[1, 1] * gy + R[1, 2] * gz
         wpz = R[2, 0] * gx + R[2, 1] * gy + R[2, 2] * gz
         q0, q1, q2, q3 = _gyro_step(q0, q1, q2, q3, R[0, 0] * gx + R[0, 1] * gy + R[0, 2] * gz, wpy, wpz, dt)
-        # rotation matrix of q
-        r00 = 1 - 2 * (q2 * q2 + q3 * q3)
-        r01 = 2 * (q1 * q2 - q0 * q3)
-        r02 = 2 * (q1 * q3 + q0 * q2)
-        r10 = 2 * (q1 * q2 + q0 * q3)
-        r11 = 1 - 2 * (q1 * q1 + q3 * q3)
-        r12 = 2 * (q2 * q3 - q0 * q1)
-        r20 = 2 * (q1 * q3 - q0 * q2)
-        r21 = 2 * (q2 * q3 + q0 * q1)
-        r22 = 1 - 2 * (q1 * q1 + q2 * q2)
         sx, sy, sz = blk[k, 1], blk[k, 2], blk[k, 3]
-        ax = R[0, 0] * sx + R[0, 1] * sy + R[0, 2] * sz
-        ay = R[1, 0] * sx + R[1, 1] * sy + R[1, 2] * sz
-        az = R[2, 0] * sx + R[2, 1] * sy + R[2, 2] * sz
-        fx = r00 * ax + r01 * ay + r02 * az
-        fy = r10 * ax + r11 * ay + r12 * az
-        fz = r20 * ax + r21 * ay + r22 * az
+        fx, fy, fz, r00, r10, r20, r21, r22 = _to_earth(q0, q1, q2, q3,
+                                                       R[0, 0] * sx + R[0, 1] * sy + R[0, 2] * sz,
+                                                       R[1, 0] * sx + R[1, 1] * sy + R[1, 2] * sz,
+                                                       R[2, 0] * sx + R[2, 1] * sy + R[2, 2] * sz)
         # stride box average of earth-frame specific force
         bl = s[I_BOXL]
         if s[I_BOXN] >= bl:
@@ -652,19 +657,7 @@ def orient_pass(acc, gyr, fs, g, box_s, kcorr, kpitch=-1.0):
     yacc = 0.0
     for k in range(n):
         q0, q1, q2, q3 = _gyro_step(q0, q1, q2, q3, gyr[k, 0], gyr[k, 1], gyr[k, 2], dt)
-        r00 = 1 - 2 * (q2 * q2 + q3 * q3)
-        r01 = 2 * (q1 * q2 - q0 * q3)
-        r02 = 2 * (q1 * q3 + q0 * q2)
-        r10 = 2 * (q1 * q2 + q0 * q3)
-        r11 = 1 - 2 * (q1 * q1 + q3 * q3)
-        r12 = 2 * (q2 * q3 - q0 * q1)
-        r20 = 2 * (q1 * q3 - q0 * q2)
-        r21 = 2 * (q2 * q3 + q0 * q1)
-        r22 = 1 - 2 * (q1 * q1 + q2 * q2)
-        ax, ay, az = acc[k, 0], acc[k, 1], acc[k, 2]
-        fx = r00 * ax + r01 * ay + r02 * az
-        fy = r10 * ax + r11 * ay + r12 * az
-        fz = r20 * ax + r21 * ay + r22 * az
+        fx, fy, fz, r00, r10, r20, r21, r22 = _to_earth(q0, q1, q2, q3, acc[k, 0], acc[k, 1], acc[k, 2])
         fe[k, 0], fe[k, 1], fe[k, 2] = fx, fy, fz
         sx += fx
         sy += fy
