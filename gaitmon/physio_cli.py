@@ -286,6 +286,19 @@ def cmd_single_leg(args) -> int:
                                                   hold_s=args.virtual_hold, drop_deg=args.virtual_drop,
                                                   seed=args.seed)
             source, sensor = "virtual sensor", "virtual"
+        elif args.sensor:
+            import asyncio
+
+            from gaitmon.singleleg import collect_ble
+
+            try:
+                t, a, g, fwd, up, rec_path = asyncio.run(collect_ble(
+                    side, args.sensor, console=console, kind=args.kind, out_dir=args.record_dir,
+                    runner=args.runner, forward=args.forward, up=args.up))
+            except TimeoutError as exc:
+                _err(str(exc))
+                return EXIT_BAD_INPUT
+            source, sensor = f"BLE sensor {args.sensor} (raw recording {rec_path})", args.sensor
         elif args.recording:
             from gaitmon.recording import read_recording
 
@@ -294,8 +307,8 @@ def cmd_single_leg(args) -> int:
             fwd, up = args.forward or rec.forward or "-z", args.up or rec.up or "+y"
             source, sensor = f"recording {Path(args.recording).name}", rec.meta.get("sensor", "file")
         else:
-            _err("give a recording of the test, or --virtual for a simulated live sensor "
-                 "(for a real sensor: record with `gaitmon collect --out test.csv`, then analyse the file)")
+            _err("give a recording of the test, --sensor ADDRESS for a live BLE sensor (see `gaitmon scan`), "
+                 "or --virtual for a simulated live sensor")
             return EXIT_BAD_INPUT
         res = analyze_single_leg(t, a, g, side=side, forward=fwd, up=up)
     except GaitmonInputError as exc:
@@ -375,6 +388,11 @@ def add_cli(sub) -> None:
                                   "GAITMON_INFLUX_URL is set.")
     s.add_argument("recording", nargs="?", type=Path, help="recording of the test (.csv/.csv.gz)")
     s.add_argument("--side", required=True, type=str.upper, choices=("L", "R"), help="the leg you STAND on")
+    s.add_argument("--sensor", metavar="ADDRESS", help="live BLE sensor (address from `gaitmon scan`), with the countdown")
+    s.add_argument("--kind", choices=("gaitmon", "polar", "movesense"), default="gaitmon",
+                   help="protocol of the live sensor (default %(default)s)")
+    s.add_argument("--record-dir", type=Path, default=Path("gaitmon-tests"),
+                   help="live sensor: where the raw recording goes (default %(default)s)")
     s.add_argument("--virtual", action="store_true", help="simulated live sensor with the countdown")
     s.add_argument("--speed", type=float, default=1.0, help="virtual: playback speed (0 = fastest; default 1)")
     s.add_argument("--virtual-hold", type=float, default=30.0, help=argparse_suppress())

@@ -68,6 +68,89 @@ def describe(res: SingleLegResult) -> list[str]:
     return lines
 
 
+def _prompt(tnow: float, t_off: float, side: str):
+    """The countdown line at ``tnow`` s into the test (foot off expected at ``t_off`` s)."""
+    from rich.text import Text
+
+    if tnow < t_off - 3:
+        return Text(f"Stand still on BOTH legs … {t_off - tnow:4.1f} s", style="bold")
+    if tnow < t_off:
+        return Text(f"Get ready to lift your {OTHER[side]} foot in {t_off - tnow:3.0f} s", style="bold yellow")
+    left = MAX_HOLD_S - (tnow - t_off)
+    if left > 0:
+        return Text(f"Stand on your {LEG[side]} leg — {left:4.0f} s left   "
+                    + "█" * int(left) + "░" * int(MAX_HOLD_S - int(left)), style="bold green")
+    return Text("Put your foot down and stand still.", style="bold")
+
+
+async def collect_ble(side: str, address: str, *, console, kind: str = "gaitmon", out_dir: Path,
+                      runner: str | None = None, forward: str | None = None, up: str | None = None,
+                      rate_hz: float | None = None, stand_s: float = 5.0, after_s: float = 3.0,
+                      connect_timeout_s: float = 30.0, idle_stop_s: float = 3.0):
+    """Run the test live from a BLE sensor through the collector (same bytes, gap accounting and
+    raw recording as `gaitmon collect`). The countdown follows the SENSOR's clock (samples
+    received), so it stays right whatever the radio does; it ends after the test or when the sensor
+    has sent nothing for ``idle_stop_s``. Returns (time s, acc m/s², gyr rad/s,
+    forward, up, recording path)."""
+    import asyncio
+
+    from rich.live import Live
+    from rich.text import Text
+
+    from gaitmon.collector.bleak_link import BleakLink
+    from gaitmon.collector.profiles import get_profile
+    from gaitmon.collector.session import SensorSession, SensorSpec
+
+    import time as _time
+
+    blocks = []
+    latest = [None, 0.0]  # sensor time of the last sample (s), arrival (monotonic s)
+
+    def on_block(b) -> None:
+        blocks.append(b)
+        latest[0] = float(b.t_rec[-1])
+        latest[1] = _time.monotonic()
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rec_path = out_dir / f"single-leg-{side}-{time.strftime('%Y%m%dT%H%M%S')}.csv"
+    spec = SensorSpec(key="single-leg", runner=runner or "runner", sensor=address, kind=kind, forward=forward,
+                      up=up, rate_hz=rate_hz)
+    sess = SensorSession(spec, BleakLink(address), get_profile(kind), session_id=f"single-leg-{side}",
+                         recording_path=rec_path, on_block=on_block)
+    task = asyncio.create_task(sess.run())
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    total = stand_s + MAX_HOLD_S + after_s
+    try:
+        with Live(Text("connecting to the sensor …"), console=console, refresh_per_second=8) as live:
+            while not task.done():
+                await asyncio.sleep(0.05)
+                t = latest[0]
+                if t is None:
+                    if loop.time() - t0 > connect_timeout_s:
+                        raise TimeoutError(f"no data from {address} within {connect_timeout_s:g} s: is it on, "
+                                           "in range, and not connected to another app?")
+                    continue
+                live.update(_prompt(t, stand_s, side))
+                if t >= total or _time.monotonic() - latest[1] > idle_stop_s:
+                    break  # done, or the sensor stopped sending (test over / sensor off)
+    finally:
+        sess.stop()
+        await asyncio.gather(task, return_exceptions=True)
+    console.print()
+    if not blocks:
+        raise TimeoutError(f"no samples received from {address}")
+    t = np.concatenate([b.t_rec for b in blocks])
+    acc = np.concatenate([b.acc for b in blocks])
+    gyr = np.concatenate([b.gyr for b in blocks])
+    st = sess.status
+    if st.packets_lost or st.packets_rejected:
+        console.print(f"[yellow]link:[/] {st.packets_lost} packets lost, {st.packets_rejected} rejected "
+                      "(gaps are kept as gaps)")
+    return t, acc, gyr, sess.forward or "-z", sess.up or "+y", rec_path
+
+
 def run_virtual(side: str, *, console, speed: float = 1.0, hold_s: float = MAX_HOLD_S, drop_deg: float = 4.0,
                 sway_deg: float = 0.8, seed: int = 0, fs: float = 104.0):
     """Stream a simulated test (virtual sensor) in chunks of 0.1 s with the live countdown.
@@ -82,18 +165,9 @@ def run_virtual(side: str, *, console, speed: float = 1.0, hold_s: float = MAX_H
     n = len(rec.time)
     buf_t, buf_a, buf_g = [], [], []
     from rich.live import Live
-    from rich.text import Text
 
-    def prompt(tnow: float) -> Text:
-        if tnow < t_off - 3:
-            return Text(f"Stand still on BOTH legs … {t_off - tnow:4.1f} s", style="bold")
-        if tnow < t_off:
-            return Text(f"Get ready to lift your {OTHER[side]} foot in {t_off - tnow:3.0f} s", style="bold yellow")
-        left = MAX_HOLD_S - (tnow - t_off)
-        if left > 0:
-            return Text(f"Stand on your {LEG[side]} leg — {left:4.0f} s left   "
-                        + "█" * int(left) + "░" * int(MAX_HOLD_S - int(left)), style="bold green")
-        return Text("Put your foot down and stand still.", style="bold")
+    def prompt(tnow: float):
+        return _prompt(tnow, t_off, side)
 
     with Live(prompt(0.0), console=console, refresh_per_second=8, transient=False) as live:
         for i in range(0, n, chunk):
