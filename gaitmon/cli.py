@@ -290,7 +290,8 @@ def _optional_influx_sink(args, console):
     except ImportError:
         console.print("[yellow]GAITMON_INFLUX_URL is set but the InfluxDB sink is not available; writing files only[/]")
         return None
-    return InfluxStepSink.from_env(runner=getattr(args, "runner", None) or "demo", sensor="sim", console=console)
+    runner = getattr(args, "runner", None) or os.environ.get("GAITMON_RUNNER") or "demo"
+    return InfluxStepSink.from_env(runner=runner, sensor="sim", console=console)
 
 
 # ------------------------------------------------------------------ parser
@@ -377,6 +378,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _collect_sinks() -> list:
+    """Sinks `gaitmon collect` adds to its files: InfluxDB when GAITMON_INFLUX_URL is set."""
+    if not os.environ.get("GAITMON_INFLUX_URL"):
+        return []
+    from gaitmon.pipeline_store import InfluxCollectSink
+    from gaitmon.store import StoreError
+
+    try:
+        return [InfluxCollectSink.from_env()]
+    except StoreError as exc:  # bad settings: say so; the collection itself still runs on files
+        _err(f"InfluxDB: {exc} — collecting to files only")
+        return []
+
+
 def _mount_optional(sub) -> None:
     """Commands contributed by other packages (collector, store, dashboards) when present."""
     for modname, fn in (("gaitmon.collector.app", "add_cli"), ("gaitmon.store.cli", "add_cli"),
@@ -387,6 +402,9 @@ def _mount_optional(sub) -> None:
             continue
         if hasattr(mod, fn):
             getattr(mod, fn)(sub)
+    collect = sub.choices.get("collect")
+    if collect is not None:
+        collect.set_defaults(sink_factory=_collect_sinks)
 
 
 def main(argv=None) -> int:

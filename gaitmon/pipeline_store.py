@@ -6,8 +6,11 @@ Kept out of the core (which does no I/O) and out of the store (which knows nothi
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import time
 from pathlib import Path
+
+log = logging.getLogger("gaitmon.pipeline")
 
 
 def session_id(runner: str, t_unix_ns: int) -> str:
@@ -71,3 +74,52 @@ class InfluxStepSink:
             if not done:
                 msg += " (server not reachable: they will be sent by the next gaitmon run)"
             self.console.print(msg)
+
+
+class InfluxCollectSink:
+    """Sink of the live pipeline (`gaitmon collect`) into InfluxDB: every step as a ``gait_step``
+    point at its IC in UTC (from the collector's sensor-clock mapping), every status tick as
+    ``sensor_status``, and at the end one ``gait_session`` summary per runner/sensor. Spooled
+    first (durable), sent by the writer's background thread — the pipeline never waits on the
+    network."""
+
+    def __init__(self, writer, *, flush_timeout_s: float = 30.0):
+        self.writer = writer
+        self.flush_timeout_s = flush_timeout_s
+        self._steps: dict[tuple[str, str, str], list] = {}
+
+    @classmethod
+    def from_env(cls) -> "InfluxCollectSink":
+        from gaitmon.store import StoreConfig, open_writer
+
+        return cls(open_writer(StoreConfig.from_env()))
+
+    def write_steps(self, records) -> None:
+        for r in records:
+            # point time = the IC in UTC: t0 chosen so that t0 + t_ic_s = t_ic_utc
+            t0 = int(round((r.t_ic_utc - r.step.t_ic_s) * 1e9))
+            self.writer.write_steps([r.step], sensor=r.sensor, session=r.session, t0_unix_ns=t0, runner=r.runner)
+            self._steps.setdefault((r.runner, r.sensor, r.session), []).append(r.step)
+
+    def write_status(self, statuses, t_utc: float) -> None:
+        t_ns = int(t_utc * 1e9)
+        for st in statuses:
+            self.writer.write_sensor_status(sensor=st.sensor, t_unix_ns=t_ns, session=st.session,
+                                            battery_pct=st.battery_pct, rssi_dbm=st.rssi_dbm,
+                                            packets_received=st.packets_received, packets_lost=st.packets_lost,
+                                            packets_rejected=st.packets_rejected, reconnects=st.reconnects,
+                                            runner=st.runner)
+
+    def close(self) -> None:
+        from gaitmon.core.summary import summarize
+
+        try:
+            now = time.time_ns()
+            for (runner, sensor, session), steps in self._steps.items():
+                self.writer.write_session_summary(summarize(steps), sensor=sensor, session=session, t_unix_ns=now,
+                                                  runner=runner)
+            if not self.writer.flush(self.flush_timeout_s):
+                log.warning("InfluxDB did not acknowledge everything within %.0f s: the rest stays in the spool "
+                            "%s and is sent by the next gaitmon run", self.flush_timeout_s, self.writer.spool_path)
+        finally:
+            self.writer.close()

@@ -431,8 +431,12 @@ def cmd_collect(args) -> int:
     cfg = replace(cfg, virtual=v, session_name=args.session or cfg.session_name)
     out_dir = args.out or cfg.out_dir or Path("recordings")
     try:
+        # extra sinks (e.g. InfluxDB) are provided by the program that mounts this command: the
+        # collector itself knows nothing of the store
+        factory = getattr(args, "sink_factory", None)
+        sinks = factory() if factory else ()
         result = run_collect(cfg, virtual=args.virtual, duration_s=args.duration, out_dir=out_dir,
-                             live=not args.no_live)
+                             live=not args.no_live, sinks=sinks)
     except ConfigError as e:
         print(f"gaitmon: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -41,3 +41,18 @@ def test_import_backfills_a_recording(influx_env, influxd, tmp_path, capsys):
     # timestamps anchored at the recording's start_utc
     t0 = 1795159800 * 10**9  # 2026-11-20T07:30:00Z
     assert all(t0 <= r["time"] <= t0 + 40 * 10**9 for r in rows)
+
+
+def test_collect_virtual_fills_influxdb(influx_env, influxd, tmp_path, capsys):
+    """`GAITMON_INFLUX_URL=... gaitmon collect --virtual 2`: steps, sensor status and session
+    summaries land, and the steps in InfluxDB are exactly those of the steps files."""
+    rc = main(["collect", "--virtual", "2", "--duration", "14", "--speed", "4", "--no-live",
+               "--out", str(tmp_path / "rec"), "--session", "vc"])
+    assert rc == EXIT_OK
+    files = sorted((tmp_path / "rec" / "vc").glob("steps_*.csv"))
+    n_file = sum(f.read_text().count("\n") - 1 for f in files)
+    rows = influxd.rows('SELECT "pelvic_drop_deg" FROM "gait_step" WHERE "session" = \'vc\'', influx_env)
+    assert len(rows) == n_file > 20
+    assert influxd.rows('SELECT "packets_received" FROM "sensor_status"', influx_env)
+    sess = influxd.rows('SELECT * FROM "gait_session" WHERE "session" = \'vc\'', influx_env)
+    assert len(sess) == 2
