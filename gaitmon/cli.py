@@ -212,10 +212,10 @@ def cmd_demo(args) -> int:
 
     def view():
         t = Table(title="last steps", expand=False)
-        for c in ("t (s)", "side", "drop °", "", "cadence", "contact ms", "VO cm", "quality"):
-            t.add_column(c, justify="right")
+        for c in ("t (s)", "side", "drop °", "", "spm", "contact ms", "VO cm", "quality"):
+            t.add_column(c, justify="left" if c == "" else "right", no_wrap=True, min_width=8 if c == "" else None)
         for s in steps[-8:]:
-            bar = ("█" * int(max(s.pelvic_drop_deg, 0) * 2))[:30]
+            bar = ("█" * int(round(max(s.pelvic_drop_deg, 0))))[:15]  # one block per degree
             col = "cyan" if s.side == "L" else "magenta"
             ct = "" if s.contact_time_s != s.contact_time_s else f"{s.contact_time_s * 1000:.0f}"
             t.add_row(f"{s.t_ic_s:.2f}", f"[{col}]{s.side}[/]", f"{s.pelvic_drop_deg:.1f}", f"[{col}]{bar}[/]",
@@ -280,16 +280,10 @@ def cmd_demo(args) -> int:
 
 
 def _optional_influx_sink(args, console):
-    """InfluxDB sink when GAITMON_INFLUX_URL is set and the store package provides one."""
-    import os
-
+    """InfluxDB sink for the demo when GAITMON_INFLUX_URL is set."""
     if not os.environ.get("GAITMON_INFLUX_URL"):
         return None
-    try:
-        from gaitmon.pipeline_store import InfluxStepSink  # wired once the store lands
-    except ImportError:
-        console.print("[yellow]GAITMON_INFLUX_URL is set but the InfluxDB sink is not available; writing files only[/]")
-        return None
+    from gaitmon.pipeline_store import InfluxStepSink
     runner = getattr(args, "runner", None) or os.environ.get("GAITMON_RUNNER") or "demo"
     return InfluxStepSink.from_env(runner=runner, sensor="sim", console=console)
 
