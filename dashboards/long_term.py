@@ -96,4 +96,16 @@ def build() -> dict:
         f'(SELECT "pelvic_drop_deg" AS "after" FROM "gait_step" WHERE {RUNNER} AND {SIDE} AND {GOOD} AND {AFTER}) '
         'GROUP BY "side"').alias("$tag_side"))
     d = d.with_panel(change)
+
+    single = (timeseries.Panel().title("Single-leg stance tests").unit(DEG).decimals(1)
+              .thresholds(drop_thresholds()).span(24).height(8).line_width(1)
+              .show_points(cm.VisibilityMode.ALWAYS).point_size(8)
+              .description("`gaitmon test single-leg`: how far the unsupported side of the pelvis sank below its "
+                           "two-leg level while standing on the left or right leg for up to 30 s (degrees; negative "
+                           "= hip hitched up). A Trendelenburg-style check of the hip abductors of the stance leg; "
+                           "falling points after the change date mean stronger hips."))
+    single = single.with_target(InfluxQL(
+        f'SELECT "drop_deg" FROM "single_leg_test" WHERE {RUNNER} AND $timeFilter GROUP BY "side"')
+        .alias("standing on $tag_side"))
+    d = d.with_panel(single)
     return to_dict(d)

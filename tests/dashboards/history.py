@@ -43,6 +43,7 @@ class History:
     sessions: list[dict] = field(default_factory=list)            # session summaries written
     status: list[dict] = field(default_factory=list)              # sensor_status points written
     exercises: list[dict] = field(default_factory=list)
+    single_leg: list[dict] = field(default_factory=list)
 
     @property
     def now_ms(self) -> int:
@@ -145,6 +146,17 @@ def build_history(influx, db: str, spool_dir, *, now_ns: int | None = None, seed
                     w.write_exercise(exercise="hip_abduction_hold", t_unix_ns=te, sets=3, hold_s=30.0,
                                      note="hip abduction hold · 3 x 30 s hold · both sides", runner="alice")
                     h.exercises.append({"t": te, "runner": "alice", "exercise": "hip_abduction_hold", "sets": 3})
+            t += WEEK_NS
+        # single-leg stance tests (gaitmon test single-leg) for alice every week, both stance legs;
+        # the unsupported side sinks less once the strength programme runs
+        t = h.week0_ns + 2 * DAY_NS + 20 * 3600 * 10**9
+        while t < now_ns:
+            for side, base in (("L", 5.0), ("R", 3.5)):
+                drop = base - (1.5 if t >= change_ns else 0.0) + float(rng.normal(0, 0.2))
+                w.write_point("single_leg_test", tags={"runner": "alice", "sensor": "alice-sensor", "side": side},
+                              fields={"drop_deg": drop, "hold_s": 30.0, "sway_rms_deg": 0.8, "quality": 1.0,
+                                      "completed": 1.0}, t_unix_ns=t)
+                h.single_leg.append({"t": t, "side": side, "drop_deg": drop})
             t += WEEK_NS
         assert w.flush(60), "the writer did not deliver the history"
         st = w.stats

@@ -43,7 +43,7 @@ def test_every_panel_has_units_thresholds_description_and_raw_influxql():
                 assert t["rawQuery"] is True and t["query"].lstrip().startswith("SELECT"), where
                 assert t["datasource"] == {"type": "influxdb", "uid": "${datasource}"}
                 assert '"runner"' in t["query"], f"{where}: every query is per runner"
-    assert n == 24  # 12 runner session + 7 coach/team + 5 long-term
+    assert n == 25  # 12 runner session + 7 coach/team + 6 long-term
 
 
 def test_variables():

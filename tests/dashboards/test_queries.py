@@ -221,6 +221,15 @@ def test_long_term_panels(history, run):
         _close(change[side]["values"][0][1], exp)
         assert exp < 0
 
+    sl = by_tag(run.panel(panel(m, "Single-leg stance tests"), v, f, t)["A"], "side")
+    assert set(sl) == {"L", "R"}
+    for side, s in sl.items():
+        want = [e for e in h.single_leg if e["side"] == side and e["t"] >= f * 10**6]
+        assert [r[0] for r in s["values"]] == [e["t"] for e in want]
+        for r, e in zip(s["values"], want):
+            _close(r[1], e["drop_deg"])
+        assert s["values"][0][1] > s["values"][-1][1]  # less drop once the programme runs
+
     ann = m["annotations"]["list"][0]
     rows = run.run(ann["target"]["query"], {"runner": "alice"}, f, t)[0]
     assert ann["target"]["textColumn"] in rows["columns"] and ann["target"]["tagsColumn"] in rows["columns"]
