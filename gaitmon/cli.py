@@ -57,7 +57,7 @@ def cmd_analyze(args) -> int:
         "input": {**res.input_stats.as_dict(), "unparseable_rows": rec.bad_rows},
     }
     if res.calibration is not None and res.calibration.mode != "standing":
-        extra["note"] = "no quiet standing found: neutral = stride-averaged vertical"
+        extra["note"] = f"{res.calibration.note or 'no quiet standing found'}: neutral = stride-averaged vertical"
     summary = summarize(res.steps, extra=extra)
     if args.out:
         write_steps(args.out, res.steps, args.format)

@@ -16,6 +16,9 @@ import numpy as np
 from gaitmon.core.types import UnitsError
 
 G0 = 9.80665
+#: a quiet period whose vertical is further than this from the gait's stride-averaged vertical is
+#: not upright standing (sitting, lying, leaning) and is not used as the neutral posture (deg)
+MAX_STANDING_OFFSET_DEG = 12.0
 
 
 def check_units(acc: np.ndarray, gyr: np.ndarray) -> None:
@@ -180,6 +183,7 @@ class Calibration:
     start_index: int  # grid index where the engine starts
     standing: tuple[int, int] | None
     quality: float  # factor applied to step quality
+    note: str = ""  # why the fallback was used, for the user
 
     def mount_angles_deg(self) -> dict:
         """Where the pelvis axes point in the sensor frame, as a readable dict."""

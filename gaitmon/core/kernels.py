@@ -65,7 +65,10 @@ F_PARDECAY = 38  # side vote: forgetting factor per step
 F_PARSCALE = 39  # side vote: yaw-rate evidence scale, deg
 F_TERMDONE = 40  # 1 once the last IC of a bout has been closed as a terminal step
 F_KPITCH = 41  # tilt-correction gain, 1/s
-NF = 44
+F_SIDEPHASE = 42  # phase of the left/right yaw-rate template, rad
+F_SIDEROLL = 43  # weight of the obliquity rate in the left/right score
+F_ROLLPHASE = 44  # phase of the obliquity-rate template, rad
+NF = 48
 
 # ---- int state indices
 I_N = 0  # samples processed
@@ -106,6 +109,9 @@ L2 = 0.90 * G0  # running: rise level 2
 FLIGHT_LEVEL = 0.30 * G0
 # tilt-correction gain (1/s) towards the stride-averaged support direction
 K_TILT = 2.0
+# plausibility of a gait step (deg): beyond these ranges the step is a transfer or a turn on the spot
+MAX_GAIT_OBLIQUITY_RANGE_DEG = 25.0
+MAX_GAIT_TILT_RANGE_DEG = 30.0
 K_PITCH = 0.25  # gentler on tilt: a ranges-only quantity, and forward accelerations are large
 PROM_MIN = 0.2
 # walking IC: smoothing of vertical acceleration (s), of its slope (s), peak test window (s)
@@ -118,6 +124,11 @@ PAR_DECAY = 0.7
 # phase (rad) of the yaw-rate template -cos(pi*u + phase) used for left/right; 0.2 measured on the
 # real recordings (pelvic rotation lags the contact slightly)
 SIDE_PHASE = 0.2
+# weight and phase (rad) of the obliquity-rate template in the left/right score. Fitted on the real
+# recordings: there the obliquity rate early in a step carries the side with this sign; the
+# simulator's obliquity timing does not agree (its yaw alone decides), an open question.
+SIDE_ROLL_WEIGHT = -1.0
+SIDE_ROLL_PHASE = -0.5
 PAR_SCALE = 3.0
 
 
@@ -131,6 +142,9 @@ def new_state(fs: float, g_local: float, t0: float, quality_cal: float, ring_sec
     f[F_G] = g_local
     f[F_KCORR] = K_TILT
     f[F_KPITCH] = K_PITCH
+    f[F_SIDEPHASE] = SIDE_PHASE
+    f[F_SIDEROLL] = SIDE_ROLL_WEIGHT
+    f[F_ROLLPHASE] = SIDE_ROLL_PHASE
     f[F_T0] = t0
     f[F_TC1] = -1.0
     f[F_TD2] = -1.0
@@ -556,11 +570,15 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
             qual *= 0.7
     # side: the pelvis' yaw rate is negative at a LEFT contact and turns positive late in the
     # left step (McCamley 2012; real recordings): project it on -cos(pi*u) over the step
+    # ... plus the obliquity rate early in the step, weighted by F_SIDEROLL (see SIDE_ROLL_WEIGHT)
     score = 0.0
     span = ib - ia
+    wr = f[F_SIDEROLL] * RAD2DEG
     for u in range(ia, ib):
         dyw = rings[R_YAW, (u + 1) & mask] - rings[R_YAW, u & mask]
-        score -= dyw * math.cos(math.pi * (u - ia + 0.5) / span + SIDE_PHASE)
+        dob = rings[R_ROLL, (u + 1) & mask] - rings[R_ROLL, u & mask]
+        ph = math.pi * (u - ia + 0.5) / span
+        score += wr * dob * math.cos(ph + f[F_ROLLPHASE]) - dyw * math.cos(ph + f[F_SIDEPHASE])
     jb = s[I_BOUTJ]
     sg = 1.0 if jb % 2 == 0 else -1.0
     f[F_PAR] = f[F_PARDECAY] * f[F_PAR] + sg * math.tanh(score / f[F_PARSCALE])
@@ -571,7 +589,9 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
     if m > ib and tm > 0:
         for u in range(ib, m):
             dyw = rings[R_YAW, (u + 1) & mask] - rings[R_YAW, u & mask]
-            part -= dyw * math.cos(math.pi * (u - ib + 0.5) / tm + SIDE_PHASE)
+            dob = rings[R_ROLL, (u + 1) & mask] - rings[R_ROLL, u & mask]
+            ph = math.pi * (u - ib + 0.5) / tm
+            part += wr * dob * math.cos(ph + f[F_ROLLPHASE]) - dyw * math.cos(ph + f[F_SIDEPHASE])
     ev = sg * (f[F_PAR] - sg * math.tanh(part / f[F_PARSCALE]))
     if ev == 0.0:
         ev = score
@@ -596,6 +616,10 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
     o[O_ROTR] = ymax - ymin
     o[O_VO] = (zmax - zmin) * 100.0
     o[O_ACT] = 1.0 if run else 0.0
+    # a pelvis that rolls or tilts this much within one step is sitting down, standing up or
+    # turning on the spot — not a gait step: keep it in the table, out of the statistics
+    if o[O_OBLR] > MAX_GAIT_OBLIQUITY_RANGE_DEG or o[O_TILTR] > MAX_GAIT_TILT_RANGE_DEG:
+        qual *= 0.1
     o[O_QUAL] = qual
     o[O_STRIDE] = s[I_STRIDE]
     o[O_EMIT] = m

@@ -262,6 +262,18 @@ class StreamingAnalyzer:
         gyr = buf[:end, 4:7].copy()
         quiet = calib.quiet_mask(acc[:onset], gyr[:onset], fs)
         run = calib.last_quiet_run(quiet, onset, fs)
+        note = ""
+        if run is not None:
+            # quiet is not necessarily STANDING: sitting still is quiet too, with the pelvis tilted
+            # far from its walking/running posture. Upright standing is within a few degrees of the
+            # stride-averaged vertical of the gait that follows.
+            u_q = acc[run[0]:run[1]].copy().mean(axis=0)
+            u_g = acc[onset:end].copy().mean(axis=0)
+            off = float(np.degrees(np.arccos(np.clip(u_q @ u_g / np.linalg.norm(u_q) / np.linalg.norm(u_g), -1, 1))))
+            if off > calib.MAX_STANDING_OFFSET_DEG:
+                note = (f"the quiet period before the gait was not upright standing (pelvis {off:.0f}° from its "
+                        "gait posture: sitting?)")
+                run = None
         if run is not None:
             a, b = run
             a = max(a, b - int(10 * fs))
@@ -278,7 +290,8 @@ class StreamingAnalyzer:
             mode = "gait-average"
             start = max(0, onset - int(2.0 * fs))  # the onset lags the first step by up to 0.5 s
             qcal = 0.85
-            log.warning("no quiet standing before the gait: neutral = stride-averaged vertical")
+            note = note or "no quiet standing before the gait"
+            log.warning("%s: neutral = stride-averaged vertical", note)
         up_n = up / np.linalg.norm(up)
         # fresh copies: SIMD/BLAS results can depend on memory alignment, and the warm-up buffer's
         # layout depends on how the stream was chunked
@@ -290,7 +303,7 @@ class StreamingAnalyzer:
         d = calib.travel_heading_correction(_rotate(gacc, R_sp), _rotate(ggyr - bias, R_sp), fs, g_local)
         fwd2 = np.cos(d) * R_sp[0] + np.sin(d) * R_sp[1]
         R_sp = calib.mount_matrix(up_n, fwd2)
-        self.calibration = calib.Calibration(R_sp=R_sp, gyro_bias=bias, g_local=g_local, mode=mode,
+        self.calibration = calib.Calibration(R_sp=R_sp, gyro_bias=bias, g_local=g_local, mode=mode, note=note,
                                              start_index=self._wb_offset + start,
                                              standing=(self._wb_offset + run[0], self._wb_offset + run[1]) if run else None,
                                              quality=qcal)

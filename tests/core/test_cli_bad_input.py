@@ -121,3 +121,41 @@ def test_saturated_samples_flagged_and_counted():
     assert res.input_stats.saturated == int(clipped.sum()) > 0
     hit = [s for s in res.steps if s.quality < 1.0]
     assert hit, "steps containing saturated samples must lose quality"
+
+
+def test_transfers_in_real_daily_life_walking_are_kept_out_of_the_statistics():
+    """Sitting down / standing up in the real daily-life course produce 'steps' with huge roll and
+    tilt: they stay in the table with low quality and do not enter the per-side statistics."""
+    import json
+    from pathlib import Path
+
+    from gaitmon.core import analyze
+    from gaitmon.core.summary import summarize
+    from gaitmon.recording import read_recording
+
+    csv = Path(__file__).resolve().parents[1] / "data" / "real-walking" / "HA_001_TimeMeasure1_Test11_Trial1.csv"
+    ref = json.loads(csv.with_suffix(".reference.json").read_text())
+    rec = read_recording(csv)
+    steps = analyze(rec.time, rec.acc, rec.gyr, forward=ref["forward"], up=ref["up"]).steps
+    wild = [s for s in steps if s.obliquity_range_deg > 25 or s.tilt_range_deg > 30]
+    assert wild and all(s.quality < 0.5 for s in wild)
+    summ = summarize(steps)
+    for side in "LR":
+        assert summ["sides"][side]["drop_p90_deg"] < 15.0
+
+
+def test_sitting_still_is_not_taken_as_the_standing_neutral(tmp_path, capsys):
+    """The real daily-life course starts seated: that quiet period is ~14° from the walking
+    posture and must not become the neutral (it would shift every drop by degrees)."""
+    from pathlib import Path
+
+    csv = Path(__file__).resolve().parents[1] / "data" / "real-walking" / "HA_001_TimeMeasure1_Test11_Trial1.csv"
+    rc, out = _run(["analyze", str(csv), "--forward=+z", "--up=+x", "--summary", str(tmp_path / "s.json")], capsys)
+    assert rc == EXIT_OK
+    import json
+
+    summ = json.loads((tmp_path / "s.json").read_text())
+    assert summ["calibration"] == "gait-average"
+    assert "not upright standing" in summ["note"]
+    # a healthy walker: both sides' median drop within a few degrees of each other
+    assert abs(summ["sides"]["L"]["drop_median_deg"] - summ["sides"]["R"]["drop_median_deg"]) < 3.0
