@@ -19,7 +19,7 @@ EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_NO_GAIT = 3
 
-AXES = ("+x", "-x", "+y", "-y", "+z", "-z")
+from gaitmon.axes import AXIS_NAMES as AXES
 DEFAULT_FORWARD = "-z"
 DEFAULT_UP = "+y"
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NO_DATA = 0, 2, 3
-AXES = ("+x", "-x", "+y", "-y", "+z", "-z")
+from gaitmon.axes import AXIS_NAMES as AXES
 
 
 def _err(msg: str) -> None:

@@ -46,7 +46,7 @@ from .profiles import PROFILES
 
 __all__ = ["CollectConfig", "SensorEntry", "CollectorTuning", "VirtualOptions", "ConfigError"]
 
-AXES = ("+x", "-x", "+y", "-y", "+z", "-z")
+from gaitmon.axes import AXIS_NAMES as AXES
 _ADDRESS = re.compile(r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f-]{36}$")
 
 

@@ -30,22 +30,14 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from gaitmon.axes import axis_vector
+
 from gaitmon.core.calib import check_units, mount_matrix
 from gaitmon.core.types import GaitmonInputError
 
 HOLD_START_S = 1.0
 HOLD_END_S = 0.5
 MAX_HOLD_S = 30.0
-_AXES = {"+x": (0, 1.0), "-x": (0, -1.0), "+y": (1, 1.0), "-y": (1, -1.0), "+z": (2, 1.0), "-z": (2, -1.0)}
-
-
-def _axis(name: str) -> np.ndarray:
-    if name not in _AXES:
-        raise GaitmonInputError(f"axis must be one of {' '.join(_AXES)}, got {name!r}")
-    v = np.zeros(3)
-    i, s = _AXES[name]
-    v[i] = s
-    return v
 
 
 @dataclass
@@ -207,8 +199,8 @@ def analyze_single_leg(time, acc, gyr, *, side: str, forward: str = "-z", up: st
     g_base = a[int(0.25 * fs):min(nb, i_off - int(0.2 * fs))].mean(axis=0)
     g_local = float(np.linalg.norm(g_base))
     upv = g_base / g_local
-    nf = _axis(forward)
-    nu = _axis(up)
+    nf = axis_vector(forward, GaitmonInputError)
+    nu = axis_vector(up, GaitmonInputError)
     if abs(nf @ nu) > 0.5:
         raise GaitmonInputError("forward and up must be different, perpendicular axes")
     nominal_left = np.cross(nu, nf)

@@ -23,12 +23,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gaitmon.axes import axis_vector as _axis_vector
 from gaitmon.core import calib, kernels as K
 from gaitmon.core.types import STEP_COLUMNS, GaitmonInputError, Step
 
 log = logging.getLogger("gaitmon.core")
-
-AXIS_NAMES = ("+x", "-x", "+y", "-y", "+z", "-z")
 
 FS_PROBE = 32  # raw samples used to estimate the sample rate
 LONG_GAP_S = 1.0  # holes longer than this restart step detection
@@ -38,11 +37,7 @@ MAX_WARMUP_S = 60.0
 
 def axis_vector(name: str) -> np.ndarray:
     """Unit vector (sensor frame) of an axis name in ``+x -x +y -y +z -z``."""
-    if name not in AXIS_NAMES:
-        raise GaitmonInputError(f"axis must be one of {' '.join(AXIS_NAMES)}, got {name!r}")
-    v = np.zeros(3)
-    v["xyz".index(name[1])] = 1.0 if name[0] == "+" else -1.0
-    return v
+    return _axis_vector(name, GaitmonInputError)
 
 
 @dataclass

@@ -30,6 +30,8 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.spatial.transform import Rotation
 
+from gaitmon.axes import axis_vector
+
 G = 9.80665
 
 # Mean vertical acceleration (m/s², gravity removed) of real lower-back walking over one step,
@@ -38,20 +40,6 @@ G = 9.80665
 # vertical acceleration is this shape (periodic spline), scaled per session.
 WALK_AV_TEMPLATE = (0.16, 1.51, 1.95, 1.29, 0.18, -0.93, -1.47, -1.36, -0.87, -1.01, -1.43, -1.6,
                     -1.59, -1.51, -1.45, -1.43, -1.26, -0.98, -0.64, -0.39, 0.16)
-
-AXES = {"+x": (0, 1.0), "-x": (0, -1.0), "+y": (1, 1.0), "-y": (1, -1.0), "+z": (2, 1.0), "-z": (2, -1.0)}
-
-
-def axis_vector(name: str) -> np.ndarray:
-    """Unit vector of a sensor axis name such as ``"-z"`` (sensor frame)."""
-    try:
-        i, s = AXES[name]
-    except KeyError:
-        raise ValueError(f"axis must be one of {' '.join(AXES)}, got {name!r}") from None
-    v = np.zeros(3)
-    v[i] = s
-    return v
-
 
 def nominal_mount(forward: str, up: str) -> np.ndarray:
     """Rotation matrix R_ps whose columns are the sensor axes expressed in the pelvis frame.
