@@ -246,6 +246,22 @@ def _tilt_correct(q0, q1, q2, q3, r00, r10, mx, my, mn, k_obl, k_tilt, dt):
 
 
 @njit(cache=True, fastmath=True)
+def _box3(f, fsum, rings, r1, rout, m, j, w, mask):
+    """Three cascaded running boxes of width w over ring R_AV at sample m (ring slot j): the
+    stages' running sums live in f[fsum], f[fsum+1], f[fsum+2]; the first two stages' outputs in
+    rings r1, r1+1 (they are the next stage's input), the result in ring rout. Delay 3(w-1)/2."""
+    x = rings[R_AV, j]
+    src = R_AV
+    for stage in range(3):
+        f[fsum + stage] += x - (rings[src, (m - w) & mask] if m >= w else 0.0)
+        x = f[fsum + stage] / w
+        dst = r1 + stage if stage < 2 else rout
+        rings[dst, j] = x
+        src = r1 + stage
+    return x
+
+
+@njit(cache=True, fastmath=True)
 def run_engine(f, s, rings, blk, out, R, bias):
     """Process samples (uniform grid) and write finished steps into ``out``.
 
@@ -326,23 +342,10 @@ def run_engine(f, s, rings, blk, out, R, bias):
         rings[R_PITCH, j] = sp
         rings[R_YAW, j] = f[F_YAW] * RAD2DEG
         rings[R_FLAG, j] = blk[k, 7]
-        # ------------------------------------------------ walking smoother (3 cascaded boxes)
-        f[F_B1S] += av - (rings[R_AV, (m - wb) & mask] if m >= wb else 0.0)
-        b1 = f[F_B1S] / wb
-        rings[R_B1, j] = b1
-        f[F_B2S] += b1 - (rings[R_B1, (m - wb) & mask] if m >= wb else 0.0)
-        b2 = f[F_B2S] / wb
-        rings[R_B2, j] = b2
-        f[F_B3S] += b2 - (rings[R_B2, (m - wb) & mask] if m >= wb else 0.0)
-        rings[R_YS, j] = f[F_B3S] / wb
-        f[F_C1S] += av - (rings[R_AV, (m - ws) & mask] if m >= ws else 0.0)
-        c1v = f[F_C1S] / ws
-        rings[R_C1, j] = c1v
-        f[F_C2S] += c1v - (rings[R_C1, (m - ws) & mask] if m >= ws else 0.0)
-        c2v = f[F_C2S] / ws
-        rings[R_C2, j] = c2v
-        f[F_C3S] += c2v - (rings[R_C2, (m - ws) & mask] if m >= ws else 0.0)
-        rings[R_CS, j] = f[F_C3S] / ws
+        # ------------------------------------------------ smoothers (3 cascaded boxes each):
+        # walking peak signal (R_YS) and the slope signal for the contact refinement (R_CS)
+        _box3(f, F_B1S, rings, R_B1, R_YS, m, j, wb, mask)
+        _box3(f, F_C1S, rings, R_C1, R_CS, m, j, ws, mask)
         # ------------------------------------------------ running: flight / contact state machine
         st = s[I_STATE]
         if fz < FLIGHT_LEVEL:
