@@ -58,7 +58,7 @@ def run_gaitmon(acc, gyr, fs, g):
     (chunks of half a ring). Returns (roll deg, pitch deg)."""
     from gaitmon.core import kernels as K
 
-    f, s, rings = K.new_state(fs, g, 0.0, 1.0)
+    f, s, rings = K.new_state(fs, g, 1.0)
     n = len(acc)
     rb = int(s[K.I_RB])
     step = rb // 2
@@ -79,10 +79,10 @@ def time_gaitmon(acc, gyr, fs, g, repeats: int = 5):
     from gaitmon.core import kernels as K
 
     K.orient_pass(acc[:400], gyr[:400], fs, g, 1.0, 2.0)  # load the JIT caches before timing
-    _engine(K, *K.new_state(fs, g, 0.0, 1.0), acc[:400], gyr[:400], np.zeros(400), np.zeros((64, K.NO)))
+    _engine(K, *K.new_state(fs, g, 1.0), acc[:400], gyr[:400], np.zeros(400), np.zeros((64, K.NO)))
     eng, op = np.inf, np.inf
     for _ in range(repeats):
-        f, s, rings = K.new_state(fs, g, 0.0, 1.0)
+        f, s, rings = K.new_state(fs, g, 1.0)
         out = np.zeros((len(acc) // 20 + 16, K.NO))
         flags = np.zeros(len(acc))
         a = time.perf_counter()

@@ -39,8 +39,8 @@ F_G = 6  # local gravity from calibration, m/s²
 F_KCORR = 7  # tilt-correction gain, 1/s
 F_BSX, F_BSY, F_BSZ = 8, 9, 10  # box sum of earth-frame specific force
 F_YAW = 11  # unwrapped yaw, rad
-F_YAWRAW = 12  # (unused)
-F_T0 = 13  # time of grid sample 0, s
+# 12: free
+# 13: free
 F_FB = 14  # flight baseline (mean vertical specific force during flight), m/s²
 F_TC1 = 15  # time (sample units) of L1 up-crossing after flight
 F_TD2 = 16  # time of L2 down-crossing in contact
@@ -52,13 +52,10 @@ F_LASTIC = 21  # last accepted IC (sample units), -1 = none
 F_LASTFLIGHT = 22  # sample index of the last flight end
 F_QUALCAL = 23  # quality factor from calibration
 F_FLIGHTSUM = 24
-F_LASTICSRC = 25
-F_LASTRUNIC = 26
+# 25, 26: free
 F_PREVIC = 27  # IC before last (for turn detection)
 F_B1S, F_B2S, F_B3S = 28, 29, 30  # walking smoother box sums
 F_C1S, F_C2S, F_C3S = 31, 32, 33  # slope smoother box sums
-F_SAT_ACC = 34
-F_SAT_GYR = 35
 F_PROMMIN = 36  # walking IC: minimum peak prominence, m/s²
 F_PROMREL = 37  # walking IC: prominence relative to recent peaks
 F_PARDECAY = 38  # side vote: forgetting factor per step
@@ -83,9 +80,8 @@ I_WS = 8  # slope box width
 I_PW = 9  # peak half window (samples)
 I_RB = 10  # ring size (power of two)
 I_RESET = 11  # request: forget the last IC (after a long gap)
-I_NSTEPS = 12  # steps emitted
+# 12: free
 I_FLIGHTMIN = 13
-I_NSAT = 14
 I_CONTACTN = 15
 I_PA = 16  # walking peak look-ahead (samples)
 NI = 20
@@ -132,8 +128,9 @@ SIDE_ROLL_PHASE = -0.5
 PAR_SCALE = 3.0
 
 
-def new_state(fs: float, g_local: float, t0: float, quality_cal: float, ring_seconds: float = 6.0):
-    """Allocate the engine state for sample rate ``fs`` (Hz), local gravity (m/s²), grid start t0 (s)."""
+def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float = 6.0):
+    """Allocate the engine state for sample rate ``fs`` (Hz), local gravity (m/s²) and the
+    calibration's quality factor (0..1, applied to every step)."""
     f = np.zeros(NF)
     i = np.zeros(NI, np.int64)
     f[F_Q0] = 1.0
@@ -145,14 +142,12 @@ def new_state(fs: float, g_local: float, t0: float, quality_cal: float, ring_sec
     f[F_SIDEPHASE] = SIDE_PHASE
     f[F_SIDEROLL] = SIDE_ROLL_WEIGHT
     f[F_ROLLPHASE] = SIDE_ROLL_PHASE
-    f[F_T0] = t0
     f[F_TC1] = -1.0
     f[F_TD2] = -1.0
     f[F_TTO] = -1e18
     f[F_LASTIC] = -1.0
     f[F_PREVIC] = -1.0
     f[F_LASTFLIGHT] = -1e18
-    f[F_LASTRUNIC] = -1e18
     f[F_QUALCAL] = quality_cal
     f[F_FB] = 0.0
     f[F_PEAKEMA] = 2.0
@@ -377,8 +372,7 @@ def run_engine(f, s, rings, blk, out, R, bias):
                 s[I_STATE] = 3
                 s[I_CONTACTN] = 0
                 f[F_TD2] = -1.0
-                f[F_LASTRUNIC] = tic
-                nout = _accept_ic(f, s, rings, tic, 1, m, out, nout)
+                nout = _accept_ic(f, s, rings, tic, m, out, nout)
             s[I_FLIGHTN] = 0
             f[F_FLIGHTSUM] = 0.0
         if s[I_STATE] == 3:
@@ -429,7 +423,7 @@ def run_engine(f, s, rings, blk, out, R, bias):
                 f[F_PEAKEMA] = 0.8 * f[F_PEAKEMA] + 0.2 * (yc - lo)
                 # walking ICs are ignored while running (a flight within +-1 s)
                 if f[F_LASTFLIGHT] < bi - fs:
-                    nout = _accept_ic(f, s, rings, float(bi), 0, m, out, nout)
+                    nout = _accept_ic(f, s, rings, float(bi), m, out, nout)
         # ------------------------------------------------ end of a bout: close the last contact
         last = f[F_LASTIC]
         if last >= 0 and f[F_TERMDONE] == 0.0 and s[I_BOUTJ] >= 1:
@@ -449,7 +443,7 @@ def run_engine(f, s, rings, blk, out, R, bias):
 
 
 @njit(cache=True, fastmath=True)
-def _accept_ic(f, s, rings, tic, src, m, out, nout):
+def _accept_ic(f, s, rings, tic, m, out, nout):
     """Register an initial contact at fractional sample index ``tic``; emit finished step(s)."""
     fs = f[F_FS]
     last = f[F_LASTIC]
@@ -602,7 +596,7 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
     s[I_BOUTJ] = jb + 1
     run = fzmin < FLIGHT_LEVEL
     o = out[nout]
-    o[O_T] = f[F_T0] + ta / fs
+    o[O_T] = ta  # fractional engine sample index; the caller maps it to recording time
     o[O_SIDE] = side
     o[O_STEPT] = dstep / fs
     o[O_CAD] = 60.0 * fs / dstep
@@ -628,7 +622,6 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
     o[O_EMIT] = m
     o[O_END] = tb
     s[I_STRIDE] += 1
-    s[I_NSTEPS] += 1
     _update_box(f, s, rings, m)
     return nout + 1
 

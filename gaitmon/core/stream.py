@@ -302,7 +302,7 @@ class StreamingAnalyzer:
                                              start_index=self._wb_offset + start,
                                              standing=(self._wb_offset + run[0], self._wb_offset + run[1]) if run else None,
                                              quality=qcal)
-        f, s, rings = K.new_state(fs, g_local, 0.0, qcal)
+        f, s, rings = K.new_state(fs, g_local, qcal)
         self._engine = (f, s, rings)
         self._engine_start = self._wb_offset + start
         self._wb = []
@@ -333,7 +333,7 @@ class StreamingAnalyzer:
         if len(rows) == 0:
             return []
         fs = self._grid.fs
-        t_ic = self._grid_time(rows[:, K.O_T] * fs).tolist()
+        t_ic = self._grid_time(rows[:, K.O_T]).tolist()
         self.latencies_s.extend(((rows[:, K.O_EMIT] - rows[:, K.O_END]) / fs).tolist())
         cols = rows.T.tolist()
         qual = np.round(rows[:, K.O_QUAL], 3).tolist()
