@@ -1,4 +1,4 @@
-"""``python -m benchmarks {core,orientation,events,scale,store,all} [options]`` (or ``./dev.sh bench ...``).
+"""``python -m benchmarks {core,orientation,events,walking,scale,store,all} [options]`` (or ``./dev.sh bench ...``).
 
 Each subcommand prints a table with the issue-7 target beside the measured figure; ``-h`` after a
 subcommand lists its options. ``all`` runs every benchmark with its defaults.
@@ -13,6 +13,7 @@ COMMANDS = {
     "core": ("benchmarks.core_bench", "batch throughput, streaming chunk time and latency, cold/warm start"),
     "orientation": ("benchmarks.orientation_bench", "gaitmon vs imufusion (x-io Fusion) vs ahrs Madgwick"),
     "events": ("benchmarks.events_bench", "initial contacts and sides vs mobgap (real and simulated)"),
+    "walking": ("benchmarks.real_walking", "real walking per person: tuned vs leave-one-person-out"),
     "scale": ("benchmarks.scale_bench", "N virtual sensors -> streaming core -> store writer with spool"),
     "store": ("benchmarks.store_bench", "StepWriter -> real influxd (the storage engineer's benchmark)"),
 }

@@ -55,6 +55,7 @@ def cmd_analyze(args) -> int:
         "sample_rate_hz": round(res.fs, 3) if res.fs else None,
         "calibration": res.calibration.mode if res.calibration else None,
         "input": {**res.input_stats.as_dict(), "unparseable_rows": rec.bad_rows},
+        "side_disagreements": res.side_disagreements,
     }
     if res.calibration is not None and res.calibration.mode != "standing":
         extra["note"] = f"{res.calibration.note or 'no quiet standing found'}: neutral = stride-averaged vertical"
@@ -78,9 +79,14 @@ def cmd_analyze(args) -> int:
 
 
 def _print_summary(console, s: dict) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title="pelvic drop per side (deg)", show_lines=False)
+    ev = s.get("side_evidence") or {}
+    title = "pelvic drop per side (deg)"
+    if ev and not ev.get("certain", True):
+        title += " — SIDES UNCERTAIN"
+    t = Table(title=title, show_lines=False)
     for c in ("side", "steps", "mean", "SD", "p10", "median", "p90", "drift deg/min"):
         t.add_column(c, justify="right")
     for side in ("L", "R"):
@@ -108,8 +114,17 @@ def _print_summary(console, s: dict) -> None:
     rej = {k: v for k, v in inp.items() if k in ("nan_rows", "non_monotonic", "saturated", "gap_count", "unparseable_rows") and v}
     if rej:
         console.print("input rejected/flagged: " + ", ".join(f"{k}={v}" for k, v in rej.items()))
+    if ev.get("source"):
+        src = ", ".join(f"{k} {v}" for k, v in ev["source"].items())
+        conf = ev.get("confidence_median")
+        console.print(f"sides from: {src}" + (f" · median confidence {conf:.2f}" if conf is not None else ""))
+    if ev.get("note"):
+        console.print(f"[yellow]sides:[/] {escape(ev['note'])}")
+    if s.get("side_disagreements"):
+        console.print(f"[yellow]sides:[/] in {s['side_disagreements']} bout(s) the walking and the running evidence "
+                      "disagree (a missed contact, or a stance side that drops): check those steps")
     if s.get("note"):
-        console.print(f"[yellow]note:[/] {s['note']}")
+        console.print(f"[yellow]note:[/] {escape(s['note'])}")
 
 
 def _store_steps(args, rec, steps, summary, console) -> int:
@@ -253,6 +268,13 @@ def cmd_demo(args) -> int:
         if live:
             live.stop()
         writer.close()
+    if an.side_revisions:
+        # bouts smoothed with their later evidence: the files and the summary get the final sides
+        from gaitmon.core.sides import apply_revisions
+        from gaitmon.output import write_steps
+
+        steps = apply_revisions(steps, an.side_revisions)
+        write_steps(steps_path, steps, "csv")
     if steps and args.runner:
         from gaitmon import journal
         from gaitmon.pipeline_store import session_id
