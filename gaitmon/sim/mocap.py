@@ -44,7 +44,7 @@ from scipy.spatial.transform import Rotation
 from gaitmon.sim.mocap_events import (Contact, force_contacts, foot_marker_contacts, match_timing,
                                       merge_contacts)
 from gaitmon.sim.mocap_io import MocapTrial, load_trial
-from gaitmon.sim.mocap_pelvis import (BASE_WEIGHT, anatomical_frame, butter_zero_phase, fill_pose_gaps,
+from gaitmon.sim.mocap_pelvis import (BASE_WEIGHT, GAP_MARGIN, anatomical_frame, butter_zero_phase, fill_pose_gaps,
                                       lab_axes, mask_gap_edges, quats_continuous, reference_frame_index,
                                       residual_cutoff, robust_rigid_fit)
 from gaitmon.sim.model import G, SimTruth, nominal_mount
@@ -233,6 +233,22 @@ def fit_pelvis(trial: MocapTrial, R_wl: np.ndarray, static: MocapTrial | None = 
         else:
             notes.append("static trial lacks the trial's pelvis markers: reference and neutral from the trial")
     X = np.stack([trial.markers[m] @ R_wl.T for m in names], axis=1)
+    # a marker lost for good at the start or end of the trial (rbds0041_runT45: R.ASIS for the last
+    # 1.37 s): trim those frames rather than bridge seconds of them (up to 20 % of the trial)
+    allp = np.isfinite(X).all(axis=(1, 2))
+    if allp.any() and not allp.all():
+        i0, i1 = int(np.argmax(allp)), len(allp) - int(np.argmax(allp[::-1]))
+        lead, trail = i0, len(allp) - i1
+        if 0 < lead + trail <= 0.2 * len(allp) and max(lead, trail) > 0.1 * trial.fs:
+            keep = slice(i0 if lead > 0.1 * trial.fs else 0, i1 if trail > 0.1 * trial.fs else len(allp))
+            notes.append(f"trimmed to {trial.time[keep][0]:.3f}–{trial.time[keep][-1]:.3f} s: a pelvis marker "
+                         "is missing before/after that")
+            X = X[keep]
+            t_keep = trial.time[keep]
+        else:
+            t_keep = trial.time
+    else:
+        t_keep = trial.time
     if ref_source == "trial":
         names_ref = names
         Xm = mask_gap_edges(X)
@@ -240,11 +256,16 @@ def fit_pelvis(trial: MocapTrial, R_wl: np.ndarray, static: MocapTrial | None = 
     idx = [names.index(m) for m in names_ref]
     X = mask_gap_edges(X[:, idx])
     bw = np.array([BASE_WEIGHT[m] for m in names_ref])
-    R, T, res, W = robust_rigid_fit(ref, X, bw)
+    R, T, res, W = robust_rigid_fit(ref, X, bw, hold=max(1, int(round(0.1 * trial.fs))))
     n_spikes = int(((W <= 0) & np.isfinite(X).all(axis=2)).sum())
     if n_spikes:
-        notes.append(f"{n_spikes} marker samples rejected as spikes/outliers")
-    R, T, nfill = fill_pose_gaps(trial.time, R, T)
+        notes.append(f"{n_spikes} marker samples rejected as spikes/outliers (pose bridged across them)")
+    for j, mname in enumerate(names_ref):
+        miss = ~np.isfinite(X[:, j]).all(axis=1)
+        if miss.any():
+            notes.append(f"{mname}: {int(miss.sum())} samples missing (with {GAP_MARGIN} samples dropped at "
+                         "each gap edge); pose bridged across the gaps")
+    R, T, nfill = fill_pose_gaps(t_keep, R, T)
     if nfill:
         notes.append(f"{nfill} frames with fewer than 3 markers interpolated")
     Pref, origin, okind = anatomical_frame(names_ref, ref)
@@ -271,7 +292,7 @@ def fit_pelvis(trial: MocapTrial, R_wl: np.ndarray, static: MocapTrial | None = 
     else:
         P0 = mean_f
         neutral = "trial_mean"
-    return PelvisPose(t=trial.time.copy(), P=P_f, p_s=p_f, P0=P0, neutral=neutral, cutoff_hz=fc,
+    return PelvisPose(t=t_keep.copy(), P=P_f, p_s=p_f, P0=P0, neutral=neutral, cutoff_hz=fc,
                       cutoff_residual_hz=fcs, origin_kind=okind, markers_used=list(names_ref),
                       ref_source=ref_source, notes=notes)
 
@@ -364,6 +385,9 @@ def synthesize(trial: MocapTrial, cfg: MocapConfig | None = None, static: MocapT
     dv = sp_v(t1) - sp_v(t0)  # velocity not closed over the block: removed as a constant acceleration
     a_corr = dv / L
     delta = (B_at(np.array([t1])).inv() * B_at(np.array([t0]))).as_rotvec()[0]  # orientation closure
+    if np.degrees(np.linalg.norm(delta)) > 3.0 or np.abs(a_corr).max() > 0.3:
+        notes.append(f"loop block not a steady stride: closure {np.degrees(np.linalg.norm(delta)):.1f} deg, "
+                     f"{np.abs(a_corr).max():.2f} m/s2 (spread over the block)")
 
     def seq(src, s):
         """Gait signals at source times src with closure fraction s (0 at t0, 1 at t1)."""
@@ -516,6 +540,7 @@ def synthesize(trial: MocapTrial, cfg: MocapConfig | None = None, static: MocapT
         "seed": cfg.seed, "noise": cfg.noise,
         "loop": {"block_source_s": [round(t0, 4), round(t1, 4)], "block_side": block[0].side,
                  "block_s": round(L, 4), "copies": n_copies,
+                 "block_ic_sources": [block[0].source, block[1].source],
                  "velocity_closure_mps2": [round(float(x), 4) for x in a_corr],
                  "orientation_closure_deg": round(float(np.degrees(np.linalg.norm(delta))), 3)},
         "timeline_s": {"standing": [0.0, S], "transition_in": [S, g0], "gait": [g0, g1],

@@ -141,9 +141,13 @@ def _read_csv_table(path: Path) -> tuple[list[str], np.ndarray]:
         raise ValueError(f"{path.name}: empty file")
     header = [h.strip() for h in lines[0].split(",")]
     rows = []
-    for ln in lines[1:]:
+    for k, ln in enumerate(lines[1:]):
         parts = ln.rstrip("\n").split(",")
-        rows.append([float(p) if p.strip() else np.nan for p in parts] + [np.nan] * (len(header) - len(parts)))
+        try:
+            rows.append([float(p) if p.strip() else np.nan for p in parts] + [np.nan] * (len(header) - len(parts)))
+        except ValueError:
+            raise ValueError(f"{path.name}: line {k + 2} is not numeric CSV (expected the shared marker/force "
+                             "CSV format: a header row, then comma-separated numbers)") from None
     return header, np.array(rows, dtype=float).reshape(len(rows), len(header))
 
 
@@ -399,6 +403,7 @@ def write_c3d(trial: MocapTrial, path) -> None:
     for j, m in enumerate(names):
         pts[:3, j, :] = trial.markers[m].T * 1000.0
     c["data"]["points"] = pts
+    c["header"]["points"]["first_frame"] = int(round(trial.time[0] * trial.fs))
     c.write(str(path))
 
 

@@ -216,58 +216,81 @@ def _temporal_jumps(E: np.ndarray, half: int = 4) -> np.ndarray:
     return np.linalg.norm(E - med, axis=2)
 
 
-def robust_rigid_fit(ref: np.ndarray, X: np.ndarray, base_w: np.ndarray, iters: int = 4,
-                     k: float = 8.0, floor_m: float = 0.003, jump_m: float = 0.012):
-    """Rigid fit with outlier rejection, in two stages.
+def robust_rigid_fit(ref: np.ndarray, X: np.ndarray, base_w: np.ndarray, iters: int = 2,
+                     k: float = 8.0, floor_m: float = 0.003, jump_m: float = 0.012, hold: int = 15):
+    """Rigid fit with outlier rejection and bridged marker drop-outs.
 
-    1. Spikes: skin motion moves a marker relative to the pelvis smoothly, a mislabelled or
-       reconstructed-wrong sample (a spike, a displaced gap edge) jumps. A sample whose fit
-       residual vector departs from its own running median (±4 samples) by more than
-       max(``jump_m``, 5× that marker's robust jump scale) is dropped.
-    2. Gross errors: iteratively re-weighted (Tukey biweight) on each marker's residual relative to
-       its own typical residual over the trial (median, at least ``floor_m``), cut at ``k`` times
-       that — wide on purpose: ordinary skin motion must keep its weight, or the pose would jump
-       whenever a marker is switched in or out.
+    1. Spikes: skin motion moves a marker relative to the pelvis smoothly, a mislabelled or badly
+       reconstructed sample (a spike, a displaced gap edge) jumps. A sample whose fit residual
+       vector departs from its own running median (±4 samples) by more than max(``jump_m``,
+       5× that marker's robust jump scale) is rejected.
+    2. Gross errors: a residual beyond ``k`` times the marker's typical (median) residual over the
+       trial (at least ``floor_m``) is rejected too — wide on purpose, ordinary skin motion stays.
+    3. Bridging: every marker carries 1–2 cm of skin motion, so the least-squares pose of a subset
+       of the markers differs from that of the full set by up to a few degrees; fitting frames with
+       a marker missing or rejected as they are would make the pose step at every drop-out. For
+       each subset that occurs, the offset between the full-set pose and the subset pose is taken
+       from the nearest frames on either side where all markers are good, interpolated across the
+       drop-out and applied to the subset pose. Exact for rigid markers, continuous at the edges of
+       every gap. Far from any full frame (long gaps, a marker lost to the end) the offset relaxes
+       (time constant ``hold`` samples) to its median over the trial: the skin-motion difference
+       depends on the gait phase, so an edge value held for seconds would bias the pose.
 
-    Returns R (n,3,3), T (n,3), residuals (n,m) in m, the final weights (n,m)."""
+    Returns R (n,3,3), T (n,3), residuals (n,m) in m, and the weights actually used per sample
+    (n,m) (0 = missing or rejected)."""
     import warnings
 
     n, m = X.shape[:2]
     present = np.isfinite(X).all(axis=2)
     W0 = np.where(present, base_w[None, :], 0.0)
     R, T = weighted_rigid_fit(ref, X, W0)
-
-    def resid(R, T):
-        pred = np.einsum("nij,mj->nmi", R, ref) + T[:, None, :]
-        return X - pred
-
-    E = resid(R, T)
-    J = _temporal_jumps(np.where(present[..., None], E, np.nan))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        jscale = 1.4826 * np.nanmedian(J, axis=0)
-    jscale = np.where(np.isfinite(jscale), jscale, 0.0)
-    spike = present & (np.nan_to_num(J, nan=0.0) > np.maximum(jump_m, 5 * jscale)[None, :])
-    W0 = np.where(spike, 0.0, W0)
-    W = W0.copy()
-    R, T = _fit_keep(ref, X, W, R, T)
+    if not np.isfinite(R).any():
+        raise ValueError("the pelvis markers never form a non-degenerate cluster of 3 or more")
+    good = present
     for _ in range(iters):
-        r = np.linalg.norm(resid(R, T), axis=2)
-        r = np.where(W0 > 0, r, np.nan)
+        E = X - (np.einsum("nij,mj->nmi", R, ref) + T[:, None, :])
+        E = np.where(present[..., None], E, np.nan)
+        J = _temporal_jumps(E)
+        r = np.linalg.norm(E, axis=2)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            scale = np.maximum(np.nanmedian(r, axis=0), floor_m)
-        scale = np.where(np.isfinite(scale), scale, floor_m)
-        u = np.nan_to_num(r / (k * scale[None, :]), nan=np.inf)
-        wr = np.where(u < 1, (1 - u**2) ** 2, 0.0)
-        Wn = W0 * wr
-        low = (Wn > 1e-6).sum(axis=1) < 3  # keep every frame solvable
-        if low.any():
-            Wn[low] = W0[low] * np.maximum(wr[low], 1e-3)
-        W = Wn
-        R, T = _fit_keep(ref, X, W, R, T)
-    res = np.linalg.norm(resid(R, T), axis=2)
-    return R, T, res, W
+            jscale = 1.4826 * np.nanmedian(J, axis=0)
+            rscale = np.maximum(np.nanmedian(r, axis=0), floor_m)
+        jscale = np.where(np.isfinite(jscale), jscale, 0.0)
+        rscale = np.where(np.isfinite(rscale), rscale, floor_m)
+        spike = np.nan_to_num(J, nan=0.0) > np.maximum(jump_m, 5 * jscale)[None, :]
+        gross = np.nan_to_num(r, nan=0.0) > k * rscale[None, :]
+        good = present & ~spike & ~gross
+        R, T = _fit_keep(ref, X, np.where(good, base_w[None, :], 0.0), R, T)
+    full = good.all(axis=1)
+    if full.any() and not full.all():
+        fi = np.nonzero(full)[0].astype(float)
+        Rf, Tf = R[full], T[full]
+        pats, inv = np.unique(good[~full], axis=0, return_inverse=True)
+        rows = np.nonzero(~full)[0]
+        for p_i, pat in enumerate(pats):
+            if pat.sum() < 3:
+                continue
+            frames = rows[np.ravel(inv) == p_i]
+            Rs, Ts = weighted_rigid_fit(ref, X, np.where(good & pat[None, :], base_w[None, :], 0.0))
+            okf = np.isfinite(Rs[full]).all(axis=(1, 2))
+            if not okf.any() or not np.isfinite(Rs[frames]).all():
+                continue
+            dR = Rf[okf] @ np.transpose(Rs[full][okf], (0, 2, 1))
+            dT = Tf[okf] - np.einsum("nij,nj->ni", dR, Ts[full][okf])
+            rv = Rotation.from_matrix(dR).as_rotvec()
+            xi = fi[okf]
+            rvi = np.stack([np.interp(frames, xi, rv[:, c]) for c in range(3)], axis=1)
+            dTi = np.stack([np.interp(frames, xi, dT[:, c]) for c in range(3)], axis=1)
+            dist = np.abs(frames[:, None] - xi[None, :]).min(axis=1) if len(xi) < 20000 else 0 * frames
+            a = np.exp(-dist / max(hold, 1))[:, None]
+            rvi = a * rvi + (1 - a) * np.median(rv, axis=0)[None, :]
+            dTi = a * dTi + (1 - a) * np.median(dT, axis=0)[None, :]
+            dRi = Rotation.from_rotvec(rvi).as_matrix()
+            R[frames] = dRi @ Rs[frames]
+            T[frames] = np.einsum("nij,nj->ni", dRi, Ts[frames]) + dTi
+    res = np.linalg.norm(X - (np.einsum("nij,mj->nmi", R, ref) + T[:, None, :]), axis=2)
+    return R, T, res, np.where(good, base_w[None, :], 0.0)
 
 
 def _fit_keep(ref, X, W, R_old, T_old):
