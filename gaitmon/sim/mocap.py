@@ -68,7 +68,7 @@ class MocapConfig:
     mount_euler_deg: tuple[float, float, float] | None = None  # explicit mount error (xyz, deg)
     stand_before_s: float = 5.0
     stand_after_s: float = 2.0
-    transition_s: float = 1.0
+    transition_s: float = 1.0  # standing -> gait (longer overground: at most 4 m/s² mean acceleration)
     min_gait_s: float = 20.0  # loop strides up to this much gait; 0 = play the block once
     cutoff_hz: float | None = None  # None = residual analysis per trial (clipped)
     sensor_offset_m: tuple[float, float, float] | None = None  # None: from the posterior markers
@@ -397,7 +397,9 @@ def synthesize(trial: MocapTrial, cfg: MocapConfig | None = None, static: MocapT
 
     # ---- timeline
     dt = 1.0 / cfg.internal_hz
-    Ttr = cfg.transition_s
+    # getting to running speed overground takes time: ≥ speed / 4 m/s² (mean acceleration)
+    v_h = float(np.linalg.norm(sp_v(t0)[:2]))
+    Ttr = max(cfg.transition_s, v_h / 4.0) if cfg.transition_s > 0 else 0.0
     S = cfg.stand_before_s
     g0 = S + Ttr  # first copy starts here
     g1 = g0 + n_copies * L

@@ -383,6 +383,9 @@ def _c3d_forces(c, t0: float, units: str) -> ForceData | None:
         cp = np.asarray(pf.get("center_of_pressure", np.full((3, f.shape[1]), np.nan)), dtype=float).T
         if units == "mm" or np.nanmedian(np.abs(cp)) > 20:
             cp = cp / 1000.0
+        loaded = v > 0.2 * np.nanmax(v)
+        if loaded.sum() > 3 and np.nanmax(np.nanstd(cp[loaded], axis=0)) < 1e-3:
+            cp[:] = np.nan  # no moments recorded: the "COP" sits at the plate centre
         cop[ch] = cp
         t = t0 + np.arange(f.shape[1]) / arate
     if not fy:
@@ -390,12 +393,18 @@ def _c3d_forces(c, t0: float, units: str) -> ForceData | None:
     return ForceData(time=t, fy=fy, side=side, cop=cop, source="c3d force platforms")
 
 
-def write_c3d(trial: MocapTrial, path) -> None:
-    """Write the trial's markers (source names, mm) to a C3D file with ezc3d."""
+def write_c3d(trial: MocapTrial, path, forces: bool = False) -> None:
+    """Write the trial's markers (source names, mm) to a C3D file with ezc3d.
+
+    ``forces=True`` also writes each vertical-force channel as a type-2 force platform (analog
+    channels Fx..Mz, only the normal force non-zero, plate surface at the lab floor) resampled to
+    an integer multiple of the marker rate. The C3D keeps no foot labels: a reader assigns sides
+    from the foot markers."""
     ez = _ezc3d()
     names = list(trial.markers)
     c = ez.c3d()
-    c["parameters"]["POINT"]["RATE"]["value"] = [float(round(trial.fs, 6))]
+    fs = float(round(trial.fs, 6))
+    c["parameters"]["POINT"]["RATE"]["value"] = [fs]
     c["parameters"]["POINT"]["LABELS"]["value"] = tuple(trial.source_names.get(m, m) for m in names)
     c["parameters"]["POINT"]["UNITS"]["value"] = ["mm"]
     n = len(trial.time)
@@ -404,6 +413,40 @@ def write_c3d(trial: MocapTrial, path) -> None:
         pts[:3, j, :] = trial.markers[m].T * 1000.0
     c["data"]["points"] = pts
     c["header"]["points"]["first_frame"] = int(round(trial.time[0] * trial.fs))
+    fd = trial.forces
+    if forces and fd is not None and fd.fy:
+        f_rate = (len(fd.time) - 1) / (fd.time[-1] - fd.time[0])
+        ratio = max(1, int(round(f_rate / fs)))
+        arate = fs * ratio
+        ta = trial.time[0] + np.arange(n * ratio) / arate
+        chans = list(fd.fy)
+        labels, an = [], np.zeros((1, 6 * len(chans), n * ratio))
+        for i, ch in enumerate(chans):
+            labels += [f"{a}{i + 1}" for a in ("Fx", "Fy", "Fz", "Mx", "My", "Mz")]
+            # plate measures the reaction: -F on its local z axis (pointing down into the plate)
+            an[0, 6 * i + 2] = -np.interp(ta, fd.time, np.nan_to_num(fd.fy[ch]), left=0.0, right=0.0)
+        c["parameters"]["ANALOG"]["RATE"]["value"] = [arate]
+        c["parameters"]["ANALOG"]["LABELS"]["value"] = tuple(labels)
+        c["parameters"]["ANALOG"]["UNITS"]["value"] = tuple(["N", "N", "N", "Nmm", "Nmm", "Nmm"] * len(chans))
+        c["data"]["analogs"] = an
+        INT = ez.ezc3d.INT
+
+        def add_int(name, arr):
+            arr = np.asarray(arr)
+            c.add_parameter("FORCE_PLATFORM", name, arr.astype(float))
+            c["parameters"]["FORCE_PLATFORM"][name]["type"] = INT
+            c["parameters"]["FORCE_PLATFORM"][name]["value"] = arr.astype(int)
+
+        k = len(chans)
+        add_int("USED", np.array([k]))
+        add_int("TYPE", np.full(k, 2))
+        add_int("ZERO", np.array([1, 0]))
+        add_int("CHANNEL", np.arange(1, 6 * k + 1).reshape(k, 6).T)
+        corners = np.zeros((3, 4, k))
+        for i in range(k):  # 0.6 x 0.4 m plates on the floor (lab X–Z plane at Y = 0, in mm)
+            corners[:, :, i] = [[600 * (i + 1), 600 * i, 600 * i, 600 * (i + 1)], [0, 0, 0, 0], [400, 400, 0, 0]]
+        c.add_parameter("FORCE_PLATFORM", "CORNERS", corners)
+        c.add_parameter("FORCE_PLATFORM", "ORIGIN", np.zeros((3, k)))
     c.write(str(path))
 
 

@@ -73,6 +73,22 @@ def test_c3d_roundtrip(tmp_path):
     assert rec.info["ic_sources"] == ["force"]
 
 
+def test_c3d_force_platforms_give_the_same_contacts(tmp_path):
+    # per-foot GRF written as two C3D force platforms (no side labels in C3D): same ICs, sides from
+    # the lower foot at mid-contact
+    t = load_trial(trial_path("hamner2013/s04_run300"))
+    p = tmp_path / "withforces.c3d"
+    write_c3d(t, p, forces=True)
+    b = read_c3d(p)
+    assert b.forces is not None and list(b.forces.fy) == ["plate1", "plate2"]
+    ref = force_contacts(t, lab_axes(t).R_wl)
+    got = force_contacts(b, lab_axes(b).R_wl)
+    assert [c.side for c in got] == [c.side for c in ref] == list("RLRLRL")
+    np.testing.assert_allclose([c.t_ic for c in got], [c.t_ic for c in ref], atol=1e-3)
+    rec = synthesize(b, MocapConfig(fs=104, min_gait_s=5))
+    assert rec.info["ic_sources"] == ["force"]
+
+
 def test_missing_marker_named(tmp_path):
     t = load_trial(trial_path("hamner2013/s04_run400"))
     del t.markers["RASI"]
