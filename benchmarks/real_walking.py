@@ -18,7 +18,7 @@ from rich.table import Table
 def main(argv=None) -> int:
     from tests.core.real_data import LOPO_GRID, leave_one_person_out
 
-    con = Console()
+    con = Console(width=170)
     with con.status("analysing every trial for every grid point …") as st:
         res = leave_one_person_out(progress=lambda k, n: st.update(f"grid point {k}/{n}"))
     t = Table(title="Real walking, ±0.2 s one-to-one inside reference bouts: tuned | held out (LOPO)")

@@ -71,3 +71,32 @@ def evaluate(t: RunTrial, fs: float, seed: int, params: dict | None = None) -> d
     m["truth_drop_sd"] = float(np.std(drop_t)) if len(drop_t) else float("nan")
     m["n_det"] = len(res.steps)
     return m
+
+
+def runner_table(rates=RATES, seed0: int = 0, progress=None) -> dict:
+    """Per trial and rate, and pooled per runner: IC F1, median IC error, sides, drop RMSE, bias
+    per side, contact-time bias, obliquity-range bias (running trials up to 5 m/s; the sprints
+    are reported apart)."""
+    rows = []
+    for i, t in enumerate(TRIALS):
+        for fs in rates:
+            m = evaluate(t, fs, seed=seed0 + int(fs) + 1000 * i)
+            rows.append((t, fs, m))
+            if progress:
+                progress(len(rows), len(TRIALS) * len(rates))
+    return {"rows": rows}
+
+
+def is_sprint(t: RunTrial) -> bool:
+    return t.trial.endswith(("run0700", "run0900"))
+
+
+def pooled(rows) -> dict:
+    """Pool matched steps of several (trial, fs, metrics) rows."""
+    err = np.concatenate([m["drop_err"] for _, _, m in rows])
+    side = np.concatenate([m["truth_side"] for _, _, m in rows])
+    sides = np.concatenate([[s.side == ts for s, ts in zip(m["steps"], m["truth_side"])] for _, _, m in rows])
+    return {"drop_rmse": float(np.sqrt(np.mean(err ** 2))), "bias_L": float(err[side == "L"].mean()),
+            "bias_R": float(err[side == "R"].mean()), "side_acc": float(np.mean(sides)),
+            "f1_min": min(m["f1"] for _, _, m in rows), "n": len(err),
+            "contact_bias_s": float(np.nanmean([m["contact_bias_s"] for _, _, m in rows]))}
