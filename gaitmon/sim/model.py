@@ -424,7 +424,14 @@ def _truth(cfg, t, ics, side, obl, tilt, rot, R_wp, p_s, u, run, env, g0, ramp) 
     for i in range(n):
         a, b = idx[i], idx[i + 1] + 1
         o = obl[a:b]
-        drop[i] = o.max() if side[i] == "L" else -o.min()
+        # drop "during this stance" (data contracts): running stance ends at toe-off (contact
+        # fraction x step time) when there is a flight; walking single support and a stance
+        # without flight last the whole step
+        bs = b
+        if run and cfg.contact_fraction < 1.0:
+            bs = min(b, a + int(np.ceil(cfg.contact_fraction * (ics[i + 1] - ics[i]) * cfg.internal_hz)) + 1)
+        os_ = obl[a:bs]
+        drop[i] = os_.max() if side[i] == "L" else -os_.min()
         orng[i] = np.ptp(o)
         trng[i] = np.ptp(tilt[a:b])
         rrng[i] = np.ptp(rot[a:b])

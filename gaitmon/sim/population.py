@@ -39,6 +39,10 @@ from gaitmon.sim.model import G, SimConfig, obliquity_shape, running_vertical_fo
 #: generic 100/200 Hz)
 SAMPLE_RATES = (52.0, 100.0, 104.0, 200.0)
 
+#: peak-to-peak vertical excursion of the pelvis centre per unit scale of the walking acceleration
+#: template and per (step time)² (m/s²·s² -> m), from its Fourier series (double integration)
+WALK_TEMPLATE_EXCURSION = 0.06596
+
 #: nominal mounts (forward, up) that clip-on sensors are worn with (sensor axis names)
 MOUNTS = (("-z", "+y"), ("+z", "+x"), ("+x", "+z"), ("-y", "+x"))
 
@@ -55,6 +59,7 @@ class Person:
     contact_fraction: float  # contact time / step time (running; 0 for walking)
     flight: bool  # running with a flight phase (contact_fraction < 1)
     min_force_g: float  # minimum vertical force between contacts / (m g) (running)
+    walk_vo_cm: float  # walking: drawn vertical excursion of the pelvis centre (cm per step)
     drop_left_deg: float
     drop_right_deg: float
     obliquity_peak_frac: float  # fundamental's peak within the step
@@ -168,8 +173,9 @@ def draw_person(rng: np.random.Generator, activity: str, *, pid: int = 0, fs: fl
     # of steps). Running: peak drop in early-to-mid stance (Schache 1999; Novacheck 1998 Gait
     # Posture 7:77), while the stride-frequency extreme can sit close to the contact (data of
     # issue 11) -> fundamental peak anywhere 0.0-0.45 of the step, 3rd harmonic up to 35 % of any
-    # phase, accepted if the drop's peak lies in the first 55 % of the step and the swing side is
-    # lower than level over the early stance (0.08-0.25 of the step).
+    # phase, accepted if the drop's peak lies in the first 55 % of the step and within the first
+    # 85 % of the contact, and the swing side is lower than level over the early stance (0.08-0.25
+    # of the step).
     for _ in range(1000):
         if run:
             pf, h3, p3 = U(0.0, 0.45), U(0.0, 0.35), U(-180.0, 180.0)
@@ -179,7 +185,8 @@ def draw_person(rng: np.random.Generator, activity: str, *, pid: int = 0, fs: fl
         phi = math.pi * (0.5 - pf)
         early = obliquity_shape(math.pi * np.linspace(0.08, 0.25, 18) + phi, h3, math.radians(p3))
         if run:
-            ok = 0.02 <= peak_at <= 0.55 and early.min() > 0
+            # the drop peaks during the stance (data contracts: 'during this stance')
+            ok = 0.02 <= peak_at <= min(0.55, 0.85 * min(cf, 1.0)) and early.min() > 0
         else:
             ok = 0.10 <= peak_at <= 0.50 and rate_ic > 0 and early.min() > 0
         if ok:
@@ -216,6 +223,17 @@ def draw_person(rng: np.random.Generator, activity: str, *, pid: int = 0, fs: fl
     else:
         sway, sway_ph = U(0.015, 0.030), U(-45.0, 15.0)
 
+    # ---- walking vertical excursion of the pelvis centre (peak to peak per step): 2.0-5.0 cm,
+    # rising with speed (Orendurff et al. 2004 J Rehabil Res Dev 41:829: 2.7 cm at 0.7 m/s to
+    # 4.8 cm at 1.6 m/s; Zijlstra & Hof 2003 Gait Posture 18:1; the real lower-back recording the
+    # template was measured on: 2.6 cm at its scale 1.3 and 110 steps/min). The template's
+    # acceleration is scaled for the drawn excursion at the drawn step time (x ~ a T²).
+    if run:
+        vo_cm, walk_scale = float("nan"), 1.3
+    else:
+        vo_cm = float(np.clip(2.0 + (speed - 0.9) / 0.8 * 3.0 + rng.normal(0.0, 0.4), 2.0, 5.0))
+        walk_scale = vo_cm / 100.0 / (WALK_TEMPLATE_EXCURSION * step_t**2)
+
     # ---- impact transient at the sacrum after IC: rear-foot strikers 1-2 g above the active
     # force, forefoot strikers little (Lieberman et al. 2010 Nature 463:531); walking small.
     impact = U(2.0, 12.0) if run else U(0.5, 2.5)
@@ -239,12 +257,12 @@ def draw_person(rng: np.random.Generator, activity: str, *, pid: int = 0, fs: fl
         tilt_phase_deg=tilt_phase, rotation_amp_deg=rot_amp, rotation_phase_deg=rot_phase,
         rotation_h3=rot_h3, rotation_h3_phase_deg=rot_h3_phase, obliquity_peak_frac=pf, obliquity_h3=h3,
         obliquity_h3_phase_deg=p3, sway_m=sway, sway_phase_deg=sway_ph,
-        walk_acc_scale=U(0.9, 1.8), impact_peak=impact, forward=fwd, up=up,
+        walk_acc_scale=walk_scale, impact_peak=impact, forward=fwd, up=up,
         mount_euler_deg=mount, lever_arm_m=lever,
     )
     return Person(
         pid=pid, activity=activity, fs=fs, cadence_spm=cadence, speed_mps=speed, contact_fraction=cf,
-        flight=bool(run and cf < 1.0), min_force_g=min_force, drop_left_deg=drop_l, drop_right_deg=drop_r,
+        flight=bool(run and cf < 1.0), min_force_g=min_force, walk_vo_cm=vo_cm, drop_left_deg=drop_l, drop_right_deg=drop_r,
         obliquity_peak_frac=pf, obliquity_h3=h3, obliquity_h3_phase_deg=p3, drop_peak_frac=peak_at,
         obliquity_level_ic=level_ic, obliquity_rate_ic=rate_ic, rotation_amp_deg=rot_amp,
         rotation_phase_deg=rot_phase, rotation_family=rotation_family(rot_phase), rotation_h3=rot_h3,
