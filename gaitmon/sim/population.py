@@ -192,12 +192,13 @@ def draw_person(rng: np.random.Generator, activity: str, *, pid: int = 0, fs: fl
         if ok:
             break
 
-    # ---- pelvic rotation (transverse plane): amplitude log-uniform 1-12° (half the ROM)
-    # Running ROM 2-24° across people (Schache 2002; Novacheck 1998; Saunders et al. 2005 Clin
-    # Biomech 20:784: 'rotation 2-4° in some runners'; Perpiñá-Martínez 2023: ROM 9.7-13.6°);
-    # walking ROM 4-16° (Kadaba 1990 ~ 8° ± 4°; Perry & Burnfield ±4-5°). Log-uniform so that a
+    # ---- pelvic rotation (transverse plane): amplitude (half the ROM) log-uniform, so that about a
     # quarter of the people have < 2° and another quarter 2-4° (the hard cases).
-    rot_amp = float(math.exp(U(math.log(1.0), math.log(12.0))))
+    # Running 1-12° (ROM 2-24°: Schache et al. 2002 Clin Biomech 17:? / Novacheck 1998: ROM
+    # ~ 10-20° at 3-6 m/s; Saunders et al. 2005 Clin Biomech 20:784: rotation of only a few degrees
+    # in some runners; Perpiñá-Martínez 2023: ROM 9.7-13.6° by IMU). Walking 1-8° (ROM 2-16°:
+    # Kadaba et al. 1990: ROM ~ 8 ± 4°; Perry & Burnfield: ±4-5°).
+    rot_amp = float(math.exp(U(math.log(1.0), math.log(12.0 if run else 8.0))))
     # Phase relative to the contacts: any (person-specific sign of the yaw rate at IC in running:
     # Fukuchi RBDS runners positive at a left IC, Hamner & Delp 2013 runners negative; in walking
     # the yaw-sign rule is at chance for about half of 19 people, issue 11).
@@ -205,14 +206,17 @@ def draw_person(rng: np.random.Generator, activity: str, *, pid: int = 0, fs: fl
     rot_h3 = U(0.0, 0.3)
     rot_h3_phase = U(-180.0, 180.0)
 
-    # ---- tilt (sagittal): step-frequency oscillation, amplitude = half the ROM
-    # Running ROM 3-10° (Schache et al. 2000 Br J Sports Med 34:279; Novacheck 1998: ~5-7°;
-    # Perpiñá-Martínez 2023: 5.9-6.5°); walking ROM 2-5° (Perry & Burnfield 2-4°; Kadaba 1990).
-    # Mean anterior tilt change from standing to gait 0-8° running, 0-4° walking (Schache 2000).
+    # ---- tilt (sagittal): step-frequency oscillation, amplitude = half its ROM.
+    # Running ROM 2-7° (Novacheck 1998: a few degrees, twice per stride; Perpiñá-Martínez 2023:
+    # 5.9-6.5° by IMU; in Hamner & Delp s01 (data/real-running IK) the step-frequency component is
+    # only 0.1-0.8° with its phase moving between 2 and 3 m/s) -> amplitude 1.0-3.5°, any phase.
+    # Walking ROM 1.5-4° (Perry & Burnfield: 2-4°; Kadaba 1990) -> 0.75-2.0°.
+    # Mean anterior tilt change from standing to gait 0-8° running, 0-4° walking (Schache et al.
+    # 2000 Br J Sports Med 34:279: anterior tilt during running differs by ~20° between runners).
     if run:
-        tilt_amp, tilt_gait = U(1.5, 5.0), U(0.0, 8.0)
+        tilt_amp, tilt_gait = U(1.0, 3.5), U(0.0, 8.0)
     else:
-        tilt_amp, tilt_gait = U(1.0, 2.5), U(0.0, 4.0)
+        tilt_amp, tilt_gait = U(0.75, 2.0), U(0.0, 4.0)
     tilt_phase = U(-180.0, 180.0)
 
     # ---- medio-lateral sway of the pelvis: walking 1.5-3 cm amplitude (Perry & Burnfield: ~4 cm
@@ -223,15 +227,16 @@ def draw_person(rng: np.random.Generator, activity: str, *, pid: int = 0, fs: fl
     else:
         sway, sway_ph = U(0.015, 0.030), U(-45.0, 15.0)
 
-    # ---- walking vertical excursion of the pelvis centre (peak to peak per step): 2.0-5.0 cm,
-    # rising with speed (Orendurff et al. 2004 J Rehabil Res Dev 41:829: 2.7 cm at 0.7 m/s to
-    # 4.8 cm at 1.6 m/s; Zijlstra & Hof 2003 Gait Posture 18:1; the real lower-back recording the
-    # template was measured on: 2.6 cm at its scale 1.3 and 110 steps/min). The template's
-    # acceleration is scaled for the drawn excursion at the drawn step time (x ~ a T²).
+    # ---- walking vertical excursion of the pelvis centre (peak to peak per step), rising with
+    # speed: 2.7 cm at 0.7 m/s to 4.8 cm at 1.6 m/s (Orendurff et al. 2004 J Rehabil Res Dev
+    # 41:829; cf. Zijlstra & Hof 2003 Gait Posture 18:1), person-to-person SD 0.5 cm, kept in
+    # 2.0-5.5 cm (the real lower-back recording the template was measured on has 2.6 cm at its
+    # scale 1.3 and 110 steps/min). The template's acceleration is scaled for the drawn excursion
+    # at the drawn step time (x ~ a T²).
     if run:
         vo_cm, walk_scale = float("nan"), 1.3
     else:
-        vo_cm = float(np.clip(2.0 + (speed - 0.9) / 0.8 * 3.0 + rng.normal(0.0, 0.4), 2.0, 5.0))
+        vo_cm = float(np.clip(2.7 + (speed - 0.7) * 2.1 / 0.9 + rng.normal(0.0, 0.5), 2.0, 5.5))
         walk_scale = vo_cm / 100.0 / (WALK_TEMPLATE_EXCURSION * step_t**2)
 
     # ---- impact transient at the sacrum after IC: rear-foot strikers 1-2 g above the active
