@@ -161,10 +161,10 @@ def draw_person(rng: np.random.Generator, activity: str, *, pid: int = 0, fs: fl
 
     # ---- pelvic obliquity (drop per side drawn independently: asymmetry)
     # Running: peak contralateral pelvic drop 3-12° (Bramah et al. 2018 Am J Sports Med 46:3023:
-    # healthy and injured runners; Schache et al. 1999 Aust J Physiother 45:37 / 2002 Clin Biomech:
-    # frontal-plane pelvic ROM ~ 8-10° at 4-6 m/s; Perpiñá-Martínez et al. 2023 IJERPH 20:3631:
-    # obliquity ROM 7.8-9.3°). Walking: 2-7° (Kadaba et al. 1990 J Orthop Res 8:383: obliquity
-    # ROM ~ 8° ± 3°, i.e. ~ 4° each side; Perry & Burnfield: 4-5° drop of the swing side).
+    # healthy and injured runners, the range issue 11 asks for; Schache et al. 1999 Gait Posture
+    # 10:30 (review of lumbo-pelvic-hip running kinematics); Perpiñá-Martínez et al. 2023 IJERPH
+    # 20:3631: obliquity ROM 7.8-9.3° by IMU). Walking: 2-7° (Kadaba et al. 1990 J Orthop Res
+    # 8:383; Perry & Burnfield: ~4-5° drop of the swing side).
     lo, hi = (3.0, 12.0) if run else (2.0, 7.0)
     drop_l, drop_r = U(lo, hi), U(lo, hi)
     # Timing and shape. Walking: the swing side drops right after contact and is lowest at the end
@@ -191,13 +191,15 @@ def draw_person(rng: np.random.Generator, activity: str, *, pid: int = 0, fs: fl
             ok = 0.10 <= peak_at <= 0.50 and rate_ic > 0 and early.min() > 0
         if ok:
             break
+    else:  # pragma: no cover - the acceptance region is large
+        raise RuntimeError("no admissible obliquity shape drawn")
 
     # ---- pelvic rotation (transverse plane): amplitude (half the ROM) log-uniform, so that about a
     # quarter of the people have < 2° and another quarter 2-4° (the hard cases).
-    # Running 1-12° (ROM 2-24°: Schache et al. 2002 Clin Biomech 17:? / Novacheck 1998: ROM
-    # ~ 10-20° at 3-6 m/s; Saunders et al. 2005 Clin Biomech 20:784: rotation of only a few degrees
-    # in some runners; Perpiñá-Martínez 2023: ROM 9.7-13.6° by IMU). Walking 1-8° (ROM 2-16°:
-    # Kadaba et al. 1990: ROM ~ 8 ± 4°; Perry & Burnfield: ±4-5°).
+    # Running 1-12° (ROM 2-24°: Schache et al. 2002 Hum Mov Sci 21:273; Novacheck 1998; Saunders
+    # et al. 2005 Clin Biomech 20:784; Perpiñá-Martínez 2023: ROM 9.7-13.6° by IMU; issue 11:
+    # simulated runners with only 2-4° next to 5-8° of drop). Walking 1-8° (ROM 2-16°: Kadaba et
+    # al. 1990; Perry & Burnfield: ±4-5°).
     rot_amp = float(math.exp(U(math.log(1.0), math.log(12.0 if run else 8.0))))
     # Phase relative to the contacts: any (person-specific sign of the yaw rate at IC in running:
     # Fukuchi RBDS runners positive at a left IC, Hamner & Delp 2013 runners negative; in walking
