@@ -1,4 +1,4 @@
-"""``python -m benchmarks {core,orientation,events,scale,store,all} [options]`` (or ``./dev.sh bench ...``).
+"""``python -m benchmarks {core,orientation,events,scale,store,population,all} [options]`` (or ``./dev.sh bench ...``).
 
 Each subcommand prints a table with the issue-7 target beside the measured figure; ``-h`` after a
 subcommand lists its options. ``all`` runs every benchmark with its defaults.
@@ -15,6 +15,7 @@ COMMANDS = {
     "events": ("benchmarks.events_bench", "initial contacts and sides vs mobgap (real and simulated)"),
     "scale": ("benchmarks.scale_bench", "N virtual sensors -> streaming core -> store writer with spool"),
     "store": ("benchmarks.store_bench", "StepWriter -> real influxd (the storage engineer's benchmark)"),
+    "population": ("benchmarks.population", "the core on 200 simulated people drawn from published physiology ranges"),
 }
 
 
