@@ -1,4 +1,4 @@
-"""``python -m benchmarks {core,orientation,events,walking,running,scale,store,all} [options]`` (or ``./dev.sh bench ...``).
+"""``python -m benchmarks {core,orientation,events,walking,running,population,scale,store,all} [options]`` (or ``./dev.sh bench ...``).
 
 Each subcommand prints a table with the issue-7 target beside the measured figure; ``-h`` after a
 subcommand lists its options. ``all`` runs every benchmark with its defaults.
@@ -17,6 +17,7 @@ COMMANDS = {
     "running": ("benchmarks.real_running", "real running kinematics (mocap) per trial and runner"),
     "scale": ("benchmarks.scale_bench", "N virtual sensors -> streaming core -> store writer with spool"),
     "store": ("benchmarks.store_bench", "StepWriter -> real influxd (the storage engineer's benchmark)"),
+    "population": ("benchmarks.population", "the core on 200 simulated people drawn from published physiology ranges"),
 }
 
 
