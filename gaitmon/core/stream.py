@@ -103,8 +103,9 @@ class StreamingAnalyzer:
         self.latencies_s: list[float] = []
         self._finished = False
         self._out = np.zeros((64, K.NO))
-        self._sides = BoutSides()
         self._params = params
+        self._sides = BoutSides()
+        self._ro_prior = (params or {}).get("side_obliquity_reversed_prior", K.PARAMS["side_obliquity_reversed_prior"])
 
     # ------------------------------------------------------------------ public
     @property
@@ -360,14 +361,15 @@ class StreamingAnalyzer:
         pl = rows[:, K.O_PL]
         conf = np.round(np.maximum(pl, 1.0 - pl), 3).tolist()
         steps = []
-        for t, side, st, cad, ct, drop, oblr, tiltr, rotr, vo, act, q, stride, c, bout, llr, eps, omax, omin in zip(
+        for t, side, st, cad, ct, drop, oblr, tiltr, rotr, vo, act, q, stride, c, bout, lo, ly, eps, ry0, co, omax, omin in zip(
                 t_ic, cols[K.O_SIDE], cols[K.O_STEPT], cols[K.O_CAD], cols[K.O_CONTACT], cols[K.O_DROP],
                 cols[K.O_OBLR], cols[K.O_TILTR], cols[K.O_ROTR], cols[K.O_VO], cols[K.O_ACT], qual,
-                cols[K.O_STRIDE], conf, cols[K.O_BOUT], cols[K.O_LLR], cols[K.O_EPS], cols[K.O_OMAX], cols[K.O_OMIN]):
+                cols[K.O_STRIDE], conf, cols[K.O_BOUT], cols[K.O_LLRO], cols[K.O_LLRY], cols[K.O_EPS], cols[K.O_RY0],
+                cols[K.O_CO], cols[K.O_OMAX], cols[K.O_OMIN]):
             activity = "run" if act > 0.5 else "walk"
             step = Step(t, "L" if side > 0 else "R", st, cad, ct, drop, oblr, tiltr, rotr, vo, activity, q,
                         int(stride), c, activity)
-            self._sides.add(step, bout, llr, eps, omax, omin)
+            self._sides.add(step, bout, lo, ly, eps, ry0, self._ro_prior, co, omax, omin)
             steps.append(step)
         self._steps_emitted += len(steps)
         return steps

@@ -180,7 +180,7 @@ def draw_person(rng: np.random.Generator, activity: str, *, pid: int = 0, fs: fl
         if run:
             pf, h3, p3 = U(0.0, 0.45), U(0.0, 0.35), U(-180.0, 180.0)
         else:
-            pf, h3, p3 = U(0.15, 0.45), U(0.0, 0.25), U(-180.0, 180.0)
+            pf, h3, p3 = U(0.25, 0.55), U(0.0, 0.30), U(-180.0, 180.0)
         peak_at, level_ic, rate_ic = _obliquity_descriptors(pf, h3, p3)
         phi = math.pi * (0.5 - pf)
         early = obliquity_shape(math.pi * np.linspace(0.08, 0.25, 18) + phi, h3, math.radians(p3))
@@ -188,7 +188,10 @@ def draw_person(rng: np.random.Generator, activity: str, *, pid: int = 0, fs: fl
             # the drop peaks during the stance (data contracts: 'during this stance')
             ok = 0.02 <= peak_at <= min(0.55, 0.85 * min(cf, 1.0)) and early.min() > 0
         else:
-            ok = 0.10 <= peak_at <= 0.50 and rate_ic > 0 and early.min() > 0
+            # real L5 walking (six people, foot-sensor contacts; docs/simulator.md): at a contact the
+            # new stance side is still LOW (0.8-3.4° below the stride mean) and rises steeply through
+            # loading response to its peak at 0.3-0.45 of the step — not already up
+            ok = 0.25 <= peak_at <= 0.50 and rate_ic > 0 and level_ic <= 0.1
         if ok:
             break
     else:  # pragma: no cover - the acceptance region is large

@@ -16,10 +16,12 @@ def test_smoothing_fixes_early_steps_and_an_odd_step_cannot_flip_the_bout():
     llr[0] = 0.0
     llr[9] = -llr[9]  # one odd step (a bend, a stumble)
     eps = np.full(n, 0.01)
-    filt, sm = smooth_bout(llr, eps)
+    filt, sm = smooth_bout(llr, np.zeros(n), eps, 0.2, 0.05)
     sides = np.where(sm > 0.5, 1, -1)
     assert np.all(sides == np.where(np.arange(n) % 2 == 0, 1, -1))
-    assert sm[0] > 0.95 and abs(filt[0] - 0.5) < 1e-12  # the first step: undecided live, sure at the end
+    # the first step: undecided live, decided at the end — but obliquity evidence alone never makes a
+    # side certain beyond the prior that this person's pattern could be reversed (5 %)
+    assert 0.9 < sm[0] <= 0.951 and abs(filt[0] - 0.5) < 1e-12
 
 
 def test_a_missed_contact_lets_the_parity_break_there():
@@ -27,8 +29,24 @@ def test_a_missed_contact_lets_the_parity_break_there():
     llr = np.array([1.5, -1.5, 1.5, -1.5, 1.5, 1.5, -1.5, 1.5, -1.5, 1.5])
     eps = np.full(len(llr), 0.01)
     eps[5] = 0.5
-    _, sm = smooth_bout(llr, eps)
+    _, sm = smooth_bout(llr, np.zeros(len(llr)), eps, 0.2, 0.05)
     assert list(np.where(sm > 0.5, "L", "R")) == ["L", "R", "L", "R", "L", "L", "R", "L", "R", "L"]
+
+
+def test_two_cues_agreeing_make_a_side_sure_disagreeing_ones_leave_it_uncertain():
+    n = 16
+    alt = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+    eps = np.full(n, 0.01)
+    _, agree = smooth_bout(1.5 * alt, 1.5 * alt, eps, 0.2, 0.05)
+    _, disagree = smooth_bout(1.5 * alt, -1.5 * alt, eps, 0.2, 0.05)
+    _, yaw_only = smooth_bout(np.zeros(n), 1.5 * alt, eps, 0.2, 0.05)
+    assert np.all((agree > 0.5) == (alt > 0)) and np.min(np.maximum(agree, 1 - agree)) > 0.98
+    # a consistent obliquity cue against a consistent yaw cue: the obliquity (right for 97 % of
+    # people) decides, the yaw is read as this person's reversed pattern — but not with certainty
+    assert np.all((disagree > 0.5) == (alt > 0))
+    assert np.max(np.maximum(disagree, 1 - disagree)) < 0.9
+    # yaw alone (the obliquity at chance for this person): its sides, with the doubt of its prior
+    assert np.all((yaw_only > 0.5) == (alt > 0)) and np.max(np.maximum(yaw_only, 1 - yaw_only)) <= 0.81
 
 
 @pytest.mark.parametrize("activity", ["run", "walk"])
