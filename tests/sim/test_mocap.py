@@ -368,3 +368,15 @@ def test_foot_marker_only_trials_alternate(name):
     assert len(c) >= 5 and all(a != b for a, b in zip(s, s[1:])), s
     st = np.diff([x.t_ic for x in c])
     assert 0.2 < st.min() and st.max() < 0.5  # running step times
+
+
+def test_bundled_trial_list_is_complete():
+    from tests.sim.mocap_trials import DATA as D, TRIALS, simulate_trial, trial_files
+
+    on_disk = {f"{p.parent.name}/{p.name[:-len('_markers.csv.gz')]}" for p in D.glob("*/*_markers.csv.gz")}
+    assert set(TRIALS) == {n for n in on_disk if not n.endswith("_static")}
+    for n in TRIALS:
+        m, s = trial_files(n)
+        assert m.exists() and (s is None or s.exists())
+    rec = simulate_trial("bmclab/walk2", fs=52, seed=3)
+    assert rec.truth.activity == TRIALS["bmclab/walk2"][2]
