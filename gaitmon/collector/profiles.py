@@ -38,6 +38,7 @@ __all__ = [
     "GaitmonProfile",
     "PolarProfile",
     "MovesenseProfile",
+    "SensorLoggerProfile",
     "PROFILES",
     "get_profile",
     "classify_advertisement",
@@ -314,8 +315,46 @@ class MovesenseProfile:
             await link.write(ms.WRITE_UUID, self._decoder.unsubscribe(self.REF), response=True)
 
 
+class SensorLoggerProfile:
+    """A phone running Sensor Logger with HTTP push, over a
+    :class:`~gaitmon.collector.phone.PhoneLink` (not Bluetooth): the link delivers every pushed
+    JSON message as one "notification"; nothing is configured on the phone (its sampling rate is the
+    app's setting, measured from the first message unless given)."""
+
+    kind = "sensorlogger"
+    service_uuids: tuple[str, ...] = ()
+    name_patterns: tuple[str, ...] = ()
+    data_uuid = "sensorlogger-push"
+    seq_bits = None
+    clock_wrap_s = None
+    reports_mount = False
+
+    def __init__(self) -> None:
+        self._platform = "android"
+        self._standardised = False
+
+    async def configure(self, link: Link, rate_hz: int | None) -> StreamInfo:
+        self._platform = getattr(link, "platform", "android")
+        self._standardised = bool(getattr(link, "standardised", False))
+        rate = rate_hz or getattr(link, "estimated_rate_hz", None)
+        if not rate:
+            raise LinkError(f"{link.address}: sampling rate unknown (no accelerometer in the first push)")
+        return StreamInfo(rate_hz=float(rate), model=f"Sensor Logger ({self._platform})")
+
+    def make_decoder(self, info: StreamInfo) -> Decoder:
+        from gaitmon.sensors.sensorlogger_push import SensorLoggerPushDecoder
+
+        return SensorLoggerPushDecoder(info.rate_hz, platform=self._platform, standardised=self._standardised)
+
+    async def start(self, link: Link) -> None:
+        return None
+
+    async def stop(self, link: Link) -> None:
+        return None
+
+
 PROFILES: dict[str, type] = {"gaitmon": GaitmonProfile, "polar": PolarProfile,
-                             "movesense": MovesenseProfile}
+                             "movesense": MovesenseProfile, "sensorlogger": SensorLoggerProfile}
 
 
 def get_profile(kind: str) -> SensorProfile:

@@ -1,0 +1,322 @@
+"""Phones as live sensors: Sensor Logger's HTTP push, received by a small HTTP server.
+
+Sensor Logger (github.com/tszheichoi/awesome-sensor-logger, PUSHING.md) POSTs a JSON message with a
+batch of samples of every enabled sensor, once per batch period, to a URL set in the app
+(``http://<this computer>:<port>/``). :class:`PushServer` accepts those POSTs (HTTP/1.1, keep-alive,
+``Content-Length`` or chunked bodies) and hands each body to the :class:`PhoneLink` of the phone that
+sent it (matched by ``deviceId``; the first message of an unknown phone binds it to a free link).
+A :class:`PhoneLink` is a :class:`~gaitmon.collector.link.Link` like a BLE connection: it is
+"connected" while messages keep coming and "lost" after ``idle_timeout_s`` without one, so the
+collector's session (decoding, gap accounting, clock mapping, recording, reconnects, the live
+pipeline and InfluxDB) runs unchanged with the ``sensorlogger`` profile.
+
+Replies: ``200`` for accepted messages; ``499`` with a text for a phone gaitmon has no runner for —
+the app shows that text to the user (PUSHING.md). No authentication: listen on a trusted network only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+
+from .link import LinkError, NotifyCallback
+
+__all__ = ["PushServer", "PhoneLink", "post_message"]
+
+log = logging.getLogger("gaitmon.collector.phone")
+
+MAX_BODY = 16 * 1024 * 1024
+
+
+class PushServer:
+    """HTTP endpoint for Sensor Logger pushes; routes messages to :class:`PhoneLink` objects."""
+
+    def __init__(self, host: str = "0.0.0.0", port: int = 8000) -> None:
+        self.host = host
+        self.port = int(port)
+        self.links: list[PhoneLink] = []
+        self._server: asyncio.base_events.Server | None = None
+        self._lock = asyncio.Lock()
+        self.messages = 0
+        self.refused = 0
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}/"
+
+    async def start(self) -> None:
+        async with self._lock:
+            if self._server is None:
+                self._server = await asyncio.start_server(self._handle, self.host, self.port)
+                self.port = self._server.sockets[0].getsockname()[1]
+                log.info("listening for Sensor Logger pushes on %s", self.url)
+
+    async def aclose(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), timeout=2.0)
+            self._server = None
+
+    def _route(self, body: bytes) -> PhoneLink | None:
+        device = None
+        try:
+            msg = json.loads(body.decode("utf-8"))
+            if isinstance(msg, dict):
+                device = msg.get("deviceId")
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            pass  # the link's decoder counts it as malformed
+        for link in self.links:
+            if link.device_id is not None and link.device_id == device:
+                return link
+        for link in self.links:
+            if link.device_id is None:
+                if device is not None:
+                    link.device_id = str(device)
+                    log.info("phone %s -> %s", device, link.name)
+                return link
+        return None
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    break
+                parts = line.decode("latin-1").split()
+                if len(parts) < 2:
+                    await self._reply(writer, 400, "bad request line")
+                    break
+                method = parts[0].upper()
+                headers: dict[str, str] = {}
+                while True:
+                    h = await reader.readline()
+                    if h in (b"\r\n", b"\n", b""):
+                        break
+                    k, _, v = h.decode("latin-1").partition(":")
+                    headers[k.strip().lower()] = v.strip()
+                body = b""
+                if "chunked" in headers.get("transfer-encoding", "").lower():
+                    chunks = []
+                    while True:
+                        size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
+                        if size == 0:
+                            await reader.readline()
+                            break
+                        chunks.append(await reader.readexactly(size))
+                        await reader.readline()
+                        if sum(map(len, chunks)) > MAX_BODY:
+                            raise ValueError("body too large")
+                    body = b"".join(chunks)
+                elif headers.get("content-length"):
+                    n = int(headers["content-length"])
+                    if n > MAX_BODY:
+                        await self._reply(writer, 413, "message too large")
+                        break
+                    body = await reader.readexactly(n)
+                if method == "POST":
+                    link = self._route(body)
+                    if link is None:
+                        self.refused += 1
+                        await self._reply(writer, 499, "gaitmon: no runner is waiting for this phone")
+                    else:
+                        self.messages += 1
+                        link.deliver(body)
+                        await self._reply(writer, 200, "ok")
+                else:
+                    await self._reply(writer, 200, "gaitmon: POST Sensor Logger push messages here")
+                if headers.get("connection", "").lower() == "close":
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError) as e:
+            log.debug("push connection ended: %s", e)
+        except asyncio.CancelledError:  # the server is closing
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close()
+                await writer.wait_closed()
+
+    @staticmethod
+    async def _reply(writer: asyncio.StreamWriter, code: int, text: str) -> None:
+        reason = {200: "OK", 400: "Bad Request", 413: "Payload Too Large", 499: "Client Closed Request"}.get(code, "")
+        data = text.encode()
+        writer.write(f"HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data)
+        await writer.drain()
+
+
+class PhoneLink:
+    """One phone pushing to a :class:`PushServer`, seen by the collector as a Link.
+
+    Args:
+        server: the shared push server; name: display name; platform: ``"ios"``/``"android"``
+        (the push messages do not say, and the acceleration sign depends on it); standardised:
+        "Standardise Units & Frames" on; device_id: bind to this ``deviceId`` (None: the first
+        phone that pushes); idle_timeout_s: no message for this long = link lost.
+    """
+
+    def __init__(self, server: PushServer, *, name: str = "Sensor Logger", platform: str = "android",
+                 standardised: bool = False, device_id: str | None = None, idle_timeout_s: float = 5.0) -> None:
+        if platform not in ("ios", "android"):
+            raise ValueError("platform must be 'ios' or 'android'")
+        self.server = server
+        self.name = name
+        self.platform = platform
+        self.standardised = standardised
+        self.device_id = device_id
+        self.idle_timeout_s = float(idle_timeout_s)
+        self.estimated_rate_hz: float | None = None
+        self._connected = False
+        self._callback: NotifyCallback | None = None
+        self._on_disconnect: Callable[[], None] | None = None
+        self._queue: deque[bytes] = deque(maxlen=200)
+        self._arrived: asyncio.Event | None = None
+        self._last_arrival = 0.0
+        self._watchdog: asyncio.Task | None = None
+        self.messages = 0
+        server.links.append(self)
+
+    @property
+    def address(self) -> str:
+        return f"sensorlogger:{self.device_id or 'any'}@{self.server.port}"
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connected
+
+    # ------------------------------------------------------------------ fed by the server
+    def deliver(self, body: bytes) -> None:
+        self.messages += 1
+        self._last_arrival = time.monotonic()
+        if self.estimated_rate_hz is None:  # until a message with accelerometer samples came
+            self.estimated_rate_hz = _estimate_rate(body)
+        if self._connected and self._callback is not None:
+            self._callback(body)
+        else:
+            self._queue.append(body)
+        if self._arrived is not None:
+            self._arrived.set()
+
+    # ------------------------------------------------------------------ Link protocol
+    async def connect(self, timeout: float) -> None:
+        await self.server.start()
+        if self._arrived is None:
+            self._arrived = asyncio.Event()
+        if not self._queue and not (time.monotonic() - self._last_arrival < self.idle_timeout_s):
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), timeout=timeout)
+            except TimeoutError:
+                raise LinkError(f"no push from the phone within {timeout:g} s: set Sensor Logger's HTTP push "
+                                f"URL to http://<this computer>:{self.server.port}/ and start a recording") from None
+        self._connected = True
+        if self._watchdog is None or self._watchdog.done():
+            self._watchdog = asyncio.create_task(self._watch(), name=f"watchdog-{self.name}")
+
+    async def _watch(self) -> None:
+        while self._connected:
+            await asyncio.sleep(min(0.25, self.idle_timeout_s / 4))
+            if self._connected and time.monotonic() - self._last_arrival > self.idle_timeout_s:
+                log.info("%s: no push for %.1f s: link lost", self.name, self.idle_timeout_s)
+                self._connected = False
+                if self._on_disconnect is not None:
+                    self._on_disconnect()
+
+    async def disconnect(self) -> None:
+        self._connected = False
+        self._callback = None
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._watchdog
+            self._watchdog = None
+
+    async def read(self, char_uuid: str) -> bytes:
+        raise LinkError(f"{self.address}: a phone push has no readable characteristic {char_uuid}")
+
+    async def write(self, char_uuid: str, data: bytes, *, response: bool = True) -> None:
+        raise LinkError(f"{self.address}: a phone push cannot be written to")
+
+    async def start_notify(self, char_uuid: str, callback: NotifyCallback) -> None:
+        self._callback = callback
+        while self._queue:
+            callback(self._queue.popleft())
+
+    async def stop_notify(self, char_uuid: str) -> None:
+        self._callback = None
+
+    def has_characteristic(self, char_uuid: str) -> bool:
+        return False
+
+    def set_disconnected_callback(self, callback: Callable[[], None] | None) -> None:
+        self._on_disconnect = callback
+
+    async def rssi(self) -> int | None:
+        return None
+
+    async def aclose(self) -> None:
+        await self.disconnect()
+        if self in self.server.links:
+            self.server.links.remove(self)
+        if not self.server.links:
+            await self.server.aclose()
+
+
+def _estimate_rate(body: bytes) -> float | None:
+    """Sampling rate (Hz) of the accelerometer-type entries of one message (mean interval, whole ms)."""
+    try:
+        msg = json.loads(body.decode("utf-8"))
+        ts = {}
+        for e in msg.get("payload", []):
+            name = str(e.get("name", "")).lower()
+            if name in ("totalacceleration", "accelerometer", "gyroscope"):
+                ts.setdefault(name, []).append(int(e["time"]))
+    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+        return None
+    for t in ts.values():
+        u = np.unique(np.array(t, dtype=np.int64))
+        if len(u) >= 4:
+            # the app's rate setting is an interval in whole milliseconds (Metadata.csv sampleRateMs)
+            ms = max(1, round((u[-1] - u[0]) / (len(u) - 1) / 1e6))
+            return 1000.0 / ms
+    return None
+
+
+async def post_message(url: str, body: bytes, *, reader_writer: list | None = None) -> int:
+    """POST one message the way Sensor Logger does (JSON body, keep-alive); returns the HTTP status.
+
+    ``reader_writer``: a one-element list holding an open (reader, writer) pair to reuse, filled
+    on first use (keep-alive); None opens and closes a connection per message.
+    """
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    if reader_writer:
+        reader, writer = reader_writer[0]
+    else:
+        reader, writer = await asyncio.open_connection(u.hostname, u.port or 80)
+        if reader_writer is not None:
+            reader_writer.append((reader, writer))
+    head = (f"POST {u.path or '/'} HTTP/1.1\r\nHost: {u.hostname}:{u.port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n" + ("" if reader_writer is not None else "Connection: close\r\n") + "\r\n")
+    writer.write(head.encode() + body)
+    await writer.drain()
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while True:
+        h = await reader.readline()
+        if h in (b"\r\n", b""):
+            break
+        if h.lower().startswith(b"content-length:"):
+            length = int(h.split(b":")[1])
+    await reader.readexactly(length)
+    if reader_writer is None:
+        writer.close()
+    return status
