@@ -109,7 +109,11 @@ def _virtual_links(cfg: CollectConfig, n: int, duration_s: float | None) -> list
 
     from gaitmon.sensors.movesense import IMU_RATES
 
-    from .virtual import VirtualLink, VirtualMovesenseSensor, VirtualPolarSensor, VirtualSensor
+    from gaitmon.sensors import metawear as mw
+    from gaitmon.sensors import movella_dot as dot
+
+    from .virtual import (VirtualDotSensor, VirtualLink, VirtualMetaWearSensor, VirtualMovesenseSensor,
+                          VirtualPolarSensor, VirtualSensor)
 
     v = cfg.virtual
     rate = v.rate_hz
@@ -117,6 +121,10 @@ def _virtual_links(cfg: CollectConfig, n: int, duration_s: float | None) -> list
         rate = min(VirtualPolarSensor.RATES, key=lambda r: abs(r - v.rate_hz))
     elif v.kind == "movesense":
         rate = min(IMU_RATES, key=lambda r: abs(r - v.rate_hz))
+    elif v.kind == "movella_dot":
+        rate = min(dot.STREAM_RATES, key=lambda r: abs(r - v.rate_hz))
+    elif v.kind == "metawear":
+        rate = min(mw.ODR_CODES, key=lambda r: abs(r - v.rate_hz))
     out = []
     for i in range(n):
         entry = cfg.sensors[i] if i < len(cfg.sensors) else None
@@ -135,6 +143,12 @@ def _virtual_links(cfg: CollectConfig, n: int, duration_s: float | None) -> list
         elif v.kind == "movesense":
             name = f"Movesense virtual-{i + 1}"
             sensor = VirtualMovesenseSensor(f"virtual:{i + 1}", name, sim, **common)
+        elif v.kind == "movella_dot":
+            name = f"Movella DOT virtual-{i + 1}"
+            sensor = VirtualDotSensor(f"virtual:{i + 1}", name, sim, **common)
+        elif v.kind == "metawear":
+            name = f"MetaWear virtual-{i + 1}"
+            sensor = VirtualMetaWearSensor(f"virtual:{i + 1}", name, sim, **common)
         else:
             name = f"gaitmon-virtual-{i + 1}"
             sensor = VirtualSensor(f"virtual:{i + 1}", name, sim, clock_start_s=1000.0 * (i + 1),
@@ -365,9 +379,11 @@ def add_collect_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--session", default=None, metavar="NAME",
                    help="session name (default: config [session] name, else the UTC start time)")
     p.add_argument("--no-live", action="store_true", help="no live table (e.g. when logging to a file)")
-    p.add_argument("--virtual-kind", choices=("gaitmon", "polar", "movesense"), default=None,
+    p.add_argument("--virtual-kind", choices=("gaitmon", "polar", "movesense", "movella_dot", "metawear"),
+                   default=None,
                    help="protocol of the virtual sensors: the open gaitmon profile (default), "
-                        "Polar PMD (ACC+GYRO) or Movesense GSP (IMU6)")
+                        "Polar PMD (ACC+GYRO), Movesense GSP (IMU6), Movella DOT (rate quantities, "
+                        "<= 60 Hz) or MetaWear (BMI160 acc + gyro)")
     p.add_argument("--speed", type=float, default=None, metavar="X",
                    help="virtual sensors: sensor seconds per wall second (default 1 = real time)")
     p.add_argument("--packet-loss", type=float, default=None, metavar="P",
