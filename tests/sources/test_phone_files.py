@@ -391,3 +391,23 @@ def test_real_phyphox_export_without_g_is_refused_by_column():
 
     runs = _runs((d / "meta" / "time.csv").read_text())
     assert runs == [(0.0, pytest.approx(1710697732.324872))]
+
+
+def test_import_phone_export_into_influxdb(tmp_path, monkeypatch):
+    """`gaitmon import export.zip --mount …`: steps land in a real influxd at the phone's UTC time."""
+    from tests.servers import InfluxD
+
+    rec, acc, gyr = _walk()
+    p = tmp_path / "ios.zip"
+    _write_sensorlogger_ios(p, rec.time, acc, gyr)
+    monkeypatch.setenv("GAITMON_HOME", str(tmp_path / "home"))
+    with InfluxD() as influx:
+        influx.create_db("phone")
+        monkeypatch.setenv("GAITMON_INFLUX_URL", influx.url)
+        monkeypatch.setenv("GAITMON_INFLUX_DB", "phone")
+        monkeypatch.setenv("GAITMON_INFLUX_API", "v1")
+        monkeypatch.setenv("GAITMON_SPOOL_DIR", str(tmp_path / "spool"))
+        assert main(["import", str(p), "--runner", "ann", "--mount", "belt-screen-in"]) == EXIT_OK
+        rows = influx.rows('SELECT "pelvic_drop_deg" FROM "gait_step" WHERE "runner" = \'ann\'', "phone")
+    assert len(rows) >= 10
+    assert all(T0_NS <= r["time"] <= T0_NS + 20 * 10**9 for r in rows)  # anchored at the phone's clock
