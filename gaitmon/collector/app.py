@@ -390,10 +390,12 @@ def add_collect_parser(subparsers) -> argparse.ArgumentParser:
                    help="virtual sensors: probability of losing each packet (default 0)")
     p.add_argument("--link-drop-every", type=float, default=None, metavar="S",
                    help="virtual sensors: drop the link every S sensor seconds (default never)")
-    ph = p.add_argument_group("phone (Sensor Logger HTTP push; docs/phone.md)")
+    ph = p.add_argument_group("phone (Sensor Logger HTTP push, phyphox remote access; docs/phone.md)")
     ph.add_argument("--sensorlogger", metavar="[HOST:]PORT", default=None,
                     help="listen for Sensor Logger's HTTP push on PORT (set the app's push URL to "
                          "http://<this computer>:PORT/)")
+    ph.add_argument("--phyphox", metavar="URL", default=None,
+                    help="poll phyphox's remote access at URL (shown by the app, e.g. http://192.168.1.20:8080)")
     ph.add_argument("--phone-platform", choices=("android", "ios", "ios-standardised"), default=None,
                     help="the phone's platform (required with --sensorlogger: the acceleration sign "
                          "differs and the messages do not say)")
@@ -427,6 +429,24 @@ def phone_links(listen: str, *, platform: str, runner: str = "phone", mount: str
     fwd, up = MOUNTS[mount]
     spec = SensorSpec(key=f"{_safe(runner)}_sensorlogger", runner=runner, sensor=link.name,
                       kind="sensorlogger", forward=fwd, up=up, rate_hz=rate_hz)
+    return [(spec, link)]
+
+
+def phyphox_links(url: str, *, runner: str = "phone", mount: str = "belt-screen-out",
+                  rate_hz: float | None = None, idle_timeout_s: float = 5.0):
+    """(SensorSpec, PhyphoxLink) for one phone running phyphox with remote access at ``url``."""
+    from gaitmon.sources import MOUNTS
+
+    from .phone import PhyphoxLink
+
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"--phyphox must be the URL phyphox shows (http://…), got {url!r}")
+    if mount not in MOUNTS:
+        raise ConfigError(f"--phone-mount must be one of {', '.join(MOUNTS)}, got {mount!r}")
+    link = PhyphoxLink(url, name=f"phyphox ({runner})", idle_timeout_s=idle_timeout_s)
+    fwd, up = MOUNTS[mount]
+    spec = SensorSpec(key=f"{_safe(runner)}_phyphox", runner=runner, sensor=link.name,
+                      kind="phyphox", forward=fwd, up=up, rate_hz=rate_hz)
     return [(spec, link)]
 
 
@@ -472,11 +492,12 @@ def cmd_collect(args) -> int:
         print("gaitmon: error: --virtual must be >= 0", file=sys.stderr)
         return EXIT_BAD_INPUT
     phone = getattr(args, "sensorlogger", None)
+    pphox = getattr(args, "phyphox", None)
     if phone and not args.phone_platform:
         print("gaitmon: error: --sensorlogger needs --phone-platform android|ios|ios-standardised "
               "(Sensor Logger's pushes do not say which platform sent them)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if not args.config and args.virtual == 0 and not phone:
+    if not args.config and args.virtual == 0 and not phone and not pphox:
         print("gaitmon: error: give --config FILE (the sensors to collect) or --virtual N "
               "(simulated sensors)", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -506,13 +527,18 @@ def cmd_collect(args) -> int:
         factory = getattr(args, "sink_factory", None)
         sinks = factory() if factory else ()
         links_factory = None
-        if phone:
+        if phone or pphox:
             from gaitmon.sources import MOUNTS
 
             if args.phone_mount not in MOUNTS:
                 raise ConfigError(f"--phone-mount must be one of {', '.join(MOUNTS)}")
+            if phone and pphox:
+                raise ConfigError("give --sensorlogger or --phyphox, not both (one phone per runner)")
 
             def links_factory():
+                if pphox:
+                    return phyphox_links(pphox, runner=args.phone_runner, mount=args.phone_mount,
+                                         rate_hz=args.phone_rate, idle_timeout_s=args.phone_timeout)
                 return phone_links(phone, platform=args.phone_platform, runner=args.phone_runner,
                                    mount=args.phone_mount, rate_hz=args.phone_rate,
                                    idle_timeout_s=args.phone_timeout)

@@ -149,8 +149,8 @@ class CollectConfig:
         if activity not in ("run", "walk"):
             v.fail("[virtual] activity", f"must be 'run' or 'walk', got {activity!r}")
         vkind = v.opt_str(virt, "kind", "[virtual]") or "gaitmon"
-        if vkind not in PROFILES or vkind == "sensorlogger":
-            kinds = ", ".join(sorted(k for k in PROFILES if k != "sensorlogger"))
+        if vkind not in PROFILES or vkind in ("sensorlogger", "phyphox"):
+            kinds = ", ".join(sorted(k for k in PROFILES if k not in ("sensorlogger", "phyphox")))
             v.fail("[virtual] kind", f"must be one of {kinds}, got {vkind!r}")
         vopts = VirtualOptions(
             kind=vkind,
@@ -193,9 +193,9 @@ class CollectConfig:
             if kind not in PROFILES:
                 v.fail(f"{where} kind", f"unknown sensor kind {kind!r}; supported: "
                                         f"{', '.join(sorted(PROFILES))}")
-            if kind == "sensorlogger":
+            if kind in ("sensorlogger", "phyphox"):
                 v.fail(f"{where} kind", "a phone is not a Bluetooth sensor: use gaitmon collect "
-                                        "--sensorlogger PORT --phone-platform ... (docs/phone.md)")
+                                        "--sensorlogger PORT or --phyphox URL (docs/phone.md)")
             fwd = v.axis(s, "forward", where)
             up = v.axis(s, "up", where)
             if (fwd is None) != (up is None):

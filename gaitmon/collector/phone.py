@@ -1,4 +1,5 @@
-"""Phones as live sensors: Sensor Logger's HTTP push, received by a small HTTP server.
+"""Phones as live sensors: Sensor Logger's HTTP push (a small HTTP server) and phyphox's
+remote-access API (polled).
 
 Sensor Logger (github.com/tszheichoi/awesome-sensor-logger, PUSHING.md) POSTs a JSON message with a
 batch of samples of every enabled sensor, once per batch period, to a URL set in the app
@@ -28,7 +29,7 @@ import numpy as np
 
 from .link import LinkError, NotifyCallback
 
-__all__ = ["PushServer", "PhoneLink", "post_message"]
+__all__ = ["PushServer", "PhoneLink", "PhyphoxLink", "post_message", "http_get"]
 
 log = logging.getLogger("gaitmon.collector.phone")
 
@@ -320,3 +321,209 @@ async def post_message(url: str, body: bytes, *, reader_writer: list | None = No
     if reader_writer is None:
         writer.close()
     return status
+
+
+# ------------------------------------------------------------------------------------ phyphox
+async def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
+    """A small HTTP/1.1 GET (Connection: close): (status, body). Raises OSError/TimeoutError."""
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+
+    async def go():
+        reader, writer = await asyncio.open_connection(u.hostname, u.port or 80)
+        try:
+            path = (u.path or "/") + (f"?{u.query}" if u.query else "")
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {u.hostname}:{u.port}\r\nConnection: close\r\n\r\n".encode())
+            await writer.drain()
+            status_line = await reader.readline()
+            parts = status_line.split()
+            if len(parts) < 2:
+                raise OSError(f"bad HTTP answer {status_line[:40]!r}")
+            headers = {}
+            while True:
+                h = await reader.readline()
+                if h in (b"\r\n", b"\n", b""):
+                    break
+                k, _, v = h.decode("latin-1").partition(":")
+                headers[k.strip().lower()] = v.strip()
+            if "chunked" in headers.get("transfer-encoding", "").lower():
+                chunks = []
+                while True:
+                    size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        break
+                    chunks.append(await reader.readexactly(size))
+                    await reader.readline()
+                body = b"".join(chunks)
+            elif "content-length" in headers:
+                body = await reader.readexactly(int(headers["content-length"]))
+            else:
+                body = await reader.read()
+            return int(parts[1]), body
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    try:
+        return await asyncio.wait_for(go(), timeout=timeout)
+    except asyncio.IncompleteReadError as e:
+        raise OSError(f"connection closed early: {e}") from None
+
+
+class PhyphoxLink:
+    """A phone running phyphox with "Allow remote access", polled over its HTTP API
+    (``/config``, ``/get``, ``/control``; see :mod:`gaitmon.sensors.phyphox_remote`), as a Link.
+
+    Each ``/get`` answer with new samples is one "notification". The link is lost when the phone
+    does not answer, or answers without new samples (paused, stopped), for ``idle_timeout_s``.
+    ``start_measurement``: send ``control?cmd=start`` when the phone is not measuring.
+    """
+
+    def __init__(self, url: str, *, name: str = "phyphox", poll_interval_s: float = 0.1,
+                 idle_timeout_s: float = 5.0, start_measurement: bool = True) -> None:
+        self.url = url.rstrip("/") + "/"
+        self.name = name
+        self.poll_interval_s = float(poll_interval_s)
+        self.idle_timeout_s = float(idle_timeout_s)
+        self.start_measurement = start_measurement
+        self.buffers: dict | None = None
+        self.estimated_rate_hz: float | None = None
+        self._since: dict[str, float | None] = {"acc": None, "gyr": None}
+        self._connected = False
+        self._callback: NotifyCallback | None = None
+        self._on_disconnect: Callable[[], None] | None = None
+        self._poller: asyncio.Task | None = None
+        self.polls = 0
+        self.answers_with_data = 0
+
+    @property
+    def address(self) -> str:
+        return self.url
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connected
+
+    async def _get(self, query: str) -> dict:
+        status, body = await http_get(self.url + query, timeout=max(2.0, self.idle_timeout_s))
+        if status != 200:
+            raise LinkError(f"{self.url}{query.split('?')[0]}: HTTP {status}")
+        try:
+            return json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise LinkError(f"{self.url}: not a phyphox answer ({e})") from None
+
+    async def _last_times(self) -> dict[str, float | None]:
+        b = self.buffers
+        ans = await self._get(f"get?{b['acc']['t']}&{b['gyr']['t']}")
+        out = {}
+        for kind in ("acc", "gyr"):
+            v = (ans.get("buffer", {}).get(b[kind]["t"]) or {}).get("buffer") or [None]
+            out[kind] = float(v[-1]) if v and v[-1] is not None else None
+        return out
+
+    async def connect(self, timeout: float) -> None:
+        from gaitmon.sensors.phyphox_remote import buffers_from_config, estimate_rate
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            cfg = await self._get("config")
+            try:
+                self.buffers = buffers_from_config(cfg)
+            except ValueError as e:
+                raise LinkError(str(e)) from None
+            last = await self._last_times()
+            if last["acc"] is None and self.start_measurement:
+                await self._get("control?cmd=start")
+            while last["acc"] is None or last["gyr"] is None or (self.estimated_rate_hz is None and last["acc"] < 1.0):
+                if loop.time() > deadline:
+                    raise LinkError(f"{self.url}: phyphox is not measuring (start the experiment)")
+                await asyncio.sleep(0.1)
+                last = await self._last_times()
+            if self.estimated_rate_hz is None:
+                t0 = max(last["acc"] - 1.0, 0.0)
+                ans = await self._get(f"get?{self.buffers['acc']['t']}={t0!r}")
+                ts = ans["buffer"][self.buffers["acc"]["t"]]["buffer"]
+                self.estimated_rate_hz = estimate_rate([x for x in ts if x is not None])
+                if self.estimated_rate_hz is None:
+                    raise LinkError(f"{self.url}: cannot tell the accelerometer's rate")
+        except (OSError, TimeoutError) as e:
+            raise LinkError(f"{self.url}: phyphox does not answer ({e}): is remote access on, same network?") from None
+        # stream from now on (history before the connection is not replayed)
+        self._since = {"acc": last["acc"], "gyr": last["gyr"]}
+        self._connected = True
+
+    async def _poll(self) -> None:
+        from gaitmon.sensors.phyphox_remote import get_query
+
+        loop = asyncio.get_running_loop()
+        last_new = loop.time()
+        b = self.buffers
+        while self._connected:
+            try:
+                status, body = await http_get(self.url + get_query(b, self._since),
+                                              timeout=max(2.0, self.idle_timeout_s))
+                self.polls += 1
+                new = False
+                if status == 200:
+                    try:
+                        ans = json.loads(body.decode("utf-8"))
+                        for kind in ("acc", "gyr"):
+                            v = [x for x in ans["buffer"][b[kind]["t"]]["buffer"] if x is not None]
+                            if v:
+                                self._since[kind] = max(v)
+                                new = True
+                    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+                        new = True  # let the decoder count it as malformed
+                    if new and self._callback is not None:
+                        self.answers_with_data += 1
+                        self._callback(body)
+                if new:
+                    last_new = loop.time()
+            except (OSError, TimeoutError) as e:
+                log.debug("%s: poll failed: %s", self.url, e)
+            if loop.time() - last_new > self.idle_timeout_s:
+                log.info("%s: no new samples for %.1f s: link lost", self.url, self.idle_timeout_s)
+                self._connected = False
+                if self._on_disconnect is not None:
+                    self._on_disconnect()
+                return
+            await asyncio.sleep(self.poll_interval_s)
+
+    async def disconnect(self) -> None:
+        self._connected = False
+        self._callback = None
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._poller
+            self._poller = None
+
+    async def read(self, char_uuid: str) -> bytes:
+        raise LinkError(f"{self.url}: phyphox has no readable characteristic {char_uuid}")
+
+    async def write(self, char_uuid: str, data: bytes, *, response: bool = True) -> None:
+        raise LinkError(f"{self.url}: phyphox cannot be written to")
+
+    async def start_notify(self, char_uuid: str, callback: NotifyCallback) -> None:
+        self._callback = callback
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.create_task(self._poll(), name=f"poll-{self.name}")
+
+    async def stop_notify(self, char_uuid: str) -> None:
+        self._callback = None
+
+    def has_characteristic(self, char_uuid: str) -> bool:
+        return False
+
+    def set_disconnected_callback(self, callback: Callable[[], None] | None) -> None:
+        self._on_disconnect = callback
+
+    async def rssi(self) -> int | None:
+        return None
+
+    async def aclose(self) -> None:
+        await self.disconnect()

@@ -44,6 +44,7 @@ __all__ = [
     "MovellaDotProfile",
     "MetaWearProfile",
     "SensorLoggerProfile",
+    "PhyphoxProfile",
     "PROFILES",
     "get_profile",
     "classify_advertisement",
@@ -443,9 +444,45 @@ class SensorLoggerProfile:
         return None
 
 
+class PhyphoxProfile:
+    """A phone running phyphox with remote access, over a
+    :class:`~gaitmon.collector.phone.PhyphoxLink` (HTTP polling, not Bluetooth): the experiment's
+    accelerometer and gyroscope buffers (from ``/config``), the rate measured at connection."""
+
+    kind = "phyphox"
+    service_uuids: tuple[str, ...] = ()
+    name_patterns: tuple[str, ...] = ()
+    data_uuid = "phyphox-get"
+    seq_bits = None
+    clock_wrap_s = None
+    reports_mount = False
+
+    def __init__(self) -> None:
+        self._buffers: dict | None = None
+
+    async def configure(self, link: Link, rate_hz: int | None) -> StreamInfo:
+        self._buffers = getattr(link, "buffers", None)
+        rate = rate_hz or getattr(link, "estimated_rate_hz", None)
+        if not self._buffers or not rate:
+            raise LinkError(f"{link.address}: phyphox buffers or rate unknown")
+        return StreamInfo(rate_hz=float(rate), model="phyphox")
+
+    def make_decoder(self, info: StreamInfo) -> Decoder:
+        from gaitmon.sensors.phyphox_remote import PhyphoxRemoteDecoder
+
+        return PhyphoxRemoteDecoder(self._buffers, info.rate_hz)
+
+    async def start(self, link: Link) -> None:
+        return None
+
+    async def stop(self, link: Link) -> None:
+        return None
+
+
 PROFILES: dict[str, type] = {"gaitmon": GaitmonProfile, "polar": PolarProfile,
                              "movesense": MovesenseProfile, "movella_dot": MovellaDotProfile,
-                             "metawear": MetaWearProfile, "sensorlogger": SensorLoggerProfile}
+                             "metawear": MetaWearProfile, "sensorlogger": SensorLoggerProfile,
+                             "phyphox": PhyphoxProfile}
 
 
 def get_profile(kind: str) -> SensorProfile:

@@ -31,7 +31,7 @@ import numpy as np
 
 from .base import STANDARD_GRAVITY, DecodeError, Packet
 
-__all__ = ["SensorLoggerPushDecoder", "IMU_NAMES"]
+__all__ = ["SensorLoggerPushDecoder", "IMU_NAMES", "emit_grid"]
 
 IMU_NAMES = ("accelerometer", "gravity", "totalacceleration", "accelerometeruncalibrated", "gyroscope",
              "gyroscopeuncalibrated")
@@ -67,6 +67,34 @@ def _bracket_interp(grid, t, v, max_gap):
     span = np.full(len(grid), np.inf)
     span[inside] = t[j[inside]] - t[j[inside] - 1]
     return out, (inside & (span <= max_gap)) | exact
+
+
+def emit_grid(buf: dict, fs: float, max_gap: float, k_next: int | None, kind: str):
+    """Emit the grid samples (k / fs) where both ``buf["acc"]`` and ``buf["gyr"]`` bracket the instant
+    with close samples, up to the end of the shorter stream; trims both buffers (in place).
+    Returns (next grid index, Packet or None). Shared by the phone stream decoders."""
+    ta, va = buf["acc"]
+    tg, vg = buf["gyr"]
+    if len(ta) == 0 or len(tg) == 0:
+        return k_next, None
+    t_end = min(ta[-1], tg[-1])
+    k0 = k_next if k_next is not None else math.ceil(max(ta[0], tg[0]) * fs - 1e-9)
+    k1 = math.floor(t_end * fs + 1e-9)
+    if k1 < k0:
+        return k_next, None
+    grid = np.arange(k0, k1 + 1) / fs
+    a, oka = _bracket_interp(grid, ta, va, max_gap)
+    g, okg = _bracket_interp(grid, tg, vg, max_gap)
+    ok = oka & okg
+    # keep each stream from its last sample at or before the emitted end (for the next bracket)
+    edge = k1 / fs
+    for name in ("acc", "gyr"):
+        t, v = buf[name]
+        i = max(int(np.searchsorted(t, edge, side="right")) - 1, 0)
+        buf[name] = (t[i:], v[i:])
+    if not ok.any():
+        return k1 + 1, None
+    return k1 + 1, Packet(kind=kind, t_s=grid[ok], acc=a[ok], gyr=g[ok], seq=None)
 
 
 class SensorLoggerPushDecoder:
@@ -182,27 +210,5 @@ class SensorLoggerPushDecoder:
         self._buf["gravity"] = (tg[keep:], vg[keep:])
 
     def _emit(self) -> Packet | None:
-        ta, va = self._buf["acc"]
-        tg, vg = self._buf["gyr"]
-        if len(ta) == 0 or len(tg) == 0:
-            return None
-        t_end = min(ta[-1], tg[-1])
-        k0 = self._k_next if self._k_next is not None else math.ceil(max(ta[0], tg[0]) * self.fs - 1e-9)
-        k1 = math.floor(t_end * self.fs + 1e-9)
-        if k1 < k0:
-            return None
-        grid = np.arange(k0, k1 + 1) / self.fs
-        a, oka = _bracket_interp(grid, ta, va, self.max_gap)
-        g, okg = _bracket_interp(grid, tg, vg, self.max_gap)
-        ok = oka & okg
-        self._k_next = k1 + 1
-        # keep each stream from its last sample at or before the emitted end (for the next bracket)
-        edge = k1 / self.fs
-        for name in ("acc", "gyr"):
-            t, v = self._buf[name]
-            i = max(int(np.searchsorted(t, edge, side="right")) - 1, 0)
-            self._buf[name] = (t[i:], v[i:])
-        if not ok.any():
-            return None
-        return Packet(kind="sensorlogger", t_s=grid[ok], acc=a[ok], gyr=g[ok], seq=None)
-
+        self._k_next, out = emit_grid(self._buf, self.fs, self.max_gap, self._k_next, "sensorlogger")
+        return out

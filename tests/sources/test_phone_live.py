@@ -289,3 +289,65 @@ def test_live_push_into_influxdb(tmp_path, monkeypatch):
         assert len(rows) == n_file >= 10
         assert influx.rows('SELECT "packets_received" FROM "sensor_status"', "phone")
         assert len(influx.rows('SELECT * FROM "gait_session" WHERE "session" = \'live\'', "phone")) == 1
+
+
+# ------------------------------------------------------------------ phyphox remote access
+def _phyphox_streams(rec, acc, gyr, seed=3):
+    rng = np.random.default_rng(seed)
+    n = len(rec.time)
+    t_a = np.sort(rec.time + rng.uniform(-0.002, 0.002, n)) - rec.time[0] + 0.01
+    t_g = np.sort(rec.time + rng.uniform(-0.002, 0.002, n)) - rec.time[0] + 0.013
+    a = np.column_stack([np.interp(t_a, rec.time - rec.time[0], acc[:, i]) for i in range(3)])
+    g = np.column_stack([np.interp(t_g, rec.time - rec.time[0], gyr[:, i]) for i in range(3)])
+    return {"acc": (t_a, a), "gyr": (t_g, g)}
+
+
+def test_phyphox_remote_decoder_and_queries():
+    from gaitmon.sensors.phyphox_remote import PhyphoxRemoteDecoder, buffers_from_config, get_query
+    from tests.sources.phyphox_fake import FakePhyphox
+
+    rec, acc, gyr = _walk_phone()
+    fake = FakePhyphox(_phyphox_streams(rec, acc, gyr), autostart=True)
+    fake._t_exp, fake._since, fake.measuring = 5.0, None, False  # paused at 5 s of experiment time
+    b = buffers_from_config(fake._config())
+    assert b["acc"] == {"t": "acc_time", "x": "accX", "y": "accY", "z": "accZ"}
+    q = get_query(b, {"acc": None, "gyr": 2.5})
+    assert q.startswith("get?acc_time=full&accX=full") and "gyrX=2.5|gyr_time" in q
+    d = PhyphoxRemoteDecoder(b, 100.0)
+    p = d.decode(fake._get(q.split("?", 1)[1]).encode())
+    assert d.measuring is False and d.session == "fake1"
+    assert p.t_s[0] >= 2.5 and p.t_s[-1] <= 5.0 and np.allclose(np.diff(p.t_s), 0.01)
+    want = np.column_stack([np.interp(p.t_s, rec.time - rec.time[0], acc[:, i]) for i in range(3)])
+    assert np.median(np.abs(p.acc - want)) < 0.1
+    # the same answer again adds nothing (thresholds are approximate; the decoder keeps order)
+    assert d.decode(fake._get(q.split("?", 1)[1]).encode()) is None
+    with pytest.raises(ValueError, match="no gyroscope"):
+        buffers_from_config({"inputs": [{"source": "accelerometer", "outputs": [{"x": "a"}, {"y": "b"}, {"z": "c"}, {"t": "t"}]}]})
+
+
+def test_phyphox_remote_through_collect(tmp_path):
+    """`gaitmon collect --phyphox URL`: /config, start, /get polling with thresholds, steps live."""
+    from gaitmon.cli import main
+    from tests.sources.phyphox_fake import FakePhyphox
+
+    rec, acc, gyr = _walk_phone()
+    fake = FakePhyphox(_phyphox_streams(rec, acc, gyr), speed=4.0)  # starts on control?cmd=start
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(fake.serve())
+    th = threading.Thread(target=loop.run_forever, daemon=True)
+    th.start()
+    try:
+        rc = main(["collect", "--phyphox", f"http://127.0.0.1:{fake.port}", "--phone-runner", "ann",
+                   "--phone-mount", "belt-screen-in", "--phone-timeout", "1", "--no-live",
+                   "--out", str(tmp_path), "--session", "pp", "--duration", str(rec.time[-1] / 4 + 1.5)])
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        th.join(5)
+    assert rc == 0
+    assert any(r.startswith("/control?cmd=start") for r in fake.requests)
+    assert sum(r.startswith("/get?acc_time=") and "|acc_time" in r for r in fake.requests) > 10
+    meta = json.loads((tmp_path / "pp" / "ann_phyphox.session.json").read_text())
+    assert meta["kind"] == "phyphox" and meta["sample_rate_hz"] == 100.0 and not meta["gaps"]
+    steps = (tmp_path / "pp" / "steps_ann.csv").read_text().splitlines()
+    off = analyze(rec.time, rec.acc, rec.gyr, forward="+z", up="+x")
+    assert len(steps) - 1 >= len(off.steps) - 4 >= 6  # the first ~1.5 s (rate measurement) are not streamed
