@@ -452,8 +452,10 @@ class PhyphoxLink:
                     raise LinkError(f"{self.url}: cannot tell the accelerometer's rate")
         except (OSError, TimeoutError) as e:
             raise LinkError(f"{self.url}: phyphox does not answer ({e}): is remote access on, same network?") from None
-        # stream from now on (history before the connection is not replayed)
-        self._since = {"acc": last["acc"], "gyr": last["gyr"]}
+        # stream from now on (history before the first connection is not replayed); after a
+        # reconnect, continue where the last answer ended, unless the experiment was cleared
+        if self._since["acc"] is None or last["acc"] < self._since["acc"]:
+            self._since = {"acc": last["acc"], "gyr": last["gyr"]}
         self._connected = True
 
     async def _poll(self) -> None:

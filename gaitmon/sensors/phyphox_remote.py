@@ -21,7 +21,6 @@ a uniform grid like the Sensor Logger push decoder (gaps stay gaps).
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 
@@ -132,9 +131,10 @@ class PhyphoxRemoteDecoder:
         return out
 
 
-def estimate_rate(t: np.ndarray) -> float | None:
-    """A phone's sensor rate from a few seconds of timestamps (median interval, 1 Hz resolution)."""
-    d = np.diff(np.unique(np.asarray(t, float)))
-    if len(d) < 8:
+def estimate_rate(t) -> float | None:
+    """A phone's sensor rate (Hz, whole) from about a second of timestamps: the mean interval, which
+    jitter barely moves (the median of jittered intervals can be off by a percent)."""
+    u = np.unique(np.asarray(t, float))
+    if len(u) < 8 or not u[-1] > u[0]:
         return None
-    return float(round(1.0 / float(np.median(d)))) if np.median(d) > 0 and math.isfinite(np.median(d)) else None
+    return float(round((len(u) - 1) / (u[-1] - u[0])))
