@@ -25,7 +25,8 @@ import json
 import numpy as np
 
 from .base import DecodeError, Packet
-from .sensorlogger_push import GAP_FACTOR, MIN_GAP_S, _append, _empty, emit_grid
+from .grid import emit_grid, max_gap
+from .sensorlogger_push import _append, _empty
 
 __all__ = ["buffers_from_config", "get_query", "PhyphoxRemoteDecoder"]
 
@@ -79,7 +80,7 @@ class PhyphoxRemoteDecoder:
             raise ValueError("rate_hz must be > 0")
         self.buffers = buffers
         self.fs = float(rate_hz)
-        self.max_gap = max(GAP_FACTOR / self.fs, MIN_GAP_S)
+        self.max_gap = max_gap(1.0 / self.fs)
         self.reset()
 
     def reset(self) -> None:

@@ -30,13 +30,12 @@ import math
 import numpy as np
 
 from .base import STANDARD_GRAVITY, DecodeError, Packet
+from .grid import bracket_interp, clean, emit_grid, max_gap
 
-__all__ = ["SensorLoggerPushDecoder", "IMU_NAMES", "emit_grid"]
+__all__ = ["SensorLoggerPushDecoder", "IMU_NAMES"]
 
 IMU_NAMES = ("accelerometer", "gravity", "totalacceleration", "accelerometeruncalibrated", "gyroscope",
              "gyroscopeuncalibrated")
-GAP_FACTOR = 3.0
-MIN_GAP_S = 0.05
 
 
 def _empty():
@@ -45,56 +44,8 @@ def _empty():
 
 def _append(buf, t, v):
     tb, vb = buf
-    t = np.concatenate([tb, t])
-    v = np.concatenate([vb, v])
-    o = np.argsort(t, kind="stable")
-    t, v = t[o], v[o]
-    keep = np.ones(len(t), bool)
-    keep[1:] = np.diff(t) > 0
-    return t[keep], v[keep]
-
-
-def _bracket_interp(grid, t, v, max_gap):
-    """Interpolate v(t) at grid; ok where two samples <= max_gap apart bracket it (or one sits on it)."""
-    out = np.empty((len(grid), 3))
-    if len(t) == 0:
-        return out, np.zeros(len(grid), bool)
-    for k in range(3):
-        out[:, k] = np.interp(grid, t, v[:, k])
-    j = np.searchsorted(t, grid, side="right")
-    exact = t[np.clip(j - 1, 0, len(t) - 1)] == grid
-    inside = (j > 0) & (j < len(t))
-    span = np.full(len(grid), np.inf)
-    span[inside] = t[j[inside]] - t[j[inside] - 1]
-    return out, (inside & (span <= max_gap)) | exact
-
-
-def emit_grid(buf: dict, fs: float, max_gap: float, k_next: int | None, kind: str):
-    """Emit the grid samples (k / fs) where both ``buf["acc"]`` and ``buf["gyr"]`` bracket the instant
-    with close samples, up to the end of the shorter stream; trims both buffers (in place).
-    Returns (next grid index, Packet or None). Shared by the phone stream decoders."""
-    ta, va = buf["acc"]
-    tg, vg = buf["gyr"]
-    if len(ta) == 0 or len(tg) == 0:
-        return k_next, None
-    t_end = min(ta[-1], tg[-1])
-    k0 = k_next if k_next is not None else math.ceil(max(ta[0], tg[0]) * fs - 1e-9)
-    k1 = math.floor(t_end * fs + 1e-9)
-    if k1 < k0:
-        return k_next, None
-    grid = np.arange(k0, k1 + 1) / fs
-    a, oka = _bracket_interp(grid, ta, va, max_gap)
-    g, okg = _bracket_interp(grid, tg, vg, max_gap)
-    ok = oka & okg
-    # keep each stream from its last sample at or before the emitted end (for the next bracket)
-    edge = k1 / fs
-    for name in ("acc", "gyr"):
-        t, v = buf[name]
-        i = max(int(np.searchsorted(t, edge, side="right")) - 1, 0)
-        buf[name] = (t[i:], v[i:])
-    if not ok.any():
-        return k1 + 1, None
-    return k1 + 1, Packet(kind=kind, t_s=grid[ok], acc=a[ok], gyr=g[ok], seq=None)
+    tt, vv, _ = clean(np.concatenate([tb, t]), np.concatenate([vb, v]))
+    return tt, vv
 
 
 class SensorLoggerPushDecoder:
@@ -113,7 +64,7 @@ class SensorLoggerPushDecoder:
             raise ValueError("platform must be 'ios' or 'android'")
         self.fs = float(rate_hz)
         self.ios_native = platform == "ios" and not standardised
-        self.max_gap = max(GAP_FACTOR / self.fs, MIN_GAP_S)
+        self.max_gap = max_gap(1.0 / self.fs)
         self._buf = {n: _empty() for n in ("acc", "user", "gravity", "gyr")}
         self._acc_source: str | None = None
         self._gyr_source: str | None = None
@@ -203,7 +154,7 @@ class SensorLoggerPushDecoder:
         ready = tu <= tg[-1]
         if not ready.any():
             return
-        g, ok = _bracket_interp(tu[ready], tg, vg, self.max_gap)
+        g, ok = bracket_interp(tu[ready], tg, vg, self.max_gap)
         self._buf["acc"] = _append(self._buf["acc"], tu[ready][ok], vu[ready][ok] + g[ok])
         self._buf["user"] = (tu[~ready], vu[~ready])
         keep = max(int(np.searchsorted(tg, tu[ready][-1], side="right")) - 1, 0)

@@ -35,7 +35,8 @@ import numpy as np
 
 from gaitmon.core.types import GaitmonInputError
 from gaitmon.recording import G0, Recording
-from gaitmon.sources.resample import _valid_interp, merge_streams
+from gaitmon.sensors.grid import bracket_interp
+from gaitmon.sources.resample import merge_streams
 
 APP = "Sensor Logger"
 AXES = ("x", "y", "z")
@@ -173,7 +174,7 @@ def read_sensorlogger(path) -> Recording:
         tgr, grav = _vectors("Gravity", tables["Gravity"], src)
         o = np.argsort(tgr, kind="stable")
         tgr, grav = tgr[o], grav[o]
-        gi, ok = _valid_interp((ta - ta[0]).astype(float), (tgr - ta[0]).astype(float), grav, 0.1)
+        gi, ok = bracket_interp((ta - ta[0]).astype(float), (tgr - ta[0]).astype(float), grav, 0.1)
         if ok.sum() < 2:
             raise GaitmonInputError(f"{APP} export {src}: Accelerometer and Gravity do not overlap in time (column 'time')")
         ta, acc = ta[ok], user[ok] + gi[ok]
