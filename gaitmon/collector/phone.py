@@ -153,7 +153,64 @@ class PushServer:
         await writer.drain()
 
 
-class PhoneLink:
+class _PhoneLinkBase:
+    """The part of the Link protocol a phone shares: no GATT characteristics to read or write, no
+    RSSI; "connected" while data come; one background task (watchdog or poller) cancelled on
+    disconnect; ``_lost()`` reports the link loss to the session."""
+
+    name: str
+
+    def __init__(self) -> None:
+        self._connected = False
+        self._callback: NotifyCallback | None = None
+        self._on_disconnect: Callable[[], None] | None = None
+        self._task: asyncio.Task | None = None
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connected
+
+    def _lost(self, why: str) -> None:
+        log.info("%s: %s: link lost", self.name, why)
+        self._connected = False
+        if self._on_disconnect is not None:
+            self._on_disconnect()
+
+    def _run(self, coro) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(coro, name=f"{coro.__name__}-{self.name}")
+        else:
+            coro.close()
+
+    async def disconnect(self) -> None:
+        self._connected = False
+        self._callback = None
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+
+    async def read(self, char_uuid: str) -> bytes:
+        raise LinkError(f"{self.address}: a phone has no readable characteristic {char_uuid}")
+
+    async def write(self, char_uuid: str, data: bytes, *, response: bool = True) -> None:
+        raise LinkError(f"{self.address}: a phone cannot be written to")
+
+    async def stop_notify(self, char_uuid: str) -> None:
+        self._callback = None
+
+    def has_characteristic(self, char_uuid: str) -> bool:
+        return False
+
+    def set_disconnected_callback(self, callback: Callable[[], None] | None) -> None:
+        self._on_disconnect = callback
+
+    async def rssi(self) -> int | None:
+        return None
+
+
+class PhoneLink(_PhoneLinkBase):
     """One phone pushing to a :class:`PushServer`, seen by the collector as a Link.
 
     Args:
@@ -167,6 +224,7 @@ class PhoneLink:
                  standardised: bool = False, device_id: str | None = None, idle_timeout_s: float = 5.0) -> None:
         if platform not in ("ios", "android"):
             raise ValueError("platform must be 'ios' or 'android'")
+        super().__init__()
         self.server = server
         self.name = name
         self.platform = platform
@@ -174,23 +232,15 @@ class PhoneLink:
         self.device_id = device_id
         self.idle_timeout_s = float(idle_timeout_s)
         self.estimated_rate_hz: float | None = None
-        self._connected = False
-        self._callback: NotifyCallback | None = None
-        self._on_disconnect: Callable[[], None] | None = None
         self._queue: deque[bytes] = deque(maxlen=200)
         self._arrived: asyncio.Event | None = None
         self._last_arrival = 0.0
-        self._watchdog: asyncio.Task | None = None
         self.messages = 0
         server.links.append(self)
 
     @property
     def address(self) -> str:
         return f"sensorlogger:{self.device_id or 'any'}@{self.server.port}"
-
-    @property
-    def is_connected(self) -> bool:
-        return self._connected
 
     # ------------------------------------------------------------------ fed by the server
     def deliver(self, body: bytes) -> None:
@@ -218,49 +268,18 @@ class PhoneLink:
                 raise LinkError(f"no push from the phone within {timeout:g} s: set Sensor Logger's HTTP push "
                                 f"URL to http://<this computer>:{self.server.port}/ and start a recording") from None
         self._connected = True
-        if self._watchdog is None or self._watchdog.done():
-            self._watchdog = asyncio.create_task(self._watch(), name=f"watchdog-{self.name}")
+        self._run(self._watch())
 
     async def _watch(self) -> None:
         while self._connected:
             await asyncio.sleep(min(0.25, self.idle_timeout_s / 4))
             if self._connected and time.monotonic() - self._last_arrival > self.idle_timeout_s:
-                log.info("%s: no push for %.1f s: link lost", self.name, self.idle_timeout_s)
-                self._connected = False
-                if self._on_disconnect is not None:
-                    self._on_disconnect()
-
-    async def disconnect(self) -> None:
-        self._connected = False
-        self._callback = None
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._watchdog
-            self._watchdog = None
-
-    async def read(self, char_uuid: str) -> bytes:
-        raise LinkError(f"{self.address}: a phone push has no readable characteristic {char_uuid}")
-
-    async def write(self, char_uuid: str, data: bytes, *, response: bool = True) -> None:
-        raise LinkError(f"{self.address}: a phone push cannot be written to")
+                self._lost(f"no push for {self.idle_timeout_s:.1f} s")
 
     async def start_notify(self, char_uuid: str, callback: NotifyCallback) -> None:
         self._callback = callback
         while self._queue:
             callback(self._queue.popleft())
-
-    async def stop_notify(self, char_uuid: str) -> None:
-        self._callback = None
-
-    def has_characteristic(self, char_uuid: str) -> bool:
-        return False
-
-    def set_disconnected_callback(self, callback: Callable[[], None] | None) -> None:
-        self._on_disconnect = callback
-
-    async def rssi(self) -> int | None:
-        return None
 
     async def aclose(self) -> None:
         await self.disconnect()
@@ -372,7 +391,7 @@ async def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
         raise OSError(f"connection closed early: {e}") from None
 
 
-class PhyphoxLink:
+class PhyphoxLink(_PhoneLinkBase):
     """A phone running phyphox with "Allow remote access", polled over its HTTP API
     (``/config``, ``/get``, ``/control``; see :mod:`gaitmon.sensors.phyphox_remote`), as a Link.
 
@@ -383,6 +402,7 @@ class PhyphoxLink:
 
     def __init__(self, url: str, *, name: str = "phyphox", poll_interval_s: float = 0.1,
                  idle_timeout_s: float = 5.0, start_measurement: bool = True) -> None:
+        super().__init__()
         self.url = url.rstrip("/") + "/"
         self.name = name
         self.poll_interval_s = float(poll_interval_s)
@@ -391,20 +411,12 @@ class PhyphoxLink:
         self.buffers: dict | None = None
         self.estimated_rate_hz: float | None = None
         self._since: dict[str, float | None] = {"acc": None, "gyr": None}
-        self._connected = False
-        self._callback: NotifyCallback | None = None
-        self._on_disconnect: Callable[[], None] | None = None
-        self._poller: asyncio.Task | None = None
         self.polls = 0
         self.answers_with_data = 0
 
     @property
     def address(self) -> str:
         return self.url
-
-    @property
-    def is_connected(self) -> bool:
-        return self._connected
 
     async def _get(self, query: str) -> dict:
         status, body = await http_get(self.url + query, timeout=max(2.0, self.idle_timeout_s))
@@ -488,44 +500,13 @@ class PhyphoxLink:
             except (OSError, TimeoutError) as e:
                 log.debug("%s: poll failed: %s", self.url, e)
             if loop.time() - last_new > self.idle_timeout_s:
-                log.info("%s: no new samples for %.1f s: link lost", self.url, self.idle_timeout_s)
-                self._connected = False
-                if self._on_disconnect is not None:
-                    self._on_disconnect()
+                self._lost(f"no new samples for {self.idle_timeout_s:.1f} s")
                 return
             await asyncio.sleep(self.poll_interval_s)
 
-    async def disconnect(self) -> None:
-        self._connected = False
-        self._callback = None
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._poller
-            self._poller = None
-
-    async def read(self, char_uuid: str) -> bytes:
-        raise LinkError(f"{self.url}: phyphox has no readable characteristic {char_uuid}")
-
-    async def write(self, char_uuid: str, data: bytes, *, response: bool = True) -> None:
-        raise LinkError(f"{self.url}: phyphox cannot be written to")
-
     async def start_notify(self, char_uuid: str, callback: NotifyCallback) -> None:
         self._callback = callback
-        if self._poller is None or self._poller.done():
-            self._poller = asyncio.create_task(self._poll(), name=f"poll-{self.name}")
-
-    async def stop_notify(self, char_uuid: str) -> None:
-        self._callback = None
-
-    def has_characteristic(self, char_uuid: str) -> bool:
-        return False
-
-    def set_disconnected_callback(self, callback: Callable[[], None] | None) -> None:
-        self._on_disconnect = callback
-
-    async def rssi(self) -> int | None:
-        return None
+        self._run(self._poll())
 
     async def aclose(self) -> None:
         await self.disconnect()
