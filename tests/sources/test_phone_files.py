@@ -38,11 +38,11 @@ import pytest
 from gaitmon.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from gaitmon.core import analyze
 from gaitmon.core.types import GaitmonInputError
-from gaitmon.recording import G0, read_recording
+from gaitmon.recording import G0
 from gaitmon.sources import MOUNTS, apply_mount, detect, read_any
 from gaitmon.sources.resample import merge_streams
+from tests.sources.conftest import walk_phone
 
-WALK = Path(__file__).resolve().parents[1] / "data" / "real-walking" / "HA_001_TimeMeasure1_Test5_Trial1.csv"
 SAMPLES = Path(os.environ.get("GAITMON_PHONE_SAMPLES", "/nonexistent"))
 real_export = pytest.mark.skipif(not SAMPLES.is_dir(), reason="set GAITMON_PHONE_SAMPLES (tests/sources/README.md)")
 
@@ -57,14 +57,7 @@ JSON_EXAMPLE = [
 T0_NS = 1_698_501_144_401_773_000
 
 
-def _walk():
-    """Real walking (Mobilise-D, sensor x up, y right, z forward) in a phone's screen frame, belt, screen in.
-
-    Screen in: z (out of the screen) points forward, y up; x = y × z = up × forward = left = −right.
-    """
-    rec = read_recording(WALK)
-    to_phone = lambda v: np.column_stack([-v[:, 1], v[:, 0], v[:, 2]])  # noqa: E731
-    return rec, to_phone(rec.acc), to_phone(rec.gyr)
+_walk = walk_phone
 
 
 def _sl_csv(t_ns, v) -> str:
@@ -393,21 +386,12 @@ def test_real_phyphox_export_without_g_is_refused_by_column():
     assert runs == [(0.0, pytest.approx(1710697732.324872))]
 
 
-def test_import_phone_export_into_influxdb(tmp_path, monkeypatch):
+def test_import_phone_export_into_influxdb(tmp_path, influx_env, influxd):
     """`gaitmon import export.zip --mount …`: steps land in a real influxd at the phone's UTC time."""
-    from tests.servers import InfluxD
-
     rec, acc, gyr = _walk()
     p = tmp_path / "ios.zip"
     _write_sensorlogger_ios(p, rec.time, acc, gyr)
-    monkeypatch.setenv("GAITMON_HOME", str(tmp_path / "home"))
-    with InfluxD() as influx:
-        influx.create_db("phone")
-        monkeypatch.setenv("GAITMON_INFLUX_URL", influx.url)
-        monkeypatch.setenv("GAITMON_INFLUX_DB", "phone")
-        monkeypatch.setenv("GAITMON_INFLUX_API", "v1")
-        monkeypatch.setenv("GAITMON_SPOOL_DIR", str(tmp_path / "spool"))
-        assert main(["import", str(p), "--runner", "ann", "--mount", "belt-screen-in"]) == EXIT_OK
-        rows = influx.rows('SELECT "pelvic_drop_deg" FROM "gait_step" WHERE "runner" = \'ann\'', "phone")
+    assert main(["import", str(p), "--runner", "ann", "--mount", "belt-screen-in"]) == EXIT_OK
+    rows = influxd.rows('SELECT "pelvic_drop_deg" FROM "gait_step" WHERE "runner" = \'ann\'', influx_env)
     assert len(rows) >= 10
     assert all(T0_NS <= r["time"] <= T0_NS + 20 * 10**9 for r in rows)  # anchored at the phone's clock

@@ -18,7 +18,6 @@ import asyncio
 import json
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,8 +29,7 @@ from gaitmon.core import analyze
 from gaitmon.recording import read_recording
 from gaitmon.sensors import DecodeError, Packet
 from gaitmon.sensors.sensorlogger_push import SensorLoggerPushDecoder
-
-WALK = Path(__file__).resolve().parents[1] / "data" / "real-walking" / "HA_001_TimeMeasure1_Test5_Trial1.csv"
+from tests.sources.conftest import walk_phone
 
 LOGJS_MESSAGES = [
     {"messageId": 36, "sessionId": "c5241337-a594-480d-b2f8-4aa2fd8b6c53",
@@ -47,11 +45,7 @@ LOGJS_MESSAGES = [
 T0_NS = 1_658_038_822_740_147_200
 
 
-def _walk_phone():
-    """Real walking rotated into the phone's screen frame (belt, screen in: +z forward, +y up)."""
-    rec = read_recording(WALK)
-    f = lambda v: np.column_stack([-v[:, 1], v[:, 0], v[:, 2]])  # noqa: E731
-    return rec, f(rec.acc), f(rec.gyr)
+_walk_phone = walk_phone
 
 
 def make_messages(rec, acc, gyr, *, platform="android", batch_s=0.2, lose=(), seed=0, device="phone-1"):
@@ -271,24 +265,16 @@ def test_live_push_pause_is_a_link_loss_and_a_gap(tmp_path):
     assert 280 <= meta["gaps"][0]["samples_lost"] <= 320
 
 
-def test_live_push_into_influxdb(tmp_path, monkeypatch):
-    from tests.servers import InfluxD
-
+def test_live_push_into_influxdb(tmp_path, influx_env, influxd):
     rec, acc, gyr = _walk_phone()
     msgs = make_messages(rec, acc, gyr, platform="ios")
-    with InfluxD() as influx:
-        influx.create_db("phone")
-        monkeypatch.setenv("GAITMON_INFLUX_URL", influx.url)
-        monkeypatch.setenv("GAITMON_INFLUX_DB", "phone")
-        monkeypatch.setenv("GAITMON_INFLUX_API", "v1")
-        monkeypatch.setenv("GAITMON_SPOOL_DIR", str(tmp_path / "spool"))
-        rc, run = _collect_with_replay(tmp_path, msgs, platform="ios")
-        assert rc == 0
-        n_file = (run / "steps_ann.csv").read_text().count("\n") - 1
-        rows = influx.rows('SELECT "pelvic_drop_deg" FROM "gait_step" WHERE "runner" = \'ann\'', "phone")
-        assert len(rows) == n_file >= 10
-        assert influx.rows('SELECT "packets_received" FROM "sensor_status"', "phone")
-        assert len(influx.rows('SELECT * FROM "gait_session" WHERE "session" = \'live\'', "phone")) == 1
+    rc, run = _collect_with_replay(tmp_path, msgs, platform="ios")
+    assert rc == 0
+    n_file = (run / "steps_ann.csv").read_text().count("\n") - 1
+    rows = influxd.rows('SELECT "pelvic_drop_deg" FROM "gait_step" WHERE "runner" = \'ann\'', influx_env)
+    assert len(rows) == n_file >= 10
+    assert influxd.rows('SELECT "packets_received" FROM "sensor_status"', influx_env)
+    assert len(influxd.rows('SELECT * FROM "gait_session" WHERE "session" = \'live\'', influx_env)) == 1
 
 
 # ------------------------------------------------------------------ phyphox remote access
