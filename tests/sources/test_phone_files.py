@@ -18,8 +18,11 @@ Sources of the formats and test vectors
   (experiment time stands still while paused). Real phyphox export (iPhone13,4, phyphox 1.1.13,
   "Acceleration without g"): github.com/raltm2e/imu_phyphox, commit f6d09e9968e34542f9367f0d64cab99f69fd71d5,
   ``data/Acceleration without g 2024-03-17 19-49-39/`` (no licence: read from ``$GAITMON_PHONE_SAMPLES``).
-  No public phyphox export holding both the accelerometer with g and the gyroscope was found, so the
-  positive phyphox path is tested on exports written in the layout of DataExport.java.
+  A real export of a custom experiment with accelerometer and gyroscope, but at 5 Hz and with its own
+  unit-less column names (``"time","Acceleration x",…``): github.com/Shantanu-Mandpe/Motion-Analysis-Project,
+  commit a70b8e19fc97240a2574a2d8b91515380edaf0e6, ``final/walking.zip`` (no licence, same folder).
+  No public phyphox export of the accelerometer with g and the gyroscope at a gait-usable rate was
+  found, so the positive phyphox path is tested on exports written in the layout of DataExport.java.
 * Real walking repackaged as phone exports: the Mobilise-D lower-back recordings in tests/data/real-walking
   (Apache-2.0), rotated into a phone's screen frame for a belt mount and written in each app's layout.
 """
@@ -395,3 +398,17 @@ def test_import_phone_export_into_influxdb(tmp_path, influx_env, influxd):
     rows = influxd.rows('SELECT "pelvic_drop_deg" FROM "gait_step" WHERE "runner" = \'ann\'', influx_env)
     assert len(rows) >= 10
     assert all(T0_NS <= r["time"] <= T0_NS + 20 * 10**9 for r in rows)  # anchored at the phone's clock
+
+
+@real_export
+def test_real_phyphox_custom_experiment_is_refused_by_column():
+    """A custom experiment names its columns itself ("Acceleration x", no unit): gaitmon does not guess
+    whether that is with or without g, and says which column it needs."""
+    p = SAMPLES / "phyphox-custom-walking.zip"
+    assert detect(p) == "phyphox"
+    with pytest.raises(GaitmonInputError, match=r"phyphox export phyphox-custom-walking.zip: no column 'Acceleration x \(m/s\^2\)'"):
+        read_any(p)
+    from gaitmon.sources.phyphox import _load, _runs
+
+    _files, timecsv = _load(p)
+    assert _runs(timecsv) == [(0.0, pytest.approx(1673860393.61692))]
