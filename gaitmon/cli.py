@@ -41,7 +41,8 @@ def cmd_analyze(args) -> int:
 
     console = Console(stderr=True)
     try:
-        rec = apply_mount(read_any(args.recording, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit),
+        rec = apply_mount(read_any(args.recording, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit,
+                                   phone_platform=getattr(args, "phone_platform", None)),
                           getattr(args, "mount", None))
         forward = args.forward or rec.forward or DEFAULT_FORWARD
         up = args.up or rec.up or DEFAULT_UP
@@ -305,11 +306,14 @@ def _add_sim_args(p, *, duration: float, fs: float, activity: str = "run", fatig
 
 
 def _add_mount_arg(p):
-    from gaitmon.sources import MOUNTS
+    from gaitmon.sources import MOUNTS, PLATFORMS
 
     p.add_argument("--mount", choices=tuple(MOUNTS), default=None,
                    help="phone carried upright in a belt at the back: sets --forward/--up for the phone's screen "
                         "frame (belt-screen-out = -z/+y, belt-screen-in = +z/+y); --forward/--up still win")
+    p.add_argument("--phone-platform", choices=PLATFORMS, default=None,
+                   help="Sensor Logger export without Metadata.csv (the JSON export): the phone's platform, "
+                        "which sets the acceleration sign")
 
 
 def _add_store_args(p, runner_required: bool = False):

@@ -37,8 +37,14 @@ def detect(path) -> str:
     return "gaitmon"
 
 
-def read_any(path, *, acc_unit: str | None = None, gyro_unit: str | None = None) -> Recording:
-    """Read a gaitmon recording, a Sensor Logger export or a phyphox export (file, folder or zip)."""
+PLATFORMS = ("android", "ios", "ios-standardised")
+
+
+def read_any(path, *, acc_unit: str | None = None, gyro_unit: str | None = None,
+             phone_platform: str | None = None) -> Recording:
+    """Read a gaitmon recording, a Sensor Logger export or a phyphox export (file, folder or zip).
+
+    ``phone_platform``: for Sensor Logger exports without Metadata.csv (see :mod:`.sensorlogger`)."""
     from gaitmon.sources import phyphox, sensorlogger
 
     p = Path(path)
@@ -53,8 +59,11 @@ def read_any(path, *, acc_unit: str | None = None, gyro_unit: str | None = None)
     if acc_unit or gyro_unit:
         raise GaitmonInputError(f"{p.name}: --acc-unit/--gyro-unit do not apply to a {kind} export "
                                 "(its units are known from the app's documentation)")
-    rec = sensorlogger.read_sensorlogger(p) if kind == "sensorlogger" else phyphox.read_phyphox(p)
-    return rec
+    if phone_platform and phone_platform not in PLATFORMS:
+        raise GaitmonInputError(f"--phone-platform must be one of {', '.join(PLATFORMS)}, got {phone_platform!r}")
+    if kind == "sensorlogger":
+        return sensorlogger.read_sensorlogger(p, platform=phone_platform)
+    return phyphox.read_phyphox(p)
 
 
 def apply_mount(rec: Recording, mount: str | None) -> Recording:

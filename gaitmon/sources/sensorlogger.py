@@ -141,8 +141,11 @@ def _metadata(tables: dict) -> dict:
 
 
 # ------------------------------------------------------------------ the reader
-def read_sensorlogger(path) -> Recording:
-    """Read a Sensor Logger export (zip, folder, one of its CSVs, or JSON) as a gaitmon Recording."""
+def read_sensorlogger(path, *, platform: str | None = None) -> Recording:
+    """Read a Sensor Logger export (zip, folder, one of its CSVs, or JSON) as a gaitmon Recording.
+
+    ``platform`` (``android``, ``ios``, ``ios-standardised``) stands in for Metadata.csv when the
+    export has none (the JSON export); it must agree with Metadata.csv when both exist."""
     path = Path(path)
     src = path.name
     if not path.exists():
@@ -152,8 +155,16 @@ def read_sensorlogger(path) -> Recording:
     except (OSError, zipfile.BadZipFile, UnicodeDecodeError, csv.Error) as exc:
         raise GaitmonInputError(f"{APP} export {src}: cannot read ({exc.__class__.__name__}: {exc})") from None
     meta_in = _metadata(tables)
+    given = platform
     platform = meta_in.get("platform", "").lower()
     standardised = meta_in.get("standardisation", "false").lower() == "true"
+    if given:
+        g_platform, g_std = given.split("-")[0], given.endswith("standardised")
+        if platform and (platform != g_platform or (platform == "ios" and standardised != g_std)):
+            raise GaitmonInputError(f"{APP} export {src}: Metadata.csv says platform {platform}"
+                                    f"{' (standardised)' if standardised else ''}, not --phone-platform {given}")
+        if not platform:
+            platform, standardised = g_platform, g_std
     if not platform and "TotalAcceleration" in tables:
         platform = "android"  # TotalAcceleration is written on Android only (UNITS.md)
 
@@ -191,7 +202,8 @@ def read_sensorlogger(path) -> Recording:
                                 "Gravity.csv, or AccelerometerUncalibrated.csv)")
     if platform not in ("ios", "android"):
         raise GaitmonInputError(f"{APP} export {src}: Metadata.csv has no column 'platform' (ios/android), needed for the "
-                                "acceleration sign: export the recording as a zip (it includes Metadata.csv)")
+                                "acceleration sign: export the recording as a zip (it includes Metadata.csv) or give "
+                                "--phone-platform")
     if unit_g:
         acc = acc * G0
     if platform == "ios" and not standardised:

@@ -124,6 +124,33 @@ def test_json_export_with_gyroscope_and_gravity_reads(tmp_path):
     np.testing.assert_allclose(out.acc, acc[: len(out.acc)], atol=1e-9)
 
 
+def test_json_export_without_metadata_needs_the_platform(tmp_path, capsys):
+    """The JSON export carries no Metadata.csv (README "JSON"): --phone-platform gives the sign."""
+    rec, acc, gyr = _walk()
+    t_ns = T0_NS + np.round(rec.time * 1e9).astype(np.int64)
+    grav = _lowpass(acc)
+    records = []
+    for name, v in (("Accelerometer", -(acc - grav)), ("Gravity", -grav), ("Gyroscope", gyr)):  # iOS signs
+        records += [{"sensor": name, "time": str(tn), "seconds_elapsed": "0", "z": str(r[2]), "y": str(r[1]),
+                     "x": str(r[0])} for tn, r in zip(t_ns, v)]
+    p = tmp_path / "ios.json"
+    p.write_text(json.dumps(records))
+    assert main(["analyze", str(p)]) == EXIT_BAD_INPUT
+    assert "--phone-platform" in capsys.readouterr().err
+    out = read_any(p, phone_platform="ios")
+    np.testing.assert_allclose(out.acc, acc[: len(out.acc)], atol=1e-9)
+    assert main(["analyze", str(p), "--phone-platform", "ios", "--mount", "belt-screen-in"]) == EXIT_OK
+    # with Metadata.csv the flag must agree
+    z = tmp_path / "android.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("TotalAcceleration.csv", _sl_csv(t_ns[:300], acc[:300]))
+        zf.writestr("Gyroscope.csv", _sl_csv(t_ns[:300], gyr[:300]))
+        zf.writestr("Metadata.csv", "platform\nandroid\n")
+    with pytest.raises(GaitmonInputError, match="says platform android, not --phone-platform ios"):
+        read_any(z, phone_platform="ios")
+    assert read_any(z, phone_platform="android").meta["sensor"] == "sensorlogger-android"
+
+
 # ------------------------------------------------------------------ units, signs, axes
 @pytest.mark.parametrize("standardised", [False, True])
 def test_ios_sign_convention_gives_specific_force(tmp_path, standardised):
