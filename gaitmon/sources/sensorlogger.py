@@ -102,8 +102,9 @@ def _load_tables(path: Path) -> dict[str, list[dict]]:
     return tables
 
 
-def _vectors(name: str, rows: list[dict], src: str) -> tuple[np.ndarray, np.ndarray]:
-    """(time_ns int64, values (n,3)) of one sensor table; errors name the app, table and column."""
+def _vectors(name: str, rows: list[dict], src: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """(time_ns int64, values (n,3), rows dropped as unparseable) of one sensor table; errors name
+    the app, table and column."""
     if not rows:
         raise GaitmonInputError(f"{APP} export {src}: {name} has no samples")
     missing = [c for c in ("time",) + AXES if c not in rows[0]]
@@ -132,7 +133,7 @@ def _vectors(name: str, rows: list[dict], src: str) -> tuple[np.ndarray, np.ndar
     if ok.sum() < 2:
         col = "time" if bad else next((c for k, c in enumerate(AXES) if not np.isfinite(v[:, k]).any()), "x")
         raise GaitmonInputError(f"{APP} export {src}: {name} column '{col}' holds no numbers")
-    return t[ok], v[ok]
+    return t[ok], v[ok], int((~ok).sum())
 
 
 def _metadata(tables: dict) -> dict:
@@ -172,17 +173,18 @@ def read_sensorlogger(path, *, platform: str | None = None) -> Recording:
     if gyr_name is None:
         raise GaitmonInputError(f"{APP} export {src}: no Gyroscope (Gyroscope.csv with columns x,y,z in rad/s): "
                                 "switch on the Gyroscope sensor in Sensor Logger and record again")
-    tg, gyr = _vectors(gyr_name, tables[gyr_name], src)
+    tg, gyr, bad = _vectors(gyr_name, tables[gyr_name], src)
 
     # specific force (Android convention, m/s²) from what the export holds
     if "TotalAcceleration" in tables:
         acc_name = "TotalAcceleration"
-        ta, acc = _vectors(acc_name, tables[acc_name], src)
+        ta, acc, bad_a = _vectors(acc_name, tables[acc_name], src)
         unit_g = False
     elif "Accelerometer" in tables and "Gravity" in tables:
         acc_name = "Accelerometer+Gravity"
-        ta, user = _vectors("Accelerometer", tables["Accelerometer"], src)
-        tgr, grav = _vectors("Gravity", tables["Gravity"], src)
+        ta, user, bad_a = _vectors("Accelerometer", tables["Accelerometer"], src)
+        tgr, grav, bad_g = _vectors("Gravity", tables["Gravity"], src)
+        bad_a += bad_g
         o = np.argsort(tgr, kind="stable")
         tgr, grav = tgr[o], grav[o]
         gi, ok = bracket_interp((ta - ta[0]).astype(float), (tgr - ta[0]).astype(float), grav, 0.1)
@@ -192,7 +194,7 @@ def read_sensorlogger(path, *, platform: str | None = None) -> Recording:
         unit_g = False
     elif "AccelerometerUncalibrated" in tables:
         acc_name = "AccelerometerUncalibrated"
-        ta, acc = _vectors(acc_name, tables[acc_name], src)
+        ta, acc, bad_a = _vectors(acc_name, tables[acc_name], src)
         unit_g = platform == "ios" and not standardised  # UNITS.md: g on iOS unless standardised
     elif "Accelerometer" in tables:
         raise GaitmonInputError(f"{APP} export {src}: Accelerometer.csv is acceleration without gravity and there is no "
@@ -228,4 +230,4 @@ def read_sensorlogger(path, *, platform: str | None = None) -> Recording:
         "phone_gaps": m.gaps,
         "phone_gap_seconds": m.gap_seconds,
     }
-    return Recording(time=m.time, acc=m.acc, gyr=m.gyr, meta=meta, bad_rows=m.duplicates)
+    return Recording(time=m.time, acc=m.acc, gyr=m.gyr, meta=meta, bad_rows=m.duplicates + bad + bad_a)

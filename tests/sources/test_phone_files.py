@@ -103,7 +103,8 @@ def test_json_export_vectors_and_missing_gyroscope(tmp_path):
         read_any(p)
     from gaitmon.sources.sensorlogger import _vectors
 
-    t, v = _vectors("Accelerometer", JSON_EXAMPLE, "export.json")
+    t, v, bad = _vectors("Accelerometer", JSON_EXAMPLE + [dict(JSON_EXAMPLE[0], x="n/a")], "export.json")
+    assert bad == 1
     assert t.tolist() == [1698501144401773000, 1698501144411773000]  # ns, kept exact as int64
     assert v[0].tolist() == [0.06110857427120209, -0.0009566396474838257, -0.10382747650146484]  # x, y, z by name
 
