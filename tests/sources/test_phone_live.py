@@ -337,3 +337,57 @@ def test_phyphox_remote_through_collect(tmp_path):
     steps = (tmp_path / "pp" / "steps_ann.csv").read_text().splitlines()
     off = analyze(rec.time, rec.acc, rec.gyr, forward="+z", up="+x")
     assert len(steps) - 1 >= len(off.steps) - 4 >= 6  # the first ~1.5 s (rate measurement) are not streamed
+
+
+def _export_to_messages(zip_path, batch_s=0.2):
+    """A real Sensor Logger zip export cut into push messages (lower-case sensor names, ns times)."""
+    import csv
+    import io
+    import zipfile
+
+    z = zipfile.ZipFile(zip_path)
+    rows = []
+    for stem in ("Accelerometer", "Gravity", "Gyroscope"):
+        for r in csv.DictReader(io.StringIO(z.read(f"{stem}.csv").decode())):
+            rows.append({"name": stem.lower(), "time": int(r["time"]),
+                         "values": {c: float(r[c]) for c in "xyz"}})
+    rows.sort(key=lambda r: r["time"])
+    t0 = rows[0]["time"]
+    msgs, cur, k = [], [], 0
+    for r in rows:
+        while r["time"] - t0 >= (k + 1) * batch_s * 1e9:
+            msgs.append(json.dumps({"messageId": k, "sessionId": "s", "deviceId": "d", "payload": cur}).encode())
+            cur, k = [], k + 1
+        cur.append(r)
+    msgs.append(json.dumps({"messageId": k, "sessionId": "s", "deviceId": "d", "payload": cur}).encode())
+    return msgs
+
+
+def test_real_export_replayed_as_push_matches_the_file_reader():
+    """The real iPhone export 2022-09-16 (Lynch1206/5ARB0_1_1, see test_phone_files) replayed as push
+    messages: the live decoder gives the same specific force and rate as the file reader."""
+    from gaitmon.sources import read_any
+    from tests.sources.test_phone_files import SAMPLES
+
+    p = SAMPLES / "2022-09-16_11-15-46.zip"
+    if not p.exists():
+        pytest.skip("set GAITMON_PHONE_SAMPLES (tests/sources/README.md)")
+    ref = read_any(p)
+    d = SensorLoggerPushDecoder(100.0, platform="ios")
+    pk = [x for x in (d.decode(m) for m in _export_to_messages(p)) if x is not None]
+    t = np.concatenate([x.t_s for x in pk])
+    a = np.concatenate([x.acc for x in pk])
+    g = np.concatenate([x.gyr for x in pk])
+    tr = ref.time + _utc(ref.meta["start_utc"])
+    want_a = np.column_stack([np.interp(t, tr, ref.acc[:, i]) for i in range(3)])
+    want_g = np.column_stack([np.interp(t, tr, ref.gyr[:, i]) for i in range(3)])
+    inside = (t > tr[0] + 0.05) & (t < tr[-1] - 0.05)
+    assert inside.sum() > 1800
+    assert np.median(np.abs(a[inside] - want_a[inside])) < 0.05 and a[:50, 2].mean() > 9.0
+    assert np.median(np.abs(g[inside] - want_g[inside])) < 0.01
+
+
+def _utc(iso: str) -> float:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
