@@ -36,6 +36,39 @@ log = logging.getLogger("gaitmon.collector.phone")
 MAX_BODY = 16 * 1024 * 1024
 
 
+async def _read_headers(reader: asyncio.StreamReader) -> dict[str, str]:
+    """HTTP header lines up to the blank line, names in lower case."""
+    headers: dict[str, str] = {}
+    while True:
+        h = await reader.readline()
+        if h in (b"\r\n", b"\n", b""):
+            return headers
+        k, _, v = h.decode("latin-1").partition(":")
+        headers[k.strip().lower()] = v.strip()
+
+
+async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str], *, to_eof: bool = False) -> bytes:
+    """The message body: chunked, Content-Length, or (``to_eof``) up to the end of the connection.
+    Raises ValueError past MAX_BODY."""
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        chunks: list[bytes] = []
+        while True:
+            size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                await reader.readline()
+                return b"".join(chunks)
+            chunks.append(await reader.readexactly(size))
+            await reader.readline()
+            if sum(map(len, chunks)) > MAX_BODY:
+                raise ValueError("body too large")
+    if headers.get("content-length"):
+        n = int(headers["content-length"])
+        if n > MAX_BODY:
+            raise ValueError("body too large")
+        return await reader.readexactly(n)
+    return await reader.read(MAX_BODY) if to_eof else b""
+
+
 class PushServer:
     """HTTP endpoint for Sensor Logger pushes; routes messages to :class:`PhoneLink` objects."""
 
@@ -97,32 +130,12 @@ class PushServer:
                     await self._reply(writer, 400, "bad request line")
                     break
                 method = parts[0].upper()
-                headers: dict[str, str] = {}
-                while True:
-                    h = await reader.readline()
-                    if h in (b"\r\n", b"\n", b""):
-                        break
-                    k, _, v = h.decode("latin-1").partition(":")
-                    headers[k.strip().lower()] = v.strip()
-                body = b""
-                if "chunked" in headers.get("transfer-encoding", "").lower():
-                    chunks = []
-                    while True:
-                        size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
-                        if size == 0:
-                            await reader.readline()
-                            break
-                        chunks.append(await reader.readexactly(size))
-                        await reader.readline()
-                        if sum(map(len, chunks)) > MAX_BODY:
-                            raise ValueError("body too large")
-                    body = b"".join(chunks)
-                elif headers.get("content-length"):
-                    n = int(headers["content-length"])
-                    if n > MAX_BODY:
-                        await self._reply(writer, 413, "message too large")
-                        break
-                    body = await reader.readexactly(n)
+                headers = await _read_headers(reader)
+                try:
+                    body = await _read_body(reader, headers)
+                except ValueError:
+                    await self._reply(writer, 413, "message too large")
+                    break
                 if method == "POST":
                     link = self._route(body)
                     if link is None:
@@ -329,14 +342,7 @@ async def post_message(url: str, body: bytes, *, reader_writer: list | None = No
     writer.write(head.encode() + body)
     await writer.drain()
     status = int((await reader.readline()).split()[1])
-    length = 0
-    while True:
-        h = await reader.readline()
-        if h in (b"\r\n", b""):
-            break
-        if h.lower().startswith(b"content-length:"):
-            length = int(h.split(b":")[1])
-    await reader.readexactly(length)
+    await _read_body(reader, await _read_headers(reader))
     if reader_writer is None:
         writer.close()
     return status
@@ -359,27 +365,7 @@ async def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
             parts = status_line.split()
             if len(parts) < 2:
                 raise OSError(f"bad HTTP answer {status_line[:40]!r}")
-            headers = {}
-            while True:
-                h = await reader.readline()
-                if h in (b"\r\n", b"\n", b""):
-                    break
-                k, _, v = h.decode("latin-1").partition(":")
-                headers[k.strip().lower()] = v.strip()
-            if "chunked" in headers.get("transfer-encoding", "").lower():
-                chunks = []
-                while True:
-                    size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
-                    if size == 0:
-                        break
-                    chunks.append(await reader.readexactly(size))
-                    await reader.readline()
-                body = b"".join(chunks)
-            elif "content-length" in headers:
-                body = await reader.readexactly(int(headers["content-length"]))
-            else:
-                body = await reader.read()
-            return int(parts[1]), body
+            return int(parts[1]), await _read_body(reader, await _read_headers(reader), to_eof=True)
         finally:
             writer.close()
             with contextlib.suppress(Exception):
@@ -387,8 +373,8 @@ async def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
 
     try:
         return await asyncio.wait_for(go(), timeout=timeout)
-    except asyncio.IncompleteReadError as e:
-        raise OSError(f"connection closed early: {e}") from None
+    except (asyncio.IncompleteReadError, ValueError) as e:
+        raise OSError(f"bad or short HTTP answer: {e}") from None
 
 
 class PhyphoxLink(_PhoneLinkBase):
