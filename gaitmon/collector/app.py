@@ -105,26 +105,23 @@ def run_collect(cfg: CollectConfig, *, virtual: int = 0, duration_s: float | Non
 
 
 def _virtual_links(cfg: CollectConfig, n: int, duration_s: float | None) -> list[tuple[SensorSpec, Link]]:
-    from gaitmon.sim import SimConfig
-
-    from gaitmon.sensors.movesense import IMU_RATES
-
     from gaitmon.sensors import metawear as mw
     from gaitmon.sensors import movella_dot as dot
+    from gaitmon.sensors.movesense import IMU_RATES
+    from gaitmon.sim import SimConfig
 
     from .virtual import (VirtualDotSensor, VirtualLink, VirtualMetaWearSensor, VirtualMovesenseSensor,
                           VirtualPolarSensor, VirtualSensor)
 
+    # kind -> (device class, display name, the rates it offers); the gaitmon profile takes any rate
+    devices = {"polar": (VirtualPolarSensor, "Polar Sense", VirtualPolarSensor.RATES),
+               "movesense": (VirtualMovesenseSensor, "Movesense", IMU_RATES),
+               "movella_dot": (VirtualDotSensor, "Movella DOT", dot.STREAM_RATES),
+               "metawear": (VirtualMetaWearSensor, "MetaWear", tuple(mw.ODR_CODES))}
     v = cfg.virtual
     rate = v.rate_hz
-    if v.kind == "polar":  # the nearest rate the device offers
-        rate = min(VirtualPolarSensor.RATES, key=lambda r: abs(r - v.rate_hz))
-    elif v.kind == "movesense":
-        rate = min(IMU_RATES, key=lambda r: abs(r - v.rate_hz))
-    elif v.kind == "movella_dot":
-        rate = min(dot.STREAM_RATES, key=lambda r: abs(r - v.rate_hz))
-    elif v.kind == "metawear":
-        rate = min(mw.ODR_CODES, key=lambda r: abs(r - v.rate_hz))
+    if v.kind in devices:  # the nearest rate the device offers
+        rate = min(devices[v.kind][2], key=lambda r: abs(r - v.rate_hz))
     out = []
     for i in range(n):
         entry = cfg.sensors[i] if i < len(cfg.sensors) else None
@@ -137,18 +134,10 @@ def _virtual_links(cfg: CollectConfig, n: int, duration_s: float | None) -> list
                         drop_right_deg=4.0 + 0.5 * i, forward=forward, up=up)
         common = dict(bouts=None if duration_s is None else 1, battery_pct=95 - 7 * i,
                       rssi_dbm=-55 - 4 * i)
-        if v.kind == "polar":
-            name = f"Polar Sense virtual-{i + 1}"
-            sensor = VirtualPolarSensor(f"virtual:{i + 1}", name, sim, **common)
-        elif v.kind == "movesense":
-            name = f"Movesense virtual-{i + 1}"
-            sensor = VirtualMovesenseSensor(f"virtual:{i + 1}", name, sim, **common)
-        elif v.kind == "movella_dot":
-            name = f"Movella DOT virtual-{i + 1}"
-            sensor = VirtualDotSensor(f"virtual:{i + 1}", name, sim, **common)
-        elif v.kind == "metawear":
-            name = f"MetaWear virtual-{i + 1}"
-            sensor = VirtualMetaWearSensor(f"virtual:{i + 1}", name, sim, **common)
+        if v.kind in devices:
+            cls, label, _rates = devices[v.kind]
+            name = f"{label} virtual-{i + 1}"
+            sensor = cls(f"virtual:{i + 1}", name, sim, **common)
         else:
             name = f"gaitmon-virtual-{i + 1}"
             sensor = VirtualSensor(f"virtual:{i + 1}", name, sim, clock_start_s=1000.0 * (i + 1),
@@ -156,7 +145,7 @@ def _virtual_links(cfg: CollectConfig, n: int, duration_s: float | None) -> list
         link = VirtualLink(sensor, speed=v.speed, loss=v.packet_loss,
                            drop_every_s=v.link_drop_every_s or None, drop_down_s=v.link_down_s,
                            seed=v.seed + i)
-        reports = v.kind == "gaitmon"  # Polar and Movesense do not report their mount
+        reports = v.kind == "gaitmon"  # only the gaitmon profile reports its mount
         spec = SensorSpec(key=f"{_safe(runner)}_{_safe(name)}", runner=runner, sensor=name,
                           kind=v.kind,
                           forward=entry.forward if entry and entry.forward else (None if reports else forward),
