@@ -55,12 +55,24 @@ def _sniff(text: str) -> tuple[str, str]:
 def looks_like(path: Path) -> bool:
     try:
         if path.is_dir():
-            return (path / "meta" / "time.csv").exists() or any(_is_phyphox_csv(p.read_text(errors="replace")[:400]) for p in path.glob("*.csv"))
+            if (path / "meta" / "time.csv").exists():
+                return True
+            for p in path.glob("*.csv"):
+                with open(p, encoding="utf-8", errors="replace") as fh:
+                    if _is_phyphox_csv(fh.readline()):
+                        return True
+            return False
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as z:
                 names = z.namelist()
-                return "meta/time.csv" in names or any(
-                    _is_phyphox_csv(z.read(n)[:400].decode("utf-8", "replace")) for n in names if n.endswith(".csv"))
+                if "meta/time.csv" in names:
+                    return True
+                for n in names:
+                    if n.endswith(".csv"):
+                        with z.open(n) as fh:
+                            if _is_phyphox_csv(fh.read(400).decode("utf-8", "replace")):
+                                return True
+                return False
         if path.suffix.lower() == ".csv":
             with open(path, encoding="utf-8", errors="replace") as fh:
                 return _is_phyphox_csv(fh.readline())
