@@ -118,6 +118,7 @@ NO = 24
 
 L1 = 0.45 * G0  # running: rise level 1 (specific force, m/s²)
 L2 = 0.90 * G0  # running: rise level 2
+RUN_STEP_S = 0.42  # steps shorter than this (s) are running, with or without a flight phase
 FLIGHT_LEVEL = 0.30 * G0
 # a flight phase lasts at least this long (s); shorter dips below FLIGHT_LEVEL are impact ringing
 FLIGHT_MIN_S = 0.03
@@ -129,7 +130,7 @@ MAX_GAIT_TILT_RANGE_DEG = 30.0
 K_PITCH = 0.25  # gentler on tilt: a ranges-only quantity, and forward accelerations are large
 PROM_MIN = 0.2
 # walking IC: smoothing of vertical acceleration (s), of its slope (s), peak test window (s)
-WALK_SIGMA_S = 0.12
+WALK_SIGMA_S = 0.10
 SLOPE_SIGMA_S = 0.03
 PEAK_BACK_S = 0.20
 PEAK_AHEAD_S = 0.15
@@ -478,14 +479,30 @@ def run_engine(f, s, rings, blk, out, R, bias):
                 thr = f[F_PROMMIN]
             if is_peak and yc > 0.0 and (yc - lo) > thr:
                 tp = mp - dw  # peak time in sample units
-                # refine: steepest rise of the slope-smoothed signal in the 0.15 s before the peak
+                # refine: walking — steepest rise of the slope-smoothed signal before the peak (the
+                # heel-strike loading); running without a flight phase (a running cadence: steps
+                # shorter than RUN_STEP_S, > 143 steps/min, faster than people walk) — the valley
+                # before the loading rise, where the old foot's unloading turns into the new one's
+                # loading
                 best = -1e18
                 bi = tp
+                vmin = 1e18
+                for u in range(tp - pw, tp + 1):
+                    v = rings[R_CS, (u + dsl) & mask]
+                    if v < vmin:
+                        vmin = v
+                tmed = f[F_TMED]
+                grounded = s[I_BOUTJ] >= 2 and 0.0 < tmed < RUN_STEP_S * fs and vmin < 0.0
                 for u in range(tp - pw, tp + 1):
                     uc = u + dsl
                     if u - 1 < 0:
                         continue
-                    d = rings[R_CS, (uc + 1) & mask] - rings[R_CS, (uc - 1) & mask]
+                    if grounded:
+                        # the unloading valley of the gait-smoothed signal (the slope-smoothed one
+                        # has a second valley just after the impact transient)
+                        d = -rings[R_YS, (u + dw) & mask]
+                    else:
+                        d = rings[R_CS, (uc + 1) & mask] - rings[R_CS, (uc - 1) & mask]
                     if d > best:
                         best = d
                         bi = u
@@ -634,7 +651,8 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
             qual *= 0.7
     # ---- left/right: evidence of this step, then one forward step of the bout's four-state
     # alternation model (see gaitmon/core/sides.py for the model and the smoothing over the bout)
-    run = fzmin < FLIGHT_LEVEL
+    # running: a flight phase, or (running without one) a running cadence
+    run = fzmin < FLIGHT_LEVEL or dstep < RUN_STEP_S * fs
     jb = s[I_BOUTJ]
     if jb == 0:
         f[F_BOUTID] += 1.0
