@@ -15,20 +15,27 @@ CERTAIN_SESSION_SHARE = 0.8  # a session's sides are certain when this share of 
 
 
 def side_evidence(steps: list[Step]) -> dict:
-    """Where the sides came from and how sure they are (see gaitmon.core.sides).
+    """Where the sides came from and how sure they are (see gaitmon.core.sides); ``steps``: Steps
+    or dicts with the step columns.
 
     ``source``: steps per ``side_source``; ``confidence_median``; ``uncertain_steps`` (side
     confidence < 0.9); ``certain``: whether at least 80 % of the steps have a certain side — when
     not, per-side figures and the asymmetry must not be read as a confident left/right finding;
     ``note``: what a reader must know (e.g. sides from the running drop pattern alone).
     """
-    conf = np.array([s.side_confidence for s in steps], float)
+    def field(s, name, default):
+        v = s.get(name, default) if isinstance(s, dict) else getattr(s, name, default)
+        return default if v is None else v
+
+    conf = np.array([field(s, "side_confidence", np.nan) for s in steps], float)
     known = conf[np.isfinite(conf)]
     src: dict = {}
     for s in steps:
-        src[s.side_source or "unknown"] = src.get(s.side_source or "unknown", 0) + 1
+        k = field(s, "side_source", "") or "unknown"
+        src[k] = src.get(k, 0) + 1
     n_unc = int((known < CERTAIN_SIDE).sum())
-    certain = bool(len(known)) and bool((known >= CERTAIN_SIDE).mean() >= CERTAIN_SESSION_SHARE)
+    # steps without a confidence (files written before data contracts 1.1) are not judged
+    certain = (not len(known)) or bool((known >= CERTAIN_SIDE).mean() >= CERTAIN_SESSION_SHARE)
     notes = []
     if src.get("run") and src["run"] >= 0.5 * len(steps):
         notes.append("running sides come from the drop pattern alone (the swing side is lower in early stance); "

@@ -15,6 +15,7 @@ from scipy import stats as _st
 
 from gaitmon.analysis.distance import DEFAULT_LEG_M, speed_mps, step_length_m
 from gaitmon.analysis.fatigue import DEFAULT_THRESHOLD_DEG, FatigueResult, fatigue_drift, step_arrays
+from gaitmon.core.summary import CERTAIN_SIDE, side_evidence
 from gaitmon.report import figures
 
 MIN_QUALITY = 0.5
@@ -196,6 +197,15 @@ def build_report(steps, out_dir, *, title: str = "gaitmon session report", previ
     for name, png, _, _ in figs:
         (out / f"{name}.png").write_bytes(png)
     text = plain_summary(d, sides, asym, fat, previous)
+    ev = side_evidence([st for st in steps if ((st.get("quality") if isinstance(st, dict) else st.quality) or 0.0) >= MIN_QUALITY])
+    if not ev["certain"]:
+        # do not tell a runner that one hip is weaker when the sides themselves are not sure
+        text = [p for p in text if not p.startswith(("The drop is ", "Left and right are similar"))]
+        text.insert(0, f"Left and right could not be told apart with confidence in this session "
+                       f"({ev['uncertain_steps']} steps below {CERTAIN_SIDE:.0%} side confidence): read the "
+                       "per-side figures as 'one side' and 'the other', not as left and right.")
+    elif ev["note"]:
+        text.insert(1, "Sides: " + ev["note"] + ".")
     rows = "".join(
         f"<tr><td>{'left' if s == 'L' else 'right'}</td><td>{v.get('n', 0)}</td><td>{_fmt(v.get('mean'), 1, '°')}</td>"
         f"<td>{_fmt(v.get('sd'), 1, '°')}</td><td>{_fmt(v.get('p10'), 1, '°')}</td><td>{_fmt(v.get('median'), 1, '°')}</td>"
@@ -220,7 +230,8 @@ def build_report(steps, out_dir, *, title: str = "gaitmon session report", previ
 <section class="{box}" id="summary"><h2>In short</h2>{''.join(f'<p>{html.escape(p)}</p>' for p in text)}</section>
 <h2>Numbers</h2>
 <table id="side-table"><tr><th>steps on</th><th>n</th><th>mean</th><th>SD</th><th>p10</th><th>median</th><th>p90</th></tr>{rows}</table>
-<p>Asymmetry (left − right): <b>{_fmt(asym['diff'], 1, '°')}</b>{'' if asym['ci95'] is None else f" (95 % CI {asym['ci95'][0]:+.1f} to {asym['ci95'][1]:+.1f}°, over 30 s blocks)"}</p>
+<p id="side-source">Sides from: {html.escape(', '.join(f'{k} {v} steps' for k, v in ev['source'].items()))}{'' if ev['confidence_median'] is None else f" · median side confidence {ev['confidence_median']:.2f}"}{'' if ev['certain'] else ' · <b>sides uncertain</b>'}</p>
+<p>Asymmetry (left − right): <b>{_fmt(asym['diff'] if ev['certain'] else None, 1, '°')}</b>{'' if asym['ci95'] is None else f" (95 % CI {asym['ci95'][0]:+.1f} to {asym['ci95'][1]:+.1f}°, over 30 s blocks)"}</p>
 <table id="fatigue-table"><tr><th>drift</th><th>°/10 min</th><th>95 % CI</th><th>°/km (est.)</th><th>rise over session</th><th>fatigue flag</th></tr>{frows}</table>
 <h2>Figures</h2>
 {''.join(_img(n, p, a, c) for n, p, a, c in figs)}
