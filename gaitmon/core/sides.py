@@ -37,7 +37,7 @@ this model; it does not cover the mirrored-runner ambiguity, which ``side_source
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
@@ -180,12 +180,14 @@ class BoutSides:
         out = []
         for x, sl in zip(p, sm):
             side = "L" if sl > 0.5 else "R"
-            conf = round(float(max(sl, 1.0 - sl)), 3)
+            conf = round(float(max(sl, 1.0 - sl)), 2)
             st = x.step
             s_src = src if src != "walk+run" else ("walk" if st.activity == "walk" else "run, anchored by walking")
             if side != st.side or conf != st.side_confidence or s_src != st.side_source:
                 drop = x.omax if side == "L" else -x.omin
-                out.append(replace(st, side=side, pelvic_drop_deg=drop, side_confidence=conf, side_source=s_src))
+                out.append(type(st)(st.t_ic_s, side, st.step_time_s, st.cadence_spm, st.contact_time_s, drop,
+                                    st.obliquity_range_deg, st.tilt_range_deg, st.rotation_range_deg,
+                                    st.vertical_oscillation_cm, st.activity, st.quality, st.stride_index, conf, s_src))
         self.revisions.extend(out)
         return out
 

@@ -364,7 +364,7 @@ class StreamingAnalyzer:
         cols = rows.T.tolist()
         qual = np.round(rows[:, K.O_QUAL], 3).tolist()
         pl = rows[:, K.O_PL]
-        conf = np.round(np.maximum(pl, 1.0 - pl), 3).tolist()
+        conf = np.round(np.maximum(pl, 1.0 - pl), 2).tolist()
         steps = []
         for t, side, st, cad, ct, drop, oblr, tiltr, rotr, vo, act, q, stride, c, bout, lo, ly, eps, ry0, co, omax, omin in zip(
                 t_ic, cols[K.O_SIDE], cols[K.O_STEPT], cols[K.O_CAD], cols[K.O_CONTACT], cols[K.O_DROP],
