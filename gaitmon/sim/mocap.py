@@ -48,7 +48,7 @@ from gaitmon.sim.mocap_io import MocapTrial, load_trial
 from gaitmon.sim.mocap_pelvis import (BASE_WEIGHT, GAP_MARGIN, anatomical_frame, butter_zero_phase, fill_pose_gaps,
                                       lab_axes, mask_gap_edges, quats_continuous, reference_frame_index,
                                       residual_cutoff, robust_rigid_fit)
-from gaitmon.sim.model import G, SimTruth, nominal_mount
+from gaitmon.sim.model import G, SimTruth, nominal_mount, sensor_errors
 
 CUTOFF_MIN_HZ = 6.0
 CUTOFF_MAX_HZ = 15.0
@@ -503,14 +503,7 @@ def synthesize(trial: MocapTrial, cfg: MocapConfig | None = None, static: MocapT
     gyr = np.stack([np.interp(t_true, tau, om[:, i]) for i in range(3)], axis=1)
     clock = 1.0
     if cfg.noise:
-        acc = acc * (1 + rng.uniform(-1, 1, 3) * cfg.scale_error) + rng.uniform(-1, 1, 3) * cfg.acc_bias
-        gyr = gyr * (1 + rng.uniform(-1, 1, 3) * cfg.scale_error) + rng.uniform(-1, 1, 3) * cfg.gyr_bias
-        acc += rng.normal(0, cfg.acc_noise, acc.shape)
-        gyr += rng.normal(0, cfg.gyr_noise, gyr.shape)
-        a_lsb = cfg.acc_range_g * G / 32768.0
-        g_lsb = np.radians(cfg.gyr_range_dps) / 32768.0
-        acc = np.clip(np.round(acc / a_lsb), -32768, 32767) * a_lsb
-        gyr = np.clip(np.round(gyr / g_lsb), -32768, 32767) * g_lsb
+        acc, gyr = sensor_errors(acc, gyr, cfg, rng)
         clock = 1.0 + cfg.clock_ppm * 1e-6
     t_rep = t_true * clock
     for st in rec_steps:

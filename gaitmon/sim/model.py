@@ -386,15 +386,7 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     acc = np.stack([np.interp(t_true, t, f_s[:, i]) for i in range(3)], axis=1)
     gyr = np.stack([np.interp(t_true, t, om[:, i]) for i in range(3)], axis=1)
 
-    # sensor errors
-    acc = acc * (1 + rng.uniform(-1, 1, 3) * cfg.scale_error) + rng.uniform(-1, 1, 3) * cfg.acc_bias
-    gyr = gyr * (1 + rng.uniform(-1, 1, 3) * cfg.scale_error) + rng.uniform(-1, 1, 3) * cfg.gyr_bias
-    acc += rng.normal(0, cfg.acc_noise, acc.shape)
-    gyr += rng.normal(0, cfg.gyr_noise, gyr.shape)
-    a_lsb = cfg.acc_range_g * G / 32768.0
-    g_lsb = np.radians(cfg.gyr_range_dps) / 32768.0
-    acc = np.clip(np.round(acc / a_lsb), -32768, 32767) * a_lsb
-    gyr = np.clip(np.round(gyr / g_lsb), -32768, 32767) * g_lsb
+    acc, gyr = sensor_errors(acc, gyr, cfg, rng)
     # the sensor reports time on its own (slightly wrong) clock
     t_rep = t_true * (1.0 + cfg.clock_ppm * 1e-6)
 
@@ -425,6 +417,22 @@ def running_vertical_force(u, contact_fraction: float):
         f = f + np.where(up < c, fpk * np.sin(np.pi * np.minimum(up, c) / c), 0.0)
         k += 1
     return f
+
+
+def sensor_errors(acc, gyr, cfg, rng):
+    """A MEMS sensor's errors on true specific force (m/s²) and angular velocity (rad/s), sensor
+    frame: per-axis scale error and bias, white noise, int16 quantisation over the full-scale
+    ranges. ``cfg`` has scale_error, acc_bias, gyr_bias, acc_noise, gyr_noise, acc_range_g,
+    gyr_range_dps (SimConfig, MocapConfig)."""
+    acc = acc * (1 + rng.uniform(-1, 1, 3) * cfg.scale_error) + rng.uniform(-1, 1, 3) * cfg.acc_bias
+    gyr = gyr * (1 + rng.uniform(-1, 1, 3) * cfg.scale_error) + rng.uniform(-1, 1, 3) * cfg.gyr_bias
+    acc = acc + rng.normal(0, cfg.acc_noise, acc.shape)
+    gyr = gyr + rng.normal(0, cfg.gyr_noise, gyr.shape)
+    a_lsb = cfg.acc_range_g * G / 32768.0
+    g_lsb = np.radians(cfg.gyr_range_dps) / 32768.0
+    acc = np.clip(np.round(acc / a_lsb), -32768, 32767) * a_lsb
+    gyr = np.clip(np.round(gyr / g_lsb), -32768, 32767) * g_lsb
+    return acc, gyr
 
 
 def _moving_mean(x, n):
