@@ -16,9 +16,9 @@ Stages per sample
 3. initial contacts: running — end of the flight phase (rise of vertical specific force,
    extrapolated to its onset); walking — peak of the Gaussian-smoothed vertical acceleration,
    refined to the steepest rise before it;
-4. steps: left/right from the pelvis rotation during the step with a per-bout parity vote
-   (alternation enforced), one missed contact repaired from step-time continuity, and per-step
-   metrics (data-contracts §3).
+4. steps: per-step left/right evidence (walking: obliquity rise after contact and yaw rate;
+   running: the drop pattern) filtered by the bout's alternation model (gaitmon/core/sides.py),
+   one missed contact repaired from step-time continuity, and per-step metrics (data-contracts §3).
 """
 
 from __future__ import annotations
@@ -649,7 +649,7 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
         turn = rings[R_YAW, ib & mask] - rings[R_YAW, int(math.floor(pv + 0.5)) & mask]
         if abs(turn) > 20.0:
             qual *= 0.7
-    # ---- left/right: evidence of this step, then one forward step of the bout's four-state
+    # ---- left/right: evidence of this step, then one forward step of the bout's eight-state
     # alternation model (see gaitmon/core/sides.py for the model and the smoothing over the bout)
     # running: a flight phase, or (running without one) a running cadence
     run = fzmin < FLIGHT_LEVEL or dstep < RUN_STEP_S * fs
@@ -743,7 +743,7 @@ def _obliquity_reliability(f, xo, learn):
         if f[F_OS] < 1e-6:
             f[F_OS] = 1e-6
     f[F_OPREV] = xo
-    f[F_OHAVE] = 1.0 if learn or f[F_OHAVE] == 0.0 else f[F_OHAVE]
+    f[F_OHAVE] = 1.0
     return c
 
 
