@@ -128,7 +128,7 @@ K_TILT = 2.0
 MAX_GAIT_OBLIQUITY_RANGE_DEG = 25.0
 MAX_GAIT_TILT_RANGE_DEG = 30.0
 K_PITCH = 0.25  # gentler on tilt: a ranges-only quantity, and forward accelerations are large
-PROM_MIN = 0.2
+PROM_MIN = 0.3
 # walking IC: smoothing of vertical acceleration (s), of its slope (s), peak test window (s)
 WALK_SIGMA_S = 0.10
 SLOPE_SIGMA_S = 0.03
@@ -139,10 +139,10 @@ PROM_REL = 0.15
 # phase (rad) of the yaw-rate template -cos(pi*u + phase): the pelvis' yaw rate is negative at a
 # LEFT contact in walking (McCamley 2012). Chosen on real walking (tests/core/real_data.py LOPO_GRID)
 SIDE_PHASE = 0.0
-# walking: obliquity rise from 5 % to 35 % of the step (the swing side starts to drop after contact:
+# walking: obliquity rise from 5 % to 25 % of the step (the swing side starts to drop after contact:
 # left side rising after a LEFT contact)
 SIDE_ORATE_U0 = 0.05
-SIDE_ORATE_U1 = 0.35
+SIDE_ORATE_U1 = 0.25
 # running: the swing side is lower in early stance — obliquity (stride mean removed) projected on
 # cos(pi*(u - SIDE_RUN_PEAK_U)) over the step
 SIDE_RUN_PEAK_U = 0.25

@@ -83,6 +83,7 @@ def aggregate(rows: list[dict]) -> dict:
 LOPO_GRID = {
     "walk_sigma_s": (0.08, 0.10),  # 0.12 would be better on these data but delays steps past one step at 125 spm
     "prom_rel": (0.15, 0.25),
+    "prom_min": (0.2, 0.3),
     "side_orate_u1": (0.25, 0.35, 0.45),
     "side_phase": (0.0, 0.4),
 }
