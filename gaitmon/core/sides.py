@@ -91,6 +91,9 @@ def smooth_bout(lo, ly, eps, ry0, ro0):
     return filt, sm
 
 
+#: walking steps with evidence that make a walk+run bout 'anchored by walking'
+ANCHOR_MIN_STEPS = 6
+
 #: the obliquity cue's alternation prior (-lag-1 correlation 0.9, a sign right for 97 % of steps
 #: across 19 walkers) counts as this many observed step pairs
 RELIABILITY_PRIOR_STEPS = 3.0
@@ -172,9 +175,15 @@ class BoutSides:
         _, sm = smooth_bout(lo, ly, eps, p[0].ry0, p[0].ro0)
         acts = {x.step.activity for x in p}
         src = "walk" if acts == {"walk"} else ("run" if acts == {"run"} else "walk+run")
-        if src == "walk+run":
-            # does the running steps' drop pattern agree with the sides the bout settled on?
-            agree = sum(x.lo * (1.0 if sl > 0.5 else -1.0) for x, sl in zip(p, sm) if x.step.activity == "run")
+        anchored = src == "walk+run" and sum(x.step.activity == "walk" and x.lo != 0.0 for x in p) >= ANCHOR_MIN_STEPS
+        if anchored:
+            # a walking segment anchors the bout: its cues (obliquity rise and yaw) fix the sides,
+            # carried through the walk-run transition by the alternation alone; the running drop
+            # pattern is only checked against them — a steady contradiction is a runner whose
+            # stance side drops (or a contact missed at the transition): counted, not obeyed
+            run = np.array([x.step.activity == "run" for x in p])
+            _, sm = smooth_bout(np.where(run, 0.0, lo), np.where(run, 0.0, ly), eps, p[0].ry0, p[0].ro0)
+            agree = float(np.sum(lo[run] * np.where(sm[run] > 0.5, 1.0, -1.0)))
             if agree < 0:
                 self.disagreements += 1
         out = []
@@ -182,7 +191,8 @@ class BoutSides:
             side = "L" if sl > 0.5 else "R"
             conf = round(float(max(sl, 1.0 - sl)), 2)
             st = x.step
-            s_src = src if src != "walk+run" else ("walk" if st.activity == "walk" else "run, anchored by walking")
+            s_src = src if src != "walk+run" else (
+                st.activity if st.activity == "walk" or not anchored else "run, anchored by walking")
             if side != st.side or conf != st.side_confidence or s_src != st.side_source:
                 drop = x.omax if side == "L" else -x.omin
                 out.append(type(st)(st.t_ic_s, side, st.step_time_s, st.cadence_spm, st.contact_time_s, drop,

@@ -66,3 +66,26 @@ def test_after_a_10_s_gap_the_first_steps_are_right_or_flagged(activity):
         for s, truth in after:
             assert s.side == truth or s.side_confidence < 0.9, (activity, seed, s)
         assert np.mean([s.side == t for s, t in after]) >= 0.9
+
+
+def test_walking_anchors_a_run_and_a_contradicting_run_is_counted():
+    from gaitmon.core.sides import BoutSides
+    from gaitmon.core.types import Step
+
+    def step(i, act):
+        return Step(i * 0.4, "L", 0.4, 150.0, float("nan"), 5.0, 8.0, 4.0, 8.0, 6.0, act, 1.0, i, 0.5, act)
+
+    for run_sign, expect in ((+1.0, 0), (-1.0, 1)):
+        bs = BoutSides()
+        for i in range(20):
+            act = "walk" if i < 10 else "run"
+            alt = 1.0 if i % 2 == 0 else -1.0
+            lo = alt * (1.5 if act == "walk" else 1.0 * run_sign)
+            ly = alt * 1.5 if act == "walk" else 0.0
+            bs.add(step(i, act), 1.0, lo, ly, 0.01, 0.2, 0.05, 1.0, 5.0, -5.0)
+        revised = {s.stride_index: s for s in bs.close()}
+        assert bs.disagreements == expect
+        final = [revised.get(i) for i in range(20)]
+        # the walking steps fix the parity for the run either way; the run steps say where from
+        assert all((s.side == ("L" if i % 2 == 0 else "R")) for i, s in enumerate(final) if s is not None and i < 10)
+        assert {s.side_source for i, s in enumerate(final) if s is not None and i >= 10} == {"run, anchored by walking"}
