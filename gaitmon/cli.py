@@ -105,7 +105,8 @@ def _print_summary(console, s: dict) -> None:
     bits.append(f"{s['steps_rejected']} low-quality steps not summarised")
     console.print(" · ".join(bits))
     inp = s.get("input") or {}
-    rej = {k: v for k, v in inp.items() if k in ("nan_rows", "non_monotonic", "saturated", "gap_count", "unparseable_rows") and v}
+    rej = {k: v for k, v in inp.items() if k in ("nan_rows", "non_monotonic", "implausible", "saturated", "gap_count",
+                                                   "unparseable_rows") and v}
     if rej:
         console.print("input rejected/flagged: " + ", ".join(f"{k}={v}" for k, v in rej.items()))
     if s.get("note"):
