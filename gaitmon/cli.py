@@ -126,11 +126,21 @@ def _store_steps(args, rec, steps, summary, console) -> int:
         sink = InfluxStepSink.from_env(runner=args.runner, sensor=rec.meta.get("sensor", "file"), console=console,
                                        t0_unix_ns=t0 - int(rec.time[0] * 1e9), session=args.session)
         sink.write_steps(steps)
-        sink.close(summary, timeout=args.influx_timeout)
+        stats = sink.close(summary, timeout=args.influx_timeout)
     except StoreError as exc:
         _err(f"InfluxDB: {exc}")
         return EXIT_BAD_INPUT
-    return EXIT_OK
+    return _report_losses(stats)
+
+
+def _report_losses(stats) -> int:
+    """Non-zero exit and a message when points will never be stored (see loss_exit_code)."""
+    from gaitmon.pipeline_store import loss_exit_code
+
+    rc = loss_exit_code(stats)
+    if rc:
+        _err(f"InfluxDB: {stats.loss_message()}")
+    return rc
 
 
 def _journal_session(console, steps, *, runner, session, path, rec) -> None:
@@ -265,8 +275,7 @@ def cmd_demo(args) -> int:
                                       "truth_drop_right_deg": cfg.drop_right_deg,
                                       "latency_median_s": float(np.median(an.latencies_s)) if an.latencies_s else None})
     write_summary(out_dir / "summary.json", summary)
-    if sink:
-        sink.close(summary)
+    store_rc = _report_losses(sink.close(summary)) if sink else EXIT_OK
     _print_summary(Console(), summary)
     console.print(f"steps → {steps_path}\nsummary → {out_dir / 'summary.json'}")
     if steps and not args.no_report:
@@ -277,6 +286,8 @@ def cmd_demo(args) -> int:
         console.print(f"report → [bold]{html}[/] (open it in a browser)")
     console.print("next: [bold]gaitmon analyze YOUR_RECORDING.csv --out steps.csv[/] "
                   "(or gaitmon simulate --out rec.csv to make one)")
+    if store_rc:
+        return store_rc
     return EXIT_OK if steps else EXIT_NO_GAIT
 
 

@@ -188,6 +188,9 @@ def cmd_exercise_log(args) -> int:
             if not w.flush(args.timeout):
                 print(f"InfluxDB did not answer within {args.timeout:g} s: the entry waits in the spool "
                       f"{w.spool_path} and is sent by the next gaitmon run", file=sys.stderr)
+        loss = w.stats.loss_message()
+        if loss:
+            raise StoreError(loss)
     except StoreError as e:
         _err(str(e))
         return EXIT_SERVER

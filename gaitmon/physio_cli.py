@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_NO_DATA = 0, 2, 3
+EXIT_OK, EXIT_BAD_INPUT, EXIT_NO_DATA, EXIT_SERVER = 0, 2, 3, 4
 from gaitmon.axes import AXIS_NAMES as AXES
 
 
@@ -120,7 +120,7 @@ def cmd_report(args) -> int:
         console.print("• " + line)
     console.print(f"report → {path}  (open it in a browser; figures also as PNG in {args.out_dir})")
     if use_influx and t0_ns is not None:
-        _write_fatigue(steps, runner, session, t0_ns, args, console)
+        return _write_fatigue(steps, runner, session, t0_ns, args, console)
     return EXIT_OK
 
 
@@ -158,7 +158,7 @@ def _previous_sessions(runner: str, *, exclude: str | None, n: int) -> list[dict
     return [{"label": r["label"], "L": r.get("L"), "R": r.get("R")} for r in rows]
 
 
-def _write_fatigue(steps, runner, session, t0_ns, args, console) -> None:
+def _write_fatigue(steps, runner, session, t0_ns, args, console) -> int:
     from gaitmon.analysis.fatigue import fatigue_drift
     from gaitmon.analysis.influx import write_fatigue
     from gaitmon.pipeline_store import session_id
@@ -175,10 +175,14 @@ def _write_fatigue(steps, runner, session, t0_ns, args, console) -> None:
             done = w.flush(30.0)
         finally:
             w.close()
+        if w.stats.loss_message():
+            raise StoreError(w.stats.loss_message())
         console.print(f"InfluxDB: {n} fatigue point(s) for session {session} "
-                      + ("stored" if done else "spooled (sent by the next gaitmon run)"))
+                      + ("stored" if done else "spooled (sent by the next gaitmon run)"), markup=False)
     except (StoreError, ValueError) as exc:
-        console.print(f"[yellow]InfluxDB: fatigue not written ({exc})[/]")
+        _err(f"InfluxDB: fatigue not written ({exc})")
+        return EXIT_SERVER if isinstance(exc, StoreError) and not isinstance(exc, ValueError) else EXIT_BAD_INPUT
+    return EXIT_OK
 
 
 # ------------------------------------------------------------------ trend
@@ -333,7 +337,7 @@ def cmd_single_leg(args) -> int:
             store_influx(res, runner=runner, sensor=sensor, t_unix_ns=now, console=console)
         except (StoreError, ValueError) as exc:
             _err(f"InfluxDB: {exc} (the result is saved in {out})")
-            return EXIT_BAD_INPUT
+            return EXIT_SERVER if isinstance(exc, StoreError) and not isinstance(exc, ValueError) else EXIT_BAD_INPUT
     return EXIT_OK
 
 

@@ -60,7 +60,9 @@ class InfluxStepSink:
             self.writer.write_steps(steps, sensor=self.sensor, session=self.session, t0_unix_ns=self.t0_unix_ns,
                                     runner=self.runner)
 
-    def close(self, summary: dict | None = None, timeout: float = 30.0) -> None:
+    def close(self, summary: dict | None = None, timeout: float = 30.0):
+        """Write the summary, wait up to ``timeout`` s, close; return the writer's final stats
+        (``stats.loss_message()`` says what will never be stored)."""
         try:
             if summary is not None:
                 self.writer.write_session_summary(summary, sensor=self.sensor, session=self.session,
@@ -73,7 +75,16 @@ class InfluxStepSink:
             msg = f"InfluxDB: {st.sent} points acknowledged, {st.spooled} waiting in the spool"
             if not done:
                 msg += " (server not reachable: they will be sent by the next gaitmon run)"
-            self.console.print(msg)
+            self.console.print(msg, markup=False, highlight=False)
+        return st
+
+
+def loss_exit_code(stats) -> int:
+    """Exit code for points that will never be stored: 0 none, 2 only invalid input values,
+    4 otherwise (refused by the server, spool full)."""
+    if not stats.rejected:
+        return 0
+    return 2 if set(stats.rejected_by_reason) == {"invalid_input"} else 4
 
 
 class InfluxCollectSink:
@@ -123,3 +134,6 @@ class InfluxCollectSink:
                             "%s and is sent by the next gaitmon run", self.flush_timeout_s, self.writer.spool_path)
         finally:
             self.writer.close()
+        loss = self.writer.stats.loss_message()
+        if loss:
+            log.error("InfluxDB: %s", loss)

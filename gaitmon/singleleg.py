@@ -195,6 +195,11 @@ def store_influx(res: SingleLegResult, *, runner: str | None, sensor: str, t_uni
         done = w.flush(timeout)
     finally:
         w.close()
+    loss = w.stats.loss_message()
+    if loss:
+        from gaitmon.store import StoreError
+
+        raise StoreError(loss)
     if console:
         console.print(f"InfluxDB: single_leg_test for {runner} " + ("stored" if done else
                       "spooled (server not reachable: sent by the next gaitmon run)"))

@@ -129,6 +129,10 @@ def cmd_flush(args) -> int:
         if not done:
             _err(f"not everything was sent within {args.timeout:g} s: {st.last_error or 'server slow'}")
             return EXIT_SERVER
+        loss = st.loss_message()
+        if loss:
+            _err(f"{loss}; see `gaitmon store rejected`")
+            return EXIT_SERVER
         return EXIT_OK
 
     return _run(args, body)

@@ -79,6 +79,19 @@ class WriterStats:
     api: str | None = None
     server_version: str | None = None
     last_error: str | None = None
+    rejected_examples: Mapping[str, str] = field(default_factory=dict)
+
+    def loss_message(self) -> str | None:
+        """One line saying how many points will never be stored and why; None when none."""
+        if not self.rejected:
+            return None
+        why = {"invalid_input": "invalid values", "server_refused": "refused by the server",
+               "spool_full": "the spool was full (GAITMON_SPOOL_MAX_MB)"}
+        parts = []
+        for reason, n in sorted(self.rejected_by_reason.items()):
+            example = self.rejected_examples.get(reason)
+            parts.append(f"{n} {why.get(reason, reason)}" + (f" (first: {example})" if example else ""))
+        return f"{self.rejected} point(s) not stored: " + "; ".join(parts)
 
 
 class StepWriter:
@@ -99,6 +112,7 @@ class StepWriter:
         self._retries = 0
         self._batches = 0
         self._rejected: Counter = Counter()
+        self._reject_examples: dict[str, str] = {}
         self._omitted: Counter = Counter()
         self._replayed = self._spool.pending
         self._last_error: ServerError | None = None
@@ -152,7 +166,8 @@ class StepWriter:
                 rejected=sum(self._rejected.values()), rejected_by_reason=dict(self._rejected),
                 omitted_fields=dict(self._omitted), replayed=self._replayed, retries=self._retries,
                 batches=self._batches, api=t.api if t else None, server_version=t.version if t else None,
-                last_error=str(self._last_error) if self._last_error else None)
+                last_error=str(self._last_error) if self._last_error else None,
+                rejected_examples=dict(self._reject_examples))
 
     def write_steps(self, steps: Iterable[Any], *, sensor: str, session: str, t0_unix_ns: int,
                     runner: str | None = None) -> int:
@@ -281,15 +296,19 @@ class StepWriter:
     def _accept(self, enc: Encoded, target: int, what: str) -> int:
         if self._closed or self._closing:
             raise StoreError("the writer is closed")
-        n = self._spool.append(target, enc.lines) if enc.lines else 0
+        n = self._append_with_room(target, enc.lines)
         dropped = len(enc.lines) - n
         with self._cond:
             self._queued += n
             self._omitted.update(enc.omitted)
             if enc.rejected:
                 self._rejected["invalid_input"] += len(enc.rejected)
+                self._reject_examples.setdefault("invalid_input", f"{what} #{enc.rejected[0][0]}: {enc.rejected[0][1]}")
             if dropped:
                 self._rejected["spool_full"] += dropped
+                self._reject_examples.setdefault(
+                    "spool_full", f"{self._spool.pending} points ({self._spool.pending_bytes / 1e6:.2f} MB) waiting, "
+                                  f"bound {self.cfg.spool_max_mb:g} MB")
             if self._full_batch_waiting():
                 self._cond.notify_all()
         if enc.rejected:
@@ -299,14 +318,40 @@ class StepWriter:
             self._log_spool_full(dropped)
         return n
 
+    def _append_with_room(self, target: int, lines: list[str]) -> int:
+        """Append to the spool; when it is full while the server answers, wait (up to
+        GAITMON_INFLUX_TIMEOUT_S without progress) for the senders to make room instead of
+        dropping points. Returns how many lines were spooled."""
+        n = self._spool.append(target, lines) if lines else 0
+        last_progress = time.monotonic()
+        while n < len(lines) and self._transport is not None and self._last_error is None:
+            if time.monotonic() - last_progress > self.cfg.timeout_s:
+                break
+            before = self._spool.pending
+            with self._cond:
+                self._kick += 1
+                self._cond.notify_all()
+                self._cond.wait(0.05)
+            more = self._spool.append(target, lines[n:])
+            if more:
+                n += more
+                last_progress = time.monotonic()
+            elif before == 0 and self._spool.pending == 0:
+                break  # a single point larger than the whole spool
+            elif self._spool.pending < before:
+                last_progress = time.monotonic()
+        return n
+
     def _log_spool_full(self, dropped: int) -> None:
         self._full_dropped_since_log += dropped
         now = time.monotonic()
         if now - self._last_full_log >= 10.0:
-            log.error("SPOOL FULL: %d points dropped (%s holds %d points, bound GAITMON_SPOOL_MAX_MB=%g); "
-                      "the server has not acknowledged anything for a while: last error: %s",
+            why = (f"the server has not acknowledged anything for a while: last error: {self._last_error}"
+                   if self._last_error is not None else
+                   "the server did not make room in time; raise GAITMON_SPOOL_MAX_MB")
+            log.error("SPOOL FULL: %d points dropped (%s holds %d points, bound GAITMON_SPOOL_MAX_MB=%g); %s",
                       self._full_dropped_since_log, self._spool.path, self._spool.pending,
-                      self.cfg.spool_max_mb, self._last_error)
+                      self.cfg.spool_max_mb, why)
             self._last_full_log = now
             self._full_dropped_since_log = 0
 
@@ -431,6 +476,7 @@ class StepWriter:
             self._spool.reject(rows[0], refused)
             with self._cond:
                 self._rejected["server_refused"] += len(refused)
+                self._reject_examples.setdefault("server_refused", refused[0][1][:300])
             for line, reason in refused:
                 log.error("point refused by the server and moved to the spool's rejected table: %s "
                           "[%s]", reason, line[:200].decode("utf-8", "replace"))
