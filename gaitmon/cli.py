@@ -66,7 +66,7 @@ def cmd_analyze(args) -> int:
     _print_summary(console, summary)
     if res.steps and args.runner:
         _journal_session(console, res.steps, runner=args.runner, session=args.session, path=args.recording, rec=rec)
-    if res.steps and (os.environ.get("GAITMON_INFLUX_URL") or getattr(args, "require_influx", False)):
+    if res.steps and (_influx_configured() or getattr(args, "require_influx", False)):
         rc = _store_steps(args, rec, res.steps, summary, console)
         if rc:
             return rc
@@ -118,7 +118,7 @@ def _store_steps(args, rec, steps, summary, console) -> int:
     from gaitmon.pipeline_store import InfluxStepSink, recording_start_ns
     from gaitmon.store import StoreError
 
-    if not os.environ.get("GAITMON_INFLUX_URL") and not os.environ.get("GAITMON_CONFIG"):
+    if not _influx_configured():
         _err("set GAITMON_INFLUX_URL (and GAITMON_INFLUX_TOKEN/ORG/BUCKET or GAITMON_INFLUX_DB) to import into InfluxDB")
         return EXIT_BAD_INPUT
     try:
@@ -291,9 +291,15 @@ def cmd_demo(args) -> int:
     return EXIT_OK if steps else EXIT_NO_GAIT
 
 
+def _influx_configured() -> bool:
+    from gaitmon.store.config import influx_configured
+
+    return influx_configured()
+
+
 def _optional_influx_sink(args, console):
-    """InfluxDB sink for the demo when GAITMON_INFLUX_URL is set."""
-    if not os.environ.get("GAITMON_INFLUX_URL"):
+    """InfluxDB sink for the demo when InfluxDB is configured (environment or $GAITMON_CONFIG)."""
+    if not _influx_configured():
         return None
     from gaitmon.pipeline_store import InfluxStepSink
     runner = getattr(args, "runner", None) or os.environ.get("GAITMON_RUNNER") or "demo"
@@ -385,8 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _collect_sinks() -> list:
-    """Sinks `gaitmon collect` adds to its files: InfluxDB when GAITMON_INFLUX_URL is set."""
-    if not os.environ.get("GAITMON_INFLUX_URL"):
+    """Sinks `gaitmon collect` adds to its files: InfluxDB when configured (env or $GAITMON_CONFIG)."""
+    if not _influx_configured():
         return []
     from gaitmon.pipeline_store import InfluxCollectSink
     from gaitmon.store import StoreError

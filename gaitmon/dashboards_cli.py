@@ -158,7 +158,9 @@ def cmd_exercise_log(args) -> int:
         if not args.exercise.strip():
             raise ValueError("--exercise must not be empty")
         t_ns = _parse_at(args.at)
-        use_db = bool(os.environ.get("GAITMON_INFLUX_URL") or args.config or os.environ.get("GAITMON_CONFIG"))
+        from gaitmon.store.config import influx_configured
+
+        use_db = bool(args.config) or influx_configured()
         cfg = StoreConfig.from_env(args.config) if use_db else None
         runner = args.runner or (cfg.runner if cfg else os.environ.get("GAITMON_RUNNER"))
         if not runner:

@@ -23,7 +23,9 @@ def _err(msg: str) -> None:
 
 
 def _influx_configured() -> bool:
-    return bool(os.environ.get("GAITMON_INFLUX_URL") or os.environ.get("GAITMON_CONFIG"))
+    from gaitmon.store.config import influx_configured
+
+    return influx_configured()
 
 
 def _date_ns(s: str) -> int:

@@ -31,7 +31,7 @@ from typing import Any, Callable, Mapping
 
 from .errors import ConfigError
 
-__all__ = ["Secret", "StoreConfig", "ENV_KEYS"]
+__all__ = ["Secret", "StoreConfig", "ENV_KEYS", "influx_configured"]
 
 log = logging.getLogger("gaitmon.store")
 
@@ -217,6 +217,24 @@ class StoreConfig:
         if self.username and self.password is not None:
             out.append(base64.b64encode(f"{self.username}:{self.password.reveal()}".encode()).decode())
         return out
+
+
+def influx_configured(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether InfluxDB is configured — GAITMON_INFLUX_URL in the environment or in the
+    ``$GAITMON_CONFIG`` file — the one test every gaitmon command uses to decide whether to
+    write to / read from the database. A config file that cannot be read counts as configured,
+    so the command then reports what is wrong with it instead of silently skipping the database."""
+    env = os.environ if environ is None else environ
+    if str(env.get("GAITMON_INFLUX_URL") or "").strip():
+        return True
+    path = env.get("GAITMON_CONFIG")
+    if not path or not path.strip():
+        return False
+    try:
+        values = _read_toml(Path(path).expanduser())
+    except ConfigError:
+        return True
+    return bool(str(values.get("GAITMON_INFLUX_URL") or "").strip())
 
 
 # ---------------------------------------------------------------------------------------------
