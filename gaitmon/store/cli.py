@@ -93,7 +93,9 @@ def cmd_check(args) -> int:
         try:
             console.print(f"spool: {spool.path}: {spool.pending} points waiting "
                           f"({spool.pending_bytes / 1e6:.1f} of {cfg.spool_max_mb:g} MB), "
-                          f"{spool.rejected_count()} refused by the server")
+                          f"{spool.rejected_count()} refused by the server", markup=False, highlight=False)
+            for note in spool.salvage_notes():
+                console.print(f"spool: damaged file kept aside: {note}", markup=False, highlight=False)
         finally:
             spool.close()
         http = HttpClient(cfg)

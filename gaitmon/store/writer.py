@@ -86,7 +86,8 @@ class WriterStats:
         if not self.rejected:
             return None
         why = {"invalid_input": "invalid values", "server_refused": "refused by the server",
-               "spool_full": "the spool was full (GAITMON_SPOOL_MAX_MB)"}
+               "spool_full": "the spool was full (GAITMON_SPOOL_MAX_MB)",
+               "unreadable_spool_row": "unreadable spool rows"}
         parts = []
         for reason, n in sorted(self.rejected_by_reason.items()):
             example = self.rejected_examples.get(reason)
@@ -113,6 +114,7 @@ class StepWriter:
         self._batches = 0
         self._rejected: Counter = Counter()
         self._reject_examples: dict[str, str] = {}
+        self._quarantined_seen = 0
         self._omitted: Counter = Counter()
         self._replayed = self._spool.pending
         self._last_error: ServerError | None = None
@@ -408,6 +410,12 @@ class StepWriter:
         """The oldest batch of rows no other sender thread is sending."""
         with self._claim_lock:
             rows = self._spool.peek(self._batch_limit, skip=self._claimed)
+            q = self._spool.quarantined - self._quarantined_seen
+            if q:
+                self._quarantined_seen += q
+                with self._cond:
+                    self._rejected["unreadable_spool_row"] += q
+                    self._reject_examples.setdefault("unreadable_spool_row", "see `gaitmon store rejected`")
             for r in rows:
                 self._claimed[r[0]] = r[2]
             self._claimed_points += sum(r[2] for r in rows)
