@@ -42,6 +42,10 @@ def cmd_analyze(args) -> int:
     console = Console(stderr=True)
     try:
         rec = read_recording(args.recording, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
+        if args.runner or getattr(args, "require_influx", False):
+            from gaitmon.names import check_name
+
+            check_name(f"{args.recording.name}: the '# sensor:' header", rec.meta.get("sensor", "file"))
         forward = args.forward or rec.forward or DEFAULT_FORWARD
         up = args.up or rec.up or DEFAULT_UP
         res = analyze(rec.time, rec.acc, rec.gyr, forward=forward, up=up)
@@ -427,9 +431,54 @@ def main(argv=None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
+        _check_names(args)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # the last net: a one-line message and an exit code, never a traceback
+        rc, msg = _classify(exc)
+        if rc is None:
+            raise
+        _err(msg)
+        if args.verbose:
+            log.exception("details")
+        return rc
+
+
+#: arguments holding user-given names (InfluxDB tags, journal keys, printed text)
+_NAME_ARGS = ("runner", "session", "exercise")
+
+
+def _check_names(args) -> None:
+    from gaitmon.names import check_name
+
+    for attr in _NAME_ARGS:
+        value = getattr(args, attr, None)
+        if isinstance(value, str):
+            check_name(f"--{attr}", value)
+
+
+EXIT_SERVER = 4
+
+
+def _classify(exc: BaseException) -> tuple[int | None, str]:
+    """Exit code and message for an error that reached main(); (None, '') for a bug."""
+    from gaitmon.core.types import GaitmonInputError
+
+    if isinstance(exc, GaitmonInputError):
+        return EXIT_BAD_INPUT, str(exc)
+    if type(exc).__module__.startswith("gaitmon.store"):
+        from gaitmon.store.errors import ConfigError, SpoolError
+
+        if isinstance(exc, (ConfigError, SpoolError)):
+            return EXIT_BAD_INPUT, str(exc)
+        return EXIT_SERVER, f"InfluxDB: {exc}"
+    if isinstance(exc, UnicodeError):
+        return EXIT_BAD_INPUT, f"cannot decode text: {exc}"
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        return EXIT_BAD_INPUT, f"{where}{exc.strerror or exc}"
+    return None, ""
 
 
 if __name__ == "__main__":
