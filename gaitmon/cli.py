@@ -26,6 +26,13 @@ DEFAULT_UP = "+y"
 log = logging.getLogger("gaitmon")
 
 
+def _esc(text: str) -> str:
+    """User text inside a Rich markup string: shown as typed, never interpreted."""
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
 def _err(msg: str) -> None:
     print(f"gaitmon: error: {msg}", file=sys.stderr)
 
@@ -114,7 +121,7 @@ def _print_summary(console, s: dict) -> None:
     if rej:
         console.print("input rejected/flagged: " + ", ".join(f"{k}={v}" for k, v in rej.items()))
     if s.get("note"):
-        console.print(f"[yellow]note:[/] {s['note']}")
+        console.print(f"[yellow]note:[/] {_esc(s['note'])}")
 
 
 def _store_steps(args, rec, steps, summary, console) -> int:
@@ -154,7 +161,7 @@ def _journal_session(console, steps, *, runner, session, path, rec) -> None:
 
     start = recording_start_ns(path, rec.meta, float(rec.time[-1] - rec.time[0]))
     p = journal.append_session(steps, runner=runner, session=session or session_id(runner, start), start_ns=start)
-    console.print(f"session added to {runner}'s journal {p}")
+    console.print(f"session added to {runner}'s journal {p}", markup=False, highlight=False)
 
 
 def cmd_import(args) -> int:
@@ -274,20 +281,20 @@ def cmd_demo(args) -> int:
 
         start = time.time_ns() - int(rec.time[-1] * 1e9)
         p = journal.append_session(steps, runner=args.runner, session=session_id(args.runner, start), start_ns=start)
-        console.print(f"session added to {args.runner}'s journal {p}")
+        console.print(f"session added to {args.runner}'s journal {p}", markup=False, highlight=False)
     summary = summarize(steps, extra={"source": "simulation", "truth_drop_left_deg": cfg.drop_left_deg,
                                       "truth_drop_right_deg": cfg.drop_right_deg,
                                       "latency_median_s": float(np.median(an.latencies_s)) if an.latencies_s else None})
     write_summary(out_dir / "summary.json", summary)
     store_rc = _report_losses(sink.close(summary)) if sink else EXIT_OK
     _print_summary(Console(), summary)
-    console.print(f"steps → {steps_path}\nsummary → {out_dir / 'summary.json'}")
+    console.print(f"steps → {steps_path}\nsummary → {out_dir / 'summary.json'}", markup=False, highlight=False)
     if steps and not args.no_report:
         from gaitmon.report.build import build_report
 
         html = build_report(steps, out_dir / "report", title="gaitmon demo — simulated run",
                             source=f"simulated {cfg.activity}, seed {cfg.seed}")
-        console.print(f"report → [bold]{html}[/] (open it in a browser)")
+        console.print(f"report → [bold]{_esc(str(html))}[/] (open it in a browser)")
     console.print("next: [bold]gaitmon analyze YOUR_RECORDING.csv --out steps.csv[/] "
                   "(or gaitmon simulate --out rec.csv to make one)")
     if store_rc:

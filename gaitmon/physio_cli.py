@@ -18,6 +18,13 @@ EXIT_OK, EXIT_BAD_INPUT, EXIT_NO_DATA, EXIT_SERVER = 0, 2, 3, 4
 from gaitmon.axes import AXIS_NAMES as AXES
 
 
+def _esc(text) -> str:
+    """User text inside a Rich markup string: shown as typed, never interpreted."""
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
 def _err(msg: str) -> None:
     print(f"gaitmon: error: {msg}", file=sys.stderr)
 
@@ -108,7 +115,7 @@ def cmd_report(args) -> int:
         try:
             previous = _previous_sessions(runner, exclude=session, n=args.previous)
         except Exception as exc:  # report still useful without the history
-            console.print(f"[yellow]InfluxDB: previous sessions not available ({exc})[/]")
+            console.print(f"[yellow]InfluxDB: previous sessions not available ({_esc(exc)})[/]")
     title = args.title or f"gaitmon session report{' — ' + runner if runner else ''}"
     try:
         path = build_report(steps, args.out_dir, title=title, previous=previous or None,
@@ -119,8 +126,9 @@ def cmd_report(args) -> int:
         return EXIT_BAD_INPUT
     rep = json.loads((Path(args.out_dir) / "report.json").read_text())
     for line in rep["summary"]:
-        console.print("• " + line)
-    console.print(f"report → {path}  (open it in a browser; figures also as PNG in {args.out_dir})")
+        console.print("• " + line, markup=False, highlight=False)
+    console.print(f"report → {path}  (open it in a browser; figures also as PNG in {args.out_dir})",
+                  markup=False, highlight=False)
     if use_influx and t0_ns is not None:
         return _write_fatigue(steps, runner, session, t0_ns, args, console)
     return EXIT_OK
@@ -191,6 +199,7 @@ def _write_fatigue(steps, runner, session, t0_ns, args, console) -> int:
 def cmd_trend(args) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from gaitmon.analysis.programme import build_trend
     from gaitmon.singleleg import load_results
@@ -228,7 +237,8 @@ def cmd_trend(args) -> int:
                  if since is None or d.start_ns >= since]
         ex = journal.exercise_times(args.runner)
         sl = []
-        console.print(f"history from the local journal {journal.home()} (no GAITMON_INFLUX_URL set)")
+        console.print(f"history from the local journal {journal.home()} (no GAITMON_INFLUX_URL set)",
+                      markup=False, highlight=False)
         if not drops:
             _err(f"no sessions of {args.runner} in {journal.home()}: analyse runs with "
                  "`gaitmon analyze REC.csv --runner NAME`, or set GAITMON_INFLUX_URL to read InfluxDB")
@@ -238,7 +248,7 @@ def cmd_trend(args) -> int:
     tr = build_trend(args.runner, drops, ex, now_ns=now, programme_start_ns=start, per_day=(lo, hi),
                      washin_days=args.washin_days, single_leg=sl)
     day = lambda ns: _dt.datetime.fromtimestamp(ns / 1e9, _dt.timezone.utc).strftime("%Y-%m-%d")  # noqa: E731
-    t = Table(title=f"weekly pelvic drop — {args.runner} (mean of session means, deg)")
+    t = Table(title=Text(f"weekly pelvic drop — {args.runner} (mean of session means, deg)"))
     for c in ("week of", "left steps", "right steps", "sessions"):
         t.add_column(c, justify="right")
     weeks = sorted({w.week_start_ns for w in tr.weekly})
@@ -258,7 +268,7 @@ def cmd_trend(args) -> int:
                       w.status)
         console.print(a)
     for e in tr.effects.values():
-        console.print("• " + e.text)
+        console.print("• " + e.text, markup=False, highlight=False)
     if tr.single_leg:
         s = Table(title="single-leg stance tests")
         for c in ("date", "stance leg", "drop °", "hold s", "sway °"):
@@ -269,7 +279,7 @@ def cmd_trend(args) -> int:
                       f"{r.get('hold_s', math.nan):.1f}", f"{r.get('sway_rms_deg', math.nan):.2f}")
         console.print(s)
     for n in tr.notes:
-        console.print(f"[yellow]note:[/] {n}")
+        console.print(f"[yellow]note:[/] {_esc(n)}")
     if args.json:
         Path(args.json).write_text(json.dumps(tr.as_dict(), indent=1))
     return EXIT_OK if drops else EXIT_NO_DATA
@@ -331,7 +341,7 @@ def cmd_single_leg(args) -> int:
     out = args.out or Path("gaitmon-tests") / f"single-leg-{side}-{time.strftime('%Y%m%dT%H%M%S')}.json"
     rec_json = result_record(res, runner=runner, source=source, t_unix_ns=now)
     save_result(out, rec_json)
-    console.print(f"result → {out}")
+    console.print(f"result → {out}", markup=False, highlight=False)
     if _influx_configured():
         from gaitmon.store import StoreError
 

@@ -51,7 +51,8 @@ class InfluxStepSink:
         t0 = t0_unix_ns if t0_unix_ns is not None else time.time_ns()
         w = open_writer(cfg)
         if console:
-            console.print(f"InfluxDB: writing to {cfg.url} (runner {runner}); spool {w.spool_path}")
+            console.print(f"InfluxDB: writing to {cfg.url} (runner {runner}); spool {w.spool_path}",
+                          markup=False, highlight=False)
         return cls(w, runner=runner, sensor=sensor, session=session or session_id(runner, t0), t0_unix_ns=t0,
                    console=console)
 

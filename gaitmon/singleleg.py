@@ -202,5 +202,5 @@ def store_influx(res: SingleLegResult, *, runner: str | None, sensor: str, t_uni
         raise StoreError(loss)
     if console:
         console.print(f"InfluxDB: single_leg_test for {runner} " + ("stored" if done else
-                      "spooled (server not reachable: sent by the next gaitmon run)"))
+                      "spooled (server not reachable: sent by the next gaitmon run)"), markup=False, highlight=False)
     return n

@@ -88,7 +88,7 @@ def cmd_check(args) -> int:
     def body(cfg: StoreConfig) -> int:
         console = _console()
         console.print(f"settings: {cfg.describe()}, runner={cfg.runner or '(not set)'}, "
-                      f"gzip={'on' if cfg.use_gzip else 'off'}")
+                      f"gzip={'on' if cfg.use_gzip else 'off'}", markup=False, highlight=False)
         spool = Spool(cfg.spool_dir, max_bytes=int(cfg.spool_max_mb * 1e6), sync=cfg.spool_sync)
         try:
             console.print(f"spool: {spool.path}: {spool.pending} points waiting "
@@ -109,7 +109,7 @@ def cmd_check(args) -> int:
             http.close()
         version = f", server version {transport.version}" if transport.version else ""
         console.print(f"server: {cfg.url} answers; {transport.api} write API{version}; "
-                      "credentials and destination accepted")
+                      "credentials and destination accepted", markup=False, highlight=False)
         return EXIT_OK
 
     return _run(args, body)
@@ -127,7 +127,7 @@ def cmd_flush(args) -> int:
             w.close(timeout=1.0)
         st = w.stats
         _console().print(f"spool {w.spool_path}: {before} points were waiting, {st.sent} acknowledged, "
-                         f"{st.spooled} still waiting")
+                         f"{st.spooled} still waiting", markup=False, highlight=False)
         if not done:
             _err(f"not everything was sent within {args.timeout:g} s: {st.last_error or 'server slow'}")
             return EXIT_SERVER
@@ -147,9 +147,9 @@ def cmd_retention(args) -> int:
         settings = create_retention_policies(cfg, raw_duration=args.raw)
         console = _console()
         console.print(f"retention policies ready on database {cfg.database!r}: raw steps kept {args.raw}, "
-                      "summaries forever. Add to your settings:")
+                      "summaries forever. Add to your settings:", markup=False, highlight=False)
         for key, value in settings.items():
-            console.print(f"  {key}={value}")
+            console.print(f"  {key}={value}", markup=False, highlight=False)
         return EXIT_OK
 
     return _run(args, body)
@@ -164,6 +164,7 @@ def _runner(args, cfg: StoreConfig) -> str:
 
 def cmd_sessions(args) -> int:
     from rich.table import Table
+    from rich.text import Text
 
     from .query import GaitQuery
 
@@ -172,11 +173,11 @@ def cmd_sessions(args) -> int:
         since = time.time_ns() - args.weeks * 7 * 86400 * 10**9 if args.weeks else None
         with GaitQuery(cfg) as q:
             sessions = q.sessions(runner, since=since)
-        table = Table(title=f"sessions of {runner}")
+        table = Table(title=Text(f"sessions of {runner}"))
         for col in ("session", "sensor", "start", "minutes", "steps"):
             table.add_column(col)
         for s in sessions:
-            table.add_row(s.session, s.sensor, _fmt_ns(s.start_ns), f"{(s.end_ns - s.start_ns) / 6e10:.1f}",
+            table.add_row(Text(s.session), Text(s.sensor), _fmt_ns(s.start_ns), f"{(s.end_ns - s.start_ns) / 6e10:.1f}",
                           str(s.steps))
         _console().print(table)
         return EXIT_OK
@@ -186,6 +187,7 @@ def cmd_sessions(args) -> int:
 
 def cmd_weekly(args) -> int:
     from rich.table import Table
+    from rich.text import Text
 
     from .query import GaitQuery
 
@@ -194,7 +196,7 @@ def cmd_weekly(args) -> int:
         since = time.time_ns() - args.weeks * 7 * 86400 * 10**9
         with GaitQuery(cfg) as q:
             means = q.weekly_side_means(runner, since=since, metric=args.metric, activity=args.activity)
-        table = Table(title=f"{args.metric}: weekly mean per side, {runner}")
+        table = Table(title=Text(f"{args.metric}: weekly mean per side, {runner}"))
         for col in ("week (Monday)", "side", "mean", "steps"):
             table.add_column(col)
         for m in means:
@@ -216,7 +218,8 @@ def cmd_rejected(args) -> int:
         finally:
             spool.close()
         console = _console()
-        console.print(f"{total} points refused by the server (kept in {spool.path}, table 'rejected')")
+        console.print(f"{total} points refused by the server (kept in {spool.path}, table 'rejected')",
+                      markup=False, highlight=False)
         for line, reason in rows:
             console.print(f"- {reason}\n  {line[:300]}", markup=False, highlight=False)
         return EXIT_OK
