@@ -18,6 +18,7 @@ import numpy as np
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_NO_GAIT = 3
+EXIT_SERVER = 4
 
 from gaitmon.axes import AXIS_NAMES as AXES
 DEFAULT_FORWARD = "-z"
@@ -82,6 +83,16 @@ def cmd_analyze(args) -> int:
         if rc:
             return rc
     if not res.steps:
+        st = res.input_stats
+        unusable = st.nan_rows + st.non_monotonic + st.implausible
+        if st.samples_in and unusable > st.samples_in / 2:
+            why = ", ".join(f"{n} {what}" for n, what in ((st.non_monotonic, "with a time not after the previous row"),
+                                                          (st.nan_rows, "with missing/NaN values"),
+                                                          (st.implausible, "with physically impossible values"))
+                            if n)
+            _err(f"{args.recording.name}: {unusable} of {st.samples_in} rows cannot be used ({why}): "
+                 "check the time_s column (seconds, increasing) and the values")
+            return EXIT_BAD_INPUT
         _err("no gait found: the recording needs walking or running after a few seconds of standing"
              " (check --forward/--up and that the sensor moved)")
         return EXIT_NO_GAIT
@@ -139,8 +150,10 @@ def _store_steps(args, rec, steps, summary, console) -> int:
         sink.write_steps(steps)
         stats = sink.close(summary, timeout=args.influx_timeout)
     except StoreError as exc:
+        from gaitmon.store import ConfigError, SpoolError
+
         _err(f"InfluxDB: {exc}")
-        return EXIT_BAD_INPUT
+        return EXIT_BAD_INPUT if isinstance(exc, (ConfigError, SpoolError)) else EXIT_SERVER
     return _report_losses(stats)
 
 
@@ -463,9 +476,6 @@ def _check_names(args) -> None:
         value = getattr(args, attr, None)
         if isinstance(value, str):
             check_name(f"--{attr}", value)
-
-
-EXIT_SERVER = 4
 
 
 def _classify(exc: BaseException) -> tuple[int | None, str]:

@@ -42,8 +42,8 @@ class Recording:
 
 def _open_text(path: Path):
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return open(path, encoding="utf-8")
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig")
+    return open(path, encoding="utf-8-sig")  # a UTF-8 BOM (spreadsheet exports) is not part of the header
 
 
 def read_recording(path, *, acc_unit: str = "mps2", gyro_unit: str = "rads") -> Recording:
@@ -67,8 +67,15 @@ def read_recording(path, *, acc_unit: str = "mps2", gyro_unit: str = "rads") -> 
                         meta[k.strip().lower()] = v.strip()
                     continue
                 if header is None:
-                    header = [c.strip().lower() for c in s.split(",")]
+                    header = [c.strip().strip('"\'').strip().lower() for c in s.split(",")]
                     missing = [c for c in REQUIRED if c not in header]
+                    sep = next((name for ch, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'"))
+                                if len(header) == 1 and ch in s), None)
+                    if missing and sep:
+                        raise GaitmonInputError(
+                            f"{path.name}: the columns are separated by {sep}; gaitmon reads comma-separated "
+                            f"files (header {','.join(REQUIRED)}, '.' as decimal point; see docs/recording-format.md)"
+                        )
                     if missing:
                         raise GaitmonInputError(
                             f"{path.name}: missing column(s) {', '.join(missing)}; expected header "
@@ -77,14 +84,19 @@ def read_recording(path, *, acc_unit: str = "mps2", gyro_unit: str = "rads") -> 
                     idx = [header.index(c) for c in REQUIRED]
                     continue
                 parts = s.split(",")
+                if '"' in s:
+                    parts = [p.strip().strip('"') for p in parts]
                 try:
                     rows.append([float(parts[i]) if parts[i].strip() else math.nan for i in idx])
                 except (ValueError, IndexError):
                     bad += 1
     except (UnicodeDecodeError, OSError, EOFError, gzip.BadGzipFile) as exc:
         raise GaitmonInputError(f"{path.name}: cannot read ({exc.__class__.__name__}: {exc})") from None
-    if header is None or not rows:
+    if header is None or (not rows and not bad):
         raise GaitmonInputError(f"{path.name}: no samples (empty file or header only)")
+    if not rows:
+        raise GaitmonInputError(f"{path.name}: none of the {bad} data rows holds numbers in every column "
+                                f"{','.join(REQUIRED)} (quoted values? a decimal comma?)")
     a = np.array(rows, dtype=float)
     acc = a[:, 1:4]
     gyr = a[:, 4:7]

@@ -17,7 +17,7 @@ import sys
 import time
 
 from .config import StoreConfig
-from .errors import ConfigError, StoreError
+from .errors import ConfigError, SpoolError, StoreError
 from .schema import STEP_FLOAT_FIELDS
 
 EXIT_OK = 0
@@ -62,7 +62,7 @@ def _run(args, body) -> int:
     try:
         cfg = StoreConfig.from_env(args.config)
         return body(cfg)
-    except ConfigError as e:
+    except (ConfigError, SpoolError) as e:  # local settings / the local spool: not the server
         _err(str(e))
         return EXIT_BAD_INPUT
     except StoreError as e:

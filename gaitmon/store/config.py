@@ -329,10 +329,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} does not exist") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {e.start}); save it as UTF-8") from None
     except OSError as e:
         raise ConfigError(f"config file {path} cannot be read: {e.strerror}") from None
     out: dict[str, Any] = {}
     for key, value in data.items():
+        if key not in ENV_KEYS and key.upper() in ENV_KEYS:
+            raise ConfigError(f"key {key} in {path}: keys are upper case, as the environment variables "
+                              f"(did you mean {key.upper()}?)")
         if key in ENV_KEYS:
             if isinstance(value, (dict, list)):
                 raise ConfigError(f"{key} in {path} must be a single value, not a table or list")
