@@ -143,6 +143,9 @@ def _store_steps(args, rec, steps, summary, console) -> int:
     if not _influx_configured():
         _err("set GAITMON_INFLUX_URL (and GAITMON_INFLUX_TOKEN/ORG/BUCKET or GAITMON_INFLUX_DB) to import into InfluxDB")
         return EXIT_BAD_INPUT
+    from gaitmon.store import deadline
+
+    deadline.begin(args.influx_timeout)  # all of the InfluxDB work, not each request
     try:
         t0 = recording_start_ns(args.recording, rec.meta, float(rec.time[-1] - rec.time[0]))
         sink = InfluxStepSink.from_env(runner=args.runner, sensor=rec.meta.get("sensor", "file"), console=console,
@@ -299,7 +302,12 @@ def cmd_demo(args) -> int:
                                       "truth_drop_right_deg": cfg.drop_right_deg,
                                       "latency_median_s": float(np.median(an.latencies_s)) if an.latencies_s else None})
     write_summary(out_dir / "summary.json", summary)
-    store_rc = _report_losses(sink.close(summary)) if sink else EXIT_OK
+    store_rc = EXIT_OK
+    if sink:
+        from gaitmon.store import deadline
+
+        deadline.begin(sink.writer.cfg.timeout_s)
+        store_rc = _report_losses(sink.close(summary, timeout=sink.writer.cfg.timeout_s))
     _print_summary(Console(), summary)
     console.print(f"steps → {steps_path}\nsummary → {out_dir / 'summary.json'}", markup=False, highlight=False)
     if steps and not args.no_report:
@@ -326,8 +334,11 @@ def _optional_influx_sink(args, console):
     if not _influx_configured():
         return None
     from gaitmon.pipeline_store import InfluxStepSink
+    from gaitmon.store import deadline
+
     runner = getattr(args, "runner", None) or os.environ.get("GAITMON_RUNNER") or "demo"
-    return InfluxStepSink.from_env(runner=runner, sensor="sim", console=console)
+    with deadline.operation(deadline.budget()):  # the pre-flight check; closing gets its own
+        return InfluxStepSink.from_env(runner=runner, sensor="sim", console=console)
 
 
 # ------------------------------------------------------------------ parser
@@ -450,9 +461,12 @@ def main(argv=None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_BAD_INPUT
+    from gaitmon.store import deadline
+
     try:
         _check_names(args)
-        return int(args.func(args) or 0)
+        with deadline.operation(None):  # a command's InfluxDB deadline ends with the command
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last net: a one-line message and an exit code, never a traceback

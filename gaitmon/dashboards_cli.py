@@ -181,6 +181,9 @@ def cmd_exercise_log(args) -> int:
                                        reps=args.reps, hold_s=args.hold_s, side=args.side, note=args.note)
         print(f"logged for {runner} in {path}: {text} (set GAITMON_INFLUX_URL to log to InfluxDB)")
         return EXIT_OK
+    from gaitmon.store import deadline
+
+    deadline.begin(args.timeout)  # the whole InfluxDB part
     try:
         with open_writer(cfg) as w:
             n = w.write_exercise(exercise=args.exercise, t_unix_ns=t_ns, sets=args.sets, reps=args.reps,

@@ -73,6 +73,9 @@ def cmd_report(args) -> int:
             if not runner:
                 _err("--influx-session needs --runner (or GAITMON_RUNNER)")
                 return EXIT_BAD_INPUT
+            from gaitmon.store import deadline
+
+            deadline.begin(deadline.budget())
             steps, t0_ns = _steps_from_influx(runner, args.influx_session)
             session = args.influx_session
             source = f"InfluxDB session {session}"
@@ -112,6 +115,9 @@ def cmd_report(args) -> int:
     previous = None
     use_influx = _influx_configured() and not args.no_influx and runner
     if use_influx:
+        from gaitmon.store import deadline
+
+        deadline.begin(deadline.budget())  # all InfluxDB work of the report
         try:
             previous = _previous_sessions(runner, exclude=session, n=args.previous)
         except Exception as exc:  # report still useful without the history
@@ -218,9 +224,11 @@ def cmd_trend(args) -> int:
     if _influx_configured():
         from gaitmon.analysis.influx import exercise_times, session_drops, single_leg_tests
         from gaitmon.store import StoreConfig, StoreError
+        from gaitmon.store import deadline
         from gaitmon.store.query import GaitQuery
 
         try:
+            deadline.begin(deadline.budget())
             with GaitQuery(StoreConfig.from_env()) as q:
                 drops = session_drops(q, args.runner, since=since, activity=args.activity)
                 ex = exercise_times(q, args.runner)

@@ -95,16 +95,18 @@ class InfluxCollectSink:
     first (durable), sent by the writer's background thread — the pipeline never waits on the
     network."""
 
-    def __init__(self, writer, *, flush_timeout_s: float = 30.0):
+    def __init__(self, writer, *, flush_timeout_s: float | None = None):
         self.writer = writer
-        self.flush_timeout_s = flush_timeout_s
+        self.flush_timeout_s = writer.cfg.timeout_s if flush_timeout_s is None else flush_timeout_s
         self._steps: dict[tuple[str, str, str], list] = {}
 
     @classmethod
     def from_env(cls) -> "InfluxCollectSink":
-        from gaitmon.store import StoreConfig, open_writer
+        from gaitmon.store import StoreConfig, deadline, open_writer
 
-        return cls(open_writer(StoreConfig.from_env()))
+        cfg = StoreConfig.from_env()
+        with deadline.operation(cfg.timeout_s):  # the pre-flight check never holds up collection
+            return cls(open_writer(cfg))
 
     def write_steps(self, records) -> None:
         for r in records:
@@ -124,7 +126,15 @@ class InfluxCollectSink:
 
     def close(self) -> None:
         from gaitmon.core.summary import summarize
+        from gaitmon.store import deadline
 
+        with deadline.operation(self.flush_timeout_s):  # all of the closing, not each request
+            self._close(summarize)
+        loss = self.writer.stats.loss_message()
+        if loss:
+            log.error("InfluxDB: %s", loss)
+
+    def _close(self, summarize) -> None:
         try:
             now = time.time_ns()
             for (runner, sensor, session), steps in self._steps.items():
@@ -135,6 +145,3 @@ class InfluxCollectSink:
                             "%s and is sent by the next gaitmon run", self.flush_timeout_s, self.writer.spool_path)
         finally:
             self.writer.close()
-        loss = self.writer.stats.loss_message()
-        if loss:
-            log.error("InfluxDB: %s", loss)

@@ -187,8 +187,11 @@ def store_influx(res: SingleLegResult, *, runner: str | None, sensor: str, t_uni
     from gaitmon.analysis.influx import write_single_leg
     from gaitmon.store import StoreConfig, open_writer
 
+    from gaitmon.store import deadline
+
     cfg = StoreConfig.from_env()
     runner = runner or cfg.runner or "runner"
+    deadline.begin(timeout)
     w = open_writer(cfg)
     try:
         n = write_single_leg(w, res, runner=runner, sensor=sensor, t_unix_ns=t_unix_ns)

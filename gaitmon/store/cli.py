@@ -59,8 +59,11 @@ def _err(msg: str) -> None:
 
 def _run(args, body) -> int:
     """Load the settings, run ``body(cfg)``, turn store errors into messages + exit codes."""
+    from . import deadline
+
     try:
         cfg = StoreConfig.from_env(args.config)
+        deadline.begin(getattr(args, "timeout", None) or cfg.timeout_s)  # the whole command
         return body(cfg)
     except (ConfigError, SpoolError) as e:  # local settings / the local spool: not the server
         _err(str(e))

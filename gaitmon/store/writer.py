@@ -31,6 +31,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from . import deadline as _deadline
 from .config import StoreConfig
 from .errors import (ApiMismatch, PayloadTooLarge, PointsRejected, ServerError, ServerUnavailable,
                      StoreError)
@@ -231,7 +232,7 @@ class StepWriter:
         TargetNotFound, ApiMismatch, ...) when an attempt made during this call failed in a
         way that waiting cannot fix.
         """
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + min(timeout, _deadline.remaining())  # never past the operation's
         with self._cond:
             if self._closed:
                 return self._spool.pending == 0
@@ -267,11 +268,13 @@ class StepWriter:
             self._closing = True
             self._kick += 1
             self._cond.notify_all()
-        deadline = time.monotonic() + self.cfg.timeout_s + 5.0
+        # a sender may be in the middle of a request (bounded by timeout_s and the operation)
+        deadline = time.monotonic() + min(self.cfg.timeout_s + 1.0, _deadline.remaining() + 0.5)
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
         if any(t.is_alive() for t in self._threads):
-            log.error("the writer's sending threads did not stop; the spool stays open")
+            log.warning("a request to the server is still pending; unacknowledged points stay in the spool "
+                        "%s for the next gaitmon run", self._spool.path)
             return
         pending = self._spool.pending
         if pending:
@@ -327,7 +330,7 @@ class StepWriter:
         n = self._spool.append(target, lines) if lines else 0
         last_progress = time.monotonic()
         while n < len(lines) and self._transport is not None and self._last_error is None:
-            if time.monotonic() - last_progress > self.cfg.timeout_s:
+            if time.monotonic() - last_progress > self.cfg.timeout_s or _deadline.remaining() <= 0:
                 break
             before = self._spool.pending
             with self._cond:
