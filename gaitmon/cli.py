@@ -42,21 +42,21 @@ def _err(msg: str) -> None:
 def cmd_analyze(args) -> int:
     from rich.console import Console
 
-    from gaitmon.core import GaitmonInputError, analyze
+    from gaitmon.core import GaitmonInputError
     from gaitmon.core.summary import summarize
     from gaitmon.output import write_steps, write_summary
-    from gaitmon.recording import read_recording
+    from gaitmon.recording import open_recording
 
     console = Console(stderr=True)
     try:
-        rec = read_recording(args.recording, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
+        rec = open_recording(args.recording, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
         if args.runner or getattr(args, "require_influx", False):
             from gaitmon.names import check_name
 
             check_name(f"{args.recording.name}: the '# sensor:' header", rec.meta.get("sensor", "file"))
         forward = args.forward or rec.forward or DEFAULT_FORWARD
         up = args.up or rec.up or DEFAULT_UP
-        res = analyze(rec.time, rec.acc, rec.gyr, forward=forward, up=up)
+        res = analyze_stream(rec, forward=forward, up=up)
     except GaitmonInputError as exc:
         _err(str(exc))
         return EXIT_BAD_INPUT
@@ -97,6 +97,23 @@ def cmd_analyze(args) -> int:
              " (check --forward/--up and that the sensor moved)")
         return EXIT_NO_GAIT
     return EXIT_OK
+
+
+def analyze_stream(rec, *, forward: str, up: str):
+    """Push a :class:`~gaitmon.recording.RecordingStream` chunk by chunk through one
+    StreamingAnalyzer (the same engine and results as the batch ``analyze``), so memory stays flat
+    in the recording's length. Returns the core's AnalysisResult."""
+    from gaitmon.core import AnalysisResult, StreamingAnalyzer
+    from gaitmon.core.steptable import StepTable
+
+    an = StreamingAnalyzer(forward=forward, up=up)
+    steps = StepTable()  # columns: ~100 bytes a step
+    for t, acc, gyr in rec.chunks():
+        steps.extend(an.push(t, acc, gyr))
+        an.latencies_s.clear()  # (live latency; not reported by analyze)
+    steps.extend(an.finish())
+    return AnalysisResult(steps=steps, fs=an.fs, calibration=an.calibration, input_stats=an.stats,
+                          latencies_s=[])
 
 
 def _print_summary(console, s: dict) -> None:
@@ -147,9 +164,9 @@ def _store_steps(args, rec, steps, summary, console) -> int:
 
     deadline.begin(args.influx_timeout)  # all of the InfluxDB work, not each request
     try:
-        t0 = recording_start_ns(args.recording, rec.meta, float(rec.time[-1] - rec.time[0]))
+        t0 = recording_start_ns(args.recording, rec.meta, rec.t_last - rec.t_first)
         sink = InfluxStepSink.from_env(runner=args.runner, sensor=rec.meta.get("sensor", "file"), console=console,
-                                       t0_unix_ns=t0 - int(rec.time[0] * 1e9), session=args.session)
+                                       t0_unix_ns=t0 - int(rec.t_first * 1e9), session=args.session)
         sink.write_steps(steps)
         stats = sink.close(summary, timeout=args.influx_timeout)
     except StoreError as exc:
@@ -175,7 +192,7 @@ def _journal_session(console, steps, *, runner, session, path, rec) -> None:
     from gaitmon import journal
     from gaitmon.pipeline_store import recording_start_ns, session_id
 
-    start = recording_start_ns(path, rec.meta, float(rec.time[-1] - rec.time[0]))
+    start = recording_start_ns(path, rec.meta, rec.t_last - rec.t_first)
     p = journal.append_session(steps, runner=runner, session=session or session_id(runner, start), start_ns=start)
     console.print(f"session added to {runner}'s journal {p}", markup=False, highlight=False)
 

@@ -56,10 +56,11 @@ class InfluxStepSink:
         return cls(w, runner=runner, sensor=sensor, session=session or session_id(runner, t0), t0_unix_ns=t0,
                    console=console)
 
-    def write_steps(self, steps) -> None:
-        if steps:
-            self.writer.write_steps(steps, sensor=self.sensor, session=self.session, t0_unix_ns=self.t0_unix_ns,
-                                    runner=self.runner)
+    def write_steps(self, steps, batch: int = 5000) -> None:
+        # in slices: the encoded lines of a day of steps need not be in memory at once
+        for i in range(0, len(steps), batch):
+            self.writer.write_steps(steps[i:i + batch], sensor=self.sensor, session=self.session,
+                                    t0_unix_ns=self.t0_unix_ns, runner=self.runner)
 
     def close(self, summary: dict | None = None, timeout: float = 30.0):
         """Write the summary, wait up to ``timeout`` s, close; return the writer's final stats
