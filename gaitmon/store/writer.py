@@ -48,6 +48,7 @@ log = logging.getLogger("gaitmon.store")
 _BACKOFF_START_S = 0.25
 _SENDERS = 2  # batches in flight: influxd ingests two concurrent requests ~1.8x faster than one
 _REPEAT_LOG_S = 60.0
+_REFUSED_LOG_LINES = 5  # refused points logged one by one; the rest counted (stats, exit message)
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ class StepWriter:
         self._rejected: Counter = Counter()
         self._reject_examples: dict[str, str] = {}
         self._quarantined_seen = 0
+        self._refused_logged = 0
         self._omitted: Counter = Counter()
         self._replayed = self._spool.pending
         self._last_error: ServerError | None = None
@@ -489,8 +491,13 @@ class StepWriter:
                 self._rejected["server_refused"] += len(refused)
                 self._reject_examples.setdefault("server_refused", refused[0][1][:300])
             for line, reason in refused:
-                log.error("point refused by the server and moved to the spool's rejected table: %s "
-                          "[%s]", reason, line[:200].decode("utf-8", "replace"))
+                self._refused_logged += 1
+                if self._refused_logged <= _REFUSED_LOG_LINES:
+                    log.error("point refused by the server and moved to the spool's rejected table: %s "
+                              "[%s]", reason, line[:200].decode("utf-8", "replace"))
+                elif self._refused_logged == _REFUSED_LOG_LINES + 1:
+                    log.error("more points refused by the server: counted, not logged one by one "
+                              "(gaitmon store rejected lists them)")
             self._acknowledged(rows[0][2] - len(refused))
             return
         self._spool.ack(rows)
