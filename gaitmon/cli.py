@@ -353,7 +353,9 @@ def _optional_influx_sink(args, console):
     from gaitmon.pipeline_store import InfluxStepSink
     from gaitmon.store import deadline
 
-    runner = getattr(args, "runner", None) or os.environ.get("GAITMON_RUNNER") or "demo"
+    from gaitmon.store.config import configured_runner
+
+    runner = getattr(args, "runner", None) or configured_runner() or "demo"
     with deadline.operation(deadline.budget()):  # the pre-flight check; closing gets its own
         return InfluxStepSink.from_env(runner=runner, sensor="sim", console=console)
 

@@ -162,7 +162,9 @@ def cmd_exercise_log(args) -> int:
 
         use_db = bool(args.config) or influx_configured()
         cfg = StoreConfig.from_env(args.config) if use_db else None
-        runner = args.runner or (cfg.runner if cfg else os.environ.get("GAITMON_RUNNER"))
+        from gaitmon.store.config import configured_runner
+
+        runner = args.runner or (cfg.runner if cfg else configured_runner())
         if not runner:
             raise ValueError("no runner: pass --runner or set GAITMON_RUNNER")
         settings = None

@@ -65,7 +65,9 @@ def cmd_report(args) -> int:
     from gaitmon.report import build_report
 
     console = Console(stderr=True)
-    runner = args.runner or os.environ.get("GAITMON_RUNNER")
+    from gaitmon.store.config import configured_runner
+
+    runner = args.runner or configured_runner()
     session = args.session
     t0_ns = None
     try:
@@ -345,7 +347,9 @@ def cmd_single_leg(args) -> int:
         console.print(f"[dim](simulated truth: drop {truth.drop_deg:.1f}°, hold {truth.hold_s:.1f} s, "
                       f"sway {truth.sway_rms_deg:.2f}°)[/]")
     now = time.time_ns()
-    runner = args.runner or os.environ.get("GAITMON_RUNNER")
+    from gaitmon.store.config import configured_runner
+
+    runner = args.runner or configured_runner()
     out = args.out or Path("gaitmon-tests") / f"single-leg-{side}-{time.strftime('%Y%m%dT%H%M%S')}.json"
     rec_json = result_record(res, runner=runner, source=source, t_unix_ns=now)
     save_result(out, rec_json)

@@ -31,7 +31,7 @@ from typing import Any, Callable, Mapping
 
 from .errors import ConfigError
 
-__all__ = ["Secret", "StoreConfig", "ENV_KEYS", "influx_configured"]
+__all__ = ["Secret", "StoreConfig", "ENV_KEYS", "influx_configured", "configured_runner"]
 
 log = logging.getLogger("gaitmon.store")
 
@@ -235,6 +235,23 @@ def influx_configured(environ: Mapping[str, str] | None = None) -> bool:
     except ConfigError:
         return True
     return bool(str(values.get("GAITMON_INFLUX_URL") or "").strip())
+
+
+def configured_runner(environ: Mapping[str, str] | None = None) -> str | None:
+    """GAITMON_RUNNER from the environment, else from the ``$GAITMON_CONFIG`` file (None if
+    neither, or the file cannot be read — the command reports that where it reads the file)."""
+    env = os.environ if environ is None else environ
+    value = str(env.get("GAITMON_RUNNER") or "").strip()
+    if value:
+        return value
+    path = env.get("GAITMON_CONFIG")
+    if not path or not path.strip():
+        return None
+    try:
+        value = _read_toml(Path(path).expanduser()).get("GAITMON_RUNNER")
+    except ConfigError:
+        return None
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 # ---------------------------------------------------------------------------------------------

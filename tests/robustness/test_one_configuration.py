@@ -42,3 +42,22 @@ def test_one_test_for_every_command(tmp_path):
     assert influx_configured({"GAITMON_INFLUX_URL": "http://x:1"})
     assert influx_configured({"GAITMON_CONFIG": str(tmp_path / "missing.toml")})  # reported, not skipped
     assert not influx_configured({})
+
+
+def test_runner_from_the_config_file_is_used_everywhere(tmp_path):
+    from gaitmon.store.config import configured_runner
+
+    f = tmp_path / "c.toml"
+    f.write_text('GAITMON_RUNNER = "zoe"\n')
+    assert configured_runner({"GAITMON_CONFIG": str(f)}) == "zoe"
+    assert configured_runner({"GAITMON_CONFIG": str(f), "GAITMON_RUNNER": "max"}) == "max"
+    assert configured_runner({}) is None
+
+
+def test_demo_uses_the_runner_of_the_config_file(file_env, influxd, db, tmp_path, capsys):
+    cfg = tmp_path / "gaitmon.toml"
+    cfg.write_text(cfg.read_text() + 'GAITMON_RUNNER = "cara"\n')
+    rc = main(["demo", "--duration", "30", "--speed", "0", "--no-live", "--no-report",
+               "--out-dir", str(tmp_path / "demo")])
+    assert rc == 0
+    assert _count(influxd, db, "cara") > 50
