@@ -470,7 +470,30 @@ def _mount_optional(sub) -> None:
             getattr(mod, fn)(sub)
     collect = sub.choices.get("collect")
     if collect is not None:
-        collect.set_defaults(sink_factory=_collect_sinks)
+        collect.set_defaults(sink_factory=_collect_sinks, func=_collect_checked(collect.get_default("func")))
+
+
+def _collect_checked(collect_func):
+    """`gaitmon collect` plus the store's verdict: points that will never be stored make the exit
+    code non-zero (4) with a message saying how many and why (the files keep everything)."""
+    def run(args) -> int:
+        made: list = []
+
+        def factory():
+            sinks = _collect_sinks()
+            made.extend(sinks)
+            return sinks
+
+        args.sink_factory = factory
+        rc = collect_func(args)
+        for sink in made:
+            loss = sink.writer.stats.loss_message() if hasattr(sink, "writer") else None
+            if loss:
+                _err(f"InfluxDB: {loss} (the recordings and steps files hold everything)")
+                rc = rc or EXIT_SERVER
+        return rc
+
+    return run
 
 
 def main(argv=None) -> int:

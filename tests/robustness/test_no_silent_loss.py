@@ -62,3 +62,14 @@ def test_store_flush_with_a_poison_row_is_an_error(influx_env, tmp_path, capsys)
     out = capsys.readouterr()
     assert rc == 4
     assert "1 point(s) not stored" in out.err and "gaitmon store rejected" in out.err
+
+
+def test_collect_with_points_refused_is_an_error(influx_env, influxd, db, tmp_path, capsys):
+    import time
+
+    # a foreign write made quality a string field in the current shard: every step is refused
+    influxd.write_lines([f'gait_step,runner=x quality="bad" {time.time_ns()}'], db=db)
+    rc = main(["collect", "--virtual", "1", "--duration", "12", "--no-live", "--out", str(tmp_path / "c")])
+    err = capsys.readouterr().err
+    assert rc == 4, err
+    assert "not stored" in err and "refused by the server" in err
