@@ -242,6 +242,7 @@ class Spool:
                 self._count, self._bytes = 0, 0  # resync (another process may have drained it)
             rows = []
             poison = []
+            fixed = []
             for row_id, target, n in chosen:
                 got = self._db.execute("SELECT lines FROM points WHERE id = ?", (row_id,)).fetchone()
                 if got is None:  # another process sent and removed it meanwhile
@@ -253,7 +254,15 @@ class Spool:
                     poison.append((row_id, target, lines))
                     continue
                 real_n = lines.count(b"\n") + 1
+                if real_n != n:  # a damaged count would keep `pending` above zero for ever
+                    fixed.append((real_n, row_id))
+                    self._count += real_n - n
                 rows.append((row_id, target, real_n, lines))
+            if fixed:
+                try:
+                    self._db.executemany("UPDATE points SET n = ? WHERE id = ?", fixed)
+                except sqlite3.Error as e:
+                    raise SpoolError(f"cannot repair point counts in spool {self.path}: {e}") from None
             if poison:
                 self._quarantine_locked(poison)
         return rows

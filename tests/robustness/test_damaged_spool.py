@@ -3,6 +3,7 @@ rows behind it (real influxd 1.6.7)."""
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from gaitmon.cli import main
 from gaitmon.store import open_writer
@@ -70,16 +71,23 @@ def test_poison_rows_are_isolated_and_the_rest_delivered(influx_env, influxd, db
     con.execute("INSERT INTO points(target, n, lines) VALUES (0, 1, 'garbage text row')")  # TEXT
     con.execute("INSERT INTO points(target, n, lines) VALUES (0, 1, 12345)")  # not lines at all
     con.execute("INSERT INTO points(target, n, lines) VALUES (7, 1, X'6d20763d3120310a')")  # unknown target
+    good = "\n".join(f"gait_step,runner=a,sensor=s,session=x,side=L,activity=run quality=0.7 {T0 + 50 + i}"
+                     for i in range(5))
+    con.execute("INSERT INTO points(target, n, lines) VALUES (0, 100000, ?)", (good.encode(),))  # wrong count
     con.commit()
     con.close()
     sp = Spool(tmp_path / "spool", max_bytes=10**8)
     sp.append(0, [f"gait_step,runner=a,sensor=s,session=x,side=R,activity=run quality=0.5 {T0 + 100 + i}"
                   for i in range(10)])
     sp.close()
+    t = time.monotonic()
     rc = main(["store", "flush", "--timeout", "15"])
+    waited = time.monotonic() - t
     err = capsys.readouterr().err
+    assert waited < 10  # a wrong row count used to keep `pending` above zero until the timeout
     assert rc == 4 and "not stored" in err
-    assert _stored(influxd, db) == 20
+    assert "not everything was sent" not in err  # a wrong row count does not hold flush up
+    assert _stored(influxd, db) == 25
     assert main(["store", "rejected"]) == 0
     out = capsys.readouterr().out
     assert "3 points refused" in out or "unreadable spool row" in out
