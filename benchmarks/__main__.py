@@ -1,4 +1,4 @@
-"""``python -m benchmarks {core,orientation,events,scale,store,all} [options]`` (or ``./dev.sh bench ...``).
+"""``python -m benchmarks {core,orientation,events,walking,running,population,scale,store,all} [options]`` (or ``./dev.sh bench ...``).
 
 Each subcommand prints a table with the issue-7 target beside the measured figure; ``-h`` after a
 subcommand lists its options. ``all`` runs every benchmark with its defaults.
@@ -14,8 +14,11 @@ COMMANDS = {
     "analyze": ("benchmarks.analyze_bench", "gaitmon analyze end to end (parsing included) vs the kernel; memory vs length"),
     "orientation": ("benchmarks.orientation_bench", "gaitmon vs imufusion (x-io Fusion) vs ahrs Madgwick"),
     "events": ("benchmarks.events_bench", "initial contacts and sides vs mobgap (real and simulated)"),
+    "walking": ("benchmarks.real_walking", "real walking per person: tuned vs leave-one-person-out"),
+    "running": ("benchmarks.real_running", "real running kinematics (mocap) per trial and runner"),
     "scale": ("benchmarks.scale_bench", "N virtual sensors -> streaming core -> store writer with spool"),
     "store": ("benchmarks.store_bench", "StepWriter -> real influxd (the storage engineer's benchmark)"),
+    "population": ("benchmarks.population", "the core on 200 simulated people drawn from published physiology ranges"),
 }
 
 

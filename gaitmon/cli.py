@@ -67,6 +67,7 @@ def cmd_analyze(args) -> int:
         "sample_rate_hz": round(res.fs, 3) if res.fs else None,
         "calibration": res.calibration.mode if res.calibration else None,
         "input": {**res.input_stats.as_dict(), "unparseable_rows": rec.bad_rows},
+        "side_disagreements": res.side_disagreements,
     }
     if res.calibration is not None and res.calibration.mode != "standing":
         extra["note"] = f"{res.calibration.note or 'no quiet standing found'}: neutral = stride-averaged vertical"
@@ -107,19 +108,29 @@ def analyze_stream(rec, *, forward: str, up: str):
     from gaitmon.core.steptable import StepTable
 
     an = StreamingAnalyzer(forward=forward, up=up)
-    steps = StepTable()  # columns: ~100 bytes a step
+    steps = StepTable()  # columns: ~120 bytes a step
+    seen = 0  # side revisions applied so far (a bout smoothed with its later evidence)
     for t, acc, gyr in rec.chunks():
         steps.extend(an.push(t, acc, gyr))
         an.latencies_s.clear()  # (live latency; not reported by analyze)
+        revs = an.side_revisions
+        steps.revise(revs[seen:])
+        seen = len(revs)
     steps.extend(an.finish())
+    steps.revise(an.side_revisions[seen:])
     return AnalysisResult(steps=steps, fs=an.fs, calibration=an.calibration, input_stats=an.stats,
-                          latencies_s=[])
+                          latencies_s=[], side_disagreements=an.side_disagreements)
 
 
 def _print_summary(console, s: dict) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title="pelvic drop per side (deg)", show_lines=False)
+    ev = s.get("side_evidence") or {}
+    title = "pelvic drop per side (deg)"
+    if ev and not ev.get("certain", True):
+        title += " — SIDES UNCERTAIN"
+    t = Table(title=title, show_lines=False)
     for c in ("side", "steps", "mean", "SD", "p10", "median", "p90", "drift deg/min"):
         t.add_column(c, justify="right")
     for side in ("L", "R"):
@@ -148,6 +159,15 @@ def _print_summary(console, s: dict) -> None:
                                                    "unparseable_rows") and v}
     if rej:
         console.print("input rejected/flagged: " + ", ".join(f"{k}={v}" for k, v in rej.items()))
+    if ev.get("source"):
+        src = ", ".join(f"{k} {v}" for k, v in ev["source"].items())
+        conf = ev.get("confidence_median")
+        console.print(f"sides from: {src}" + (f" · median confidence {conf:.2f}" if conf is not None else ""))
+    if ev.get("note"):
+        console.print(f"[yellow]sides:[/] {escape(ev['note'])}")
+    if s.get("side_disagreements"):
+        console.print(f"[yellow]sides:[/] in {s['side_disagreements']} bout(s) the walking and the running evidence "
+                      "disagree (a missed contact, or a stance side that drops): check those steps")
     if s.get("note"):
         console.print(f"[yellow]note:[/] {_esc(s['note'])}")
 
@@ -213,10 +233,47 @@ def _sim_config(args):
                      up=args.up or DEFAULT_UP, drop_drift_deg_per_min=args.fatigue)
 
 
+def cmd_simulate_mocap(args) -> int:
+    """`gaitmon simulate --from-mocap TRIAL`: sacral-IMU recording + truth from motion capture."""
+    from gaitmon.recording import write_recording
+    from gaitmon.sim.mocap import MocapConfig, synthesize
+    from gaitmon.sim.mocap_io import load_trial
+
+    try:
+        cfg = MocapConfig(fs=args.fs, seed=args.seed, forward=args.forward or DEFAULT_FORWARD,
+                          up=args.up or DEFAULT_UP, mount_error_deg=args.mount_error, min_gait_s=args.min_gait_s,
+                          cutoff_hz=args.cutoff, noise=not args.no_noise)
+        trial = load_trial(args.from_mocap, forces=args.forces)
+        static = load_trial(args.static) if args.static else None
+        rec = synthesize(trial, cfg, static=static)
+        write_recording(args.out, rec.time, rec.acc, rec.gyr, rec.meta())
+        if args.truth:
+            rec.save_truth(args.truth)
+    except (ValueError, OSError, KeyError, IndexError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        _err(f"--from-mocap {args.from_mocap}: {msg}")
+        return EXIT_BAD_INPUT
+    i = rec.info
+    n_steady = int(rec.truth.steady.sum())
+    print(f"wrote {len(rec.time)} samples ({rec.time[-1]:.0f} s at {rec.fs:g} Hz) from {i['trial']} "
+          f"({i['surface']}, {i['activity']}, low-pass {i['cutoff_hz']:.1f} Hz, "
+          f"{i['loop']['copies']}× a {i['loop']['block_s']:.2f} s block) to {args.out}"
+          + (f", truth ({len(rec.steps)} steps, {n_steady} steady; ICs from {'+'.join(i['ic_sources'])}) "
+             f"to {args.truth}" if args.truth else ""))
+    print(f"next: gaitmon analyze {args.out} --out steps.csv")
+    return EXIT_OK
+
+
 def cmd_simulate(args) -> int:
     from gaitmon.recording import write_recording
     from gaitmon.sim import simulate
 
+    if getattr(args, "from_mocap", None):
+        return cmd_simulate_mocap(args)
+    for opt in ("static", "forces", "cutoff"):
+        if getattr(args, opt, None):
+            _err(f"--{opt} only applies with --from-mocap")
+            return EXIT_BAD_INPUT
     try:
         rec = simulate(_sim_config(args))
     except ValueError as exc:
@@ -308,6 +365,13 @@ def cmd_demo(args) -> int:
         if live:
             live.stop()
         writer.close()
+    if an.side_revisions:
+        # bouts smoothed with their later evidence: the files and the summary get the final sides
+        from gaitmon.core.sides import apply_revisions
+        from gaitmon.output import write_steps
+
+        steps = apply_revisions(steps, an.side_revisions)
+        write_steps(steps_path, steps, "csv")
     if steps and args.runner:
         from gaitmon import journal
         from gaitmon.pipeline_store import session_id
@@ -423,10 +487,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulate", help="write a simulated recording and its ground truth",
                        description="Simulate a walker/runner with a sacral IMU (specific force, lever arm, impacts, "
-                                   "noise, bias, random mount) and write the recording + truth.")
+                                   "noise, bias, random mount) and write the recording + truth. With --from-mocap, "
+                                   "build the recording from a real optical motion-capture trial instead: rigid "
+                                   "pelvis fit, sensor on the sacrum with a random clip mount, standing before the "
+                                   "gait, strides looped up to --min-gait-s, truth ICs from force plates (else foot "
+                                   "markers). See docs/mocap.md.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="examples:\n"
+                              "  gaitmon simulate --out rec.csv --truth truth.json\n"
+                              "  gaitmon simulate --from-mocap tests/data/real-running/hamner2013/s04_run300_markers.csv.gz "
+                              "--fs 104 --out rec.csv --truth truth.json\n"
+                              "  gaitmon simulate --from-mocap trial.c3d --static static.c3d --fs 200 --seed 3 "
+                              "--out rec.csv --truth truth.json")
     _add_sim_args(s, duration=60.0, fs=104.0)
     s.add_argument("--out", type=Path, required=True, help="recording CSV to write (.csv or .csv.gz)")
     s.add_argument("--truth", type=Path, help="truth JSON (ICs, sides, per-step drop...)")
+    m = s.add_argument_group("from motion capture (--activity, --duration, --drop-*, --cadence, --fatigue, "
+                             "--bends do not apply)")
+    m.add_argument("--from-mocap", metavar="TRIAL", help="motion-capture trial: .c3d, .trc, or the shared CSV "
+                   "(<trial>_markers.csv.gz; its _grf/_forces/_ik siblings are found automatically). Needs "
+                   "LASI+RASI and LPSI+RPSI or SACR (or L.ASIS/R.ASIS/L.PSIS/R.PSIS...), and foot markers")
+    m.add_argument("--static", metavar="TRIAL", help="static standing trial of the same subject: reference marker "
+                   "cluster and the neutral (standing) pose (default: the trial's own typical frame / mean pose)")
+    m.add_argument("--forces", metavar="FILE", help="force file (shared CSV with <chan>_fy_N columns, or C3D) "
+                   "instead of the trial's own; without any forces ICs come from the foot markers")
+    m.add_argument("--mount-error", type=float, default=25.0, metavar="DEG",
+                   help="max random clip-mount error per axis about the nominal --forward/--up axes "
+                        "(default %(default)s; 0 = perfect mount)")
+    m.add_argument("--min-gait-s", type=float, default=20.0, metavar="S",
+                   help="loop whole strides (same-foot IC to IC) up to this much gait (default %(default)s; "
+                        "0 = play the trial's strides once)")
+    m.add_argument("--cutoff", type=float, default=None, metavar="HZ",
+                   help="pose low-pass cut-off (default: Winter residual analysis per trial, limited to 6-15 Hz)")
+    m.add_argument("--no-noise", action="store_true", help="no sensor bias, scale error, noise, quantisation or "
+                   "clock error (for checks)")
     s.set_defaults(func=cmd_simulate)
 
     d = sub.add_parser("demo", help="simulated run streamed live through the core (no hardware)",

@@ -58,8 +58,10 @@ def read_steps_csv(path) -> list[Step]:
         for row in csv.DictReader(fh):
             kw = {}
             for c in STEP_COLUMNS:
-                v = row[c]
-                if c in ("side", "activity"):
+                v = row.get(c)
+                if v is None:
+                    continue  # a column added later (side_confidence, side_source): its default
+                if c in ("side", "activity", "side_source"):
                     kw[c] = v
                 elif c == "stride_index":
                     kw[c] = int(v)

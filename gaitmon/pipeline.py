@@ -105,6 +105,7 @@ class FileSink:
         self._files: dict[str, tuple] = {}
         self._status = open(self.out_dir / "status.jsonl", "a", encoding="utf-8")  # noqa: SIM115
         self._last_status: list[dict] = []
+        self._revised: dict[tuple, StepRecord] = {}
         self.steps_written = 0
         self.closed = False
 
@@ -126,6 +127,34 @@ class FileSink:
         for fh, _w in self._files.values():
             fh.flush()
 
+    def revise_steps(self, records: list[StepRecord]) -> None:
+        """Steps whose side was revised (their bout smoothed): the steps files are rewritten with
+        them at close, so the files end with the final sides."""
+        for r in records:
+            self._revised[(r.runner, r.sensor, r.session, r.step.stride_index)] = r
+
+    def _apply_revisions(self) -> None:
+        by_runner: dict[str, dict] = {}
+        for (runner, sensor, session, stride), r in self._revised.items():
+            by_runner.setdefault(runner, {})[(sensor, session, str(stride))] = r
+        for runner, revs in by_runner.items():
+            path = self.steps_path(runner)
+            if not path.exists():
+                continue
+            with open(path, encoding="utf-8", newline="") as fh:
+                rows = list(csv.DictReader(fh))
+            tmp = path.with_suffix(".csv.tmp")
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                w = csv.writer(fh, lineterminator="\n")
+                w.writerow(STEP_FILE_COLUMNS)
+                for row in rows:
+                    r = revs.get((row["sensor"], row["session"], row["stride_index"]))
+                    if r is not None:
+                        new = r.as_row()
+                        row = {**row, **{c: _fmt(new[c]) for c in STEP_COLUMNS}}
+                    w.writerow([row[c] for c in STEP_FILE_COLUMNS])
+            tmp.replace(path)
+
     def write_status(self, statuses: list[SensorStatus], t_utc: float) -> None:
         self._last_status = []
         for s in statuses:
@@ -140,6 +169,8 @@ class FileSink:
         self.closed = True
         for fh, _w in self._files.values():
             fh.close()
+        if self._revised:
+            self._apply_revisions()
         self._status.close()
         (self.out_dir / "status_final.json").write_text(
             json.dumps(self._last_status, indent=2) + "\n", encoding="utf-8")
@@ -167,6 +198,7 @@ class SensorStats:
     first_batch_latencies: list = field(default_factory=list)  # warm-up batch, s
     analysis_errors: int = 0
     samples_analysed: int = 0
+    side_revisions: int = 0  # steps whose side/confidence changed when their bout was smoothed
 
     def side_mean(self, side: str, field_name: str = "pelvic_drop_deg", last: int = 10) -> float | None:
         vals = [getattr(s, field_name) for s in self.recent if s.side == side]
@@ -199,6 +231,7 @@ class _Lane:
         self.analyzer: StreamingAnalyzer | None = None
         self.markers: deque = deque()  # (t_rec of the block's last sample, arrival_mono)
         self.emitted_batches = 0
+        self.revisions_seen = 0
         self.failed = False
         self.stats = SensorStats(key=session.spec.key, runner=session.spec.runner,
                                  sensor=session.spec.sensor)
@@ -291,6 +324,7 @@ class LivePipeline:
                     lane.stats.analysis_errors += 1
                     steps = []
                 self._emit(lane, steps, at_end=True)
+                self._emit_revisions(lane)
         self._write_status()
         for sink in self.sinks:
             try:
@@ -370,6 +404,32 @@ class LivePipeline:
                 sink.write_steps(records)
             except Exception:
                 log.exception("sink %s failed to write steps", type(sink).__name__)
+        self._emit_revisions(lane)
+
+    def _emit_revisions(self, lane: _Lane) -> None:
+        """Pass on the steps whose side the analyzer revised when their bout closed (sinks that
+        can revise — ``revise_steps`` — get them; the records kept here are updated)."""
+        revs = lane.analyzer.side_revisions if lane.analyzer is not None else []
+        new = revs[lane.revisions_seen:]
+        if not new:
+            return
+        lane.revisions_seen = len(revs)
+        lane.stats.side_revisions += len(new)
+        session = lane.session
+        records = [StepRecord(runner=session.spec.runner, sensor=session.spec.sensor, session=session.session_id,
+                              key=lane.stats.key, step=s, t_ic_utc=float(session.rec_to_utc(s.t_ic_s)), latency_s=None)
+                   for s in new]
+        if self.keep_records:
+            by = {(r.key, r.step.stride_index): r for r in records}
+            self.records = [by.get((r.key, r.step.stride_index), r) for r in self.records]
+        for sink in self.sinks:
+            revise = getattr(sink, "revise_steps", None)
+            if revise is None:
+                continue
+            try:
+                revise(records)
+            except Exception:
+                log.exception("sink %s failed to revise steps", type(sink).__name__)
 
     def _write_status(self) -> None:
         statuses = [lane.session.status for lane in self._lanes.values()]
@@ -391,6 +451,7 @@ class LivePipeline:
             out[key] = {
                 "runner": st.runner, "sensor": st.sensor, "steps": st.steps,
                 "samples_analysed": st.samples_analysed, "analysis_errors": st.analysis_errors,
+                "side_revisions": st.side_revisions,
                 "latency": latency_summary(st.latencies),
                 "latency_first_batch": latency_summary(st.first_batch_latencies),
             }

@@ -46,7 +46,6 @@ F_TC1 = 15  # time (sample units) of L1 up-crossing after flight
 F_TD2 = 16  # time of L2 down-crossing in contact
 F_TTO = 17  # last toe-off (sample units)
 F_TMED = 18  # typical step time in bout (samples)
-F_PAR = 19  # bout parity evidence
 F_PEAKEMA = 20  # EMA of walking-peak heights
 F_LASTIC = 21  # last accepted IC (sample units), -1 = none
 F_LASTFLIGHT = 22  # sample index of the last flight end
@@ -58,14 +57,24 @@ F_B1S, F_B2S, F_B3S = 28, 29, 30  # walking smoother box sums
 F_C1S, F_C2S, F_C3S = 31, 32, 33  # slope smoother box sums
 F_PROMMIN = 36  # walking IC: minimum peak prominence, m/s²
 F_PROMREL = 37  # walking IC: prominence relative to recent peaks
-F_PARDECAY = 38  # side vote: forgetting factor per step
-F_PARSCALE = 39  # side vote: yaw-rate evidence scale, deg
 F_TERMDONE = 40  # 1 once the last IC of a bout has been closed as a terminal step
 F_KPITCH = 41  # tilt-correction gain, 1/s
 F_SIDEPHASE = 42  # phase of the left/right yaw-rate template, rad
-F_SIDEROLL = 43  # weight of the obliquity rate in the left/right score
-F_ROLLPHASE = 44  # phase of the obliquity-rate template, rad
-NF = 48
+F_BOUTID = 45  # bout counter (a bout = steps whose sides alternate)
+F_ORATE_U0, F_ORATE_U1 = 47, 48  # walking side cue window (fractions of the step)
+F_RUNPEAK = 49  # running side cue: template peak (fraction of the step)
+F_SIGWALK, F_SIGRUN = 50, 51  # side evidence scales (deg): walking obliquity rate, running drop
+F_SIGYAW = 57  # walking yaw cue scale (deg)
+# F_RY0: P(yaw reversed) at the start of the current bout (see gaitmon/core/sides.py)
+F_RY0 = 56
+# how reliably the walking obliquity-rate cue alternates for this person: EMAs of the lag-1 product
+# and of the square of the cue over consecutive regular walking steps, and the previous cue
+F_OC, F_OS, F_OPREV, F_OHAVE = 58, 59, 60, 61
+F_RYP = 62  # prior P(yaw reversed) at a bout start
+F_ROP = 63  # prior P(obliquity pattern reversed) at a bout start
+# forward probabilities of the side model's 8 states (side x yaw pattern x obliquity pattern)
+F_SP0 = 64
+NF = 72
 
 # ---- int state indices
 I_N = 0  # samples processed
@@ -93,16 +102,25 @@ R_B1, R_B2, R_YS = 9, 10, 11
 R_C1, R_C2, R_CS = 12, 13, 14
 NR = 15
 
+REPAIRED = 0.5  # quality factor of the two halves of a step split at a missed contact
 FLAG_GAP = 1.0
 FLAG_SAT = 2.0
 
 # ---- output columns
 O_T, O_SIDE, O_STEPT, O_CAD, O_CONTACT, O_DROP, O_OBLR, O_TILTR, O_ROTR, O_VO, O_ACT, O_QUAL, O_STRIDE, O_EMIT, O_END = range(15)
-NO = 15
+# bout id, obliquity max/min over the step (deg), obliquity-cue evidence (log-likelihood ratio L:R),
+# the alternation break probability before this step, filtered P(left) — see gaitmon/core/sides.py
+O_BOUT, O_OMAX, O_OMIN, O_LLRO, O_EPS, O_PL = range(15, 21)
+# yaw-cue log-likelihood ratio, P(yaw reversed) at the start of the bout
+# and the reliability scale the (walking) obliquity evidence was given (see _obliquity_reliability)
+O_LLRY, O_RY0, O_CO = range(21, 24)
+NO = 24
 
 L1 = 0.45 * G0  # running: rise level 1 (specific force, m/s²)
 L2 = 0.90 * G0  # running: rise level 2
 FLIGHT_LEVEL = 0.30 * G0
+# a flight phase lasts at least this long (s); shorter dips below FLIGHT_LEVEL are impact ringing
+FLIGHT_MIN_S = 0.03
 # tilt-correction gain (1/s) towards the stride-averaged support direction
 K_TILT = 2.0
 # plausibility of a gait step (deg): beyond these ranges the step is a transfer or a turn on the spot
@@ -115,22 +133,63 @@ WALK_SIGMA_S = 0.10
 SLOPE_SIGMA_S = 0.03
 PEAK_BACK_S = 0.20
 PEAK_AHEAD_S = 0.15
-PROM_REL = 0.2
-PAR_DECAY = 0.7
-# phase (rad) of the yaw-rate template -cos(pi*u + phase) used for left/right; 0.2 measured on the
-# real recordings (pelvic rotation lags the contact slightly)
-SIDE_PHASE = 0.2
-# weight and phase (rad) of the obliquity-rate template in the left/right score. Fitted on the real
-# recordings: there the obliquity rate early in a step carries the side with this sign; the
-# simulator's obliquity timing does not agree (its yaw alone decides), an open question.
-SIDE_ROLL_WEIGHT = -1.0
-SIDE_ROLL_PHASE = -0.5
-PAR_SCALE = 3.0
+PROM_REL = 0.15
+# ---- left/right (see gaitmon/core/sides.py for the evidence on real data and the held-out figures)
+# phase (rad) of the yaw-rate template -cos(pi*u + phase): the pelvis' yaw rate is negative at a
+# LEFT contact in walking (McCamley 2012). Chosen on real walking (tests/core/real_data.py LOPO_GRID)
+SIDE_PHASE = 0.0
+# walking: obliquity rise from 5 % to 25 % of the step (the swing side starts to drop after contact:
+# left side rising after a LEFT contact)
+SIDE_ORATE_U0 = 0.05
+SIDE_ORATE_U1 = 0.25
+# running: the swing side is lower in early stance — obliquity (stride mean removed) projected on
+# cos(pi*(u - SIDE_RUN_PEAK_U)) over the step
+SIDE_RUN_PEAK_U = 0.25
+SIDE_SIGMA_WALK_DEG = 1.0  # walking obliquity-rate cue: evidence scale (deg) -> log-likelihood ratio
+SIDE_SIGMA_YAW_DEG = 3.0  # walking yaw cue: evidence scale (deg)
+# prior probability that a person's yaw pattern is reversed (yaw rate positive at a LEFT contact):
+# the yaw-sign rule is at chance for about half of 19 real walkers (issue 11), reversed in some
+SIDE_YAW_REVERSED_PRIOR = 0.2
+# prior probability that a person's obliquity pattern is reversed (the STANCE side drops): 0 of 19
+# walkers for the obliquity rate (issue 11), one of the seven here (the Mobilise-D participant)
+SIDE_OBLIQUITY_REVERSED_PRIOR = 0.05
+SIDE_CUE_DECAY = 0.9  # memory of the obliquity cue's reliability: ~10 step pairs
+SIDE_SIGMA_RUN_DEG = 1.0  # running: obliquity-level evidence scale (deg) -> log-likelihood ratio
+SIDE_LLR_MAX = 2.0  # one cue of one step alone never makes a side certain (P <= 0.88)
+SIDE_EPS_REGULAR = 0.01  # P(alternation broken) between two regular steps
+SIDE_EPS_IRREGULAR = 0.3  # ... around an irregular/repaired/turning step (missed or extra contact?)
+SIDE_STEP_DEV = 0.3  # a step deviating more than this from the typical step time is irregular
+SIDE_TURN_DEG = 30.0  # heading change over one step beyond which its side evidence is ignored
 
 
-def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float = 6.0):
+#: Parameters chosen on data, with their defaults; ``new_state(params=...)`` overrides them (the
+#: leave-one-person-out evaluation re-chooses them on the training people only).
+PARAMS = {
+    "walk_sigma_s": WALK_SIGMA_S,
+    "prom_rel": PROM_REL,
+    "prom_min": PROM_MIN,
+    "side_phase": SIDE_PHASE,
+    "side_orate_u0": SIDE_ORATE_U0,
+    "side_orate_u1": SIDE_ORATE_U1,
+    "side_run_peak_u": SIDE_RUN_PEAK_U,
+    "side_sigma_walk_deg": SIDE_SIGMA_WALK_DEG,
+    "side_sigma_run_deg": SIDE_SIGMA_RUN_DEG,
+    "side_sigma_yaw_deg": SIDE_SIGMA_YAW_DEG,
+    "side_yaw_reversed_prior": SIDE_YAW_REVERSED_PRIOR,
+    "side_obliquity_reversed_prior": SIDE_OBLIQUITY_REVERSED_PRIOR,
+}
+
+
+def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float = 6.0, params: dict | None = None):
     """Allocate the engine state for sample rate ``fs`` (Hz), local gravity (m/s²) and the
-    calibration's quality factor (0..1, applied to every step)."""
+    calibration's quality factor (0..1, applied to every step); ``params`` overrides entries of
+    ``PARAMS`` (unknown names are an error)."""
+    p = dict(PARAMS)
+    if params:
+        unknown = set(params) - set(PARAMS)
+        if unknown:
+            raise ValueError(f"unknown engine parameter(s): {sorted(unknown)}")
+        p.update(params)
     f = np.zeros(NF)
     i = np.zeros(NI, np.int64)
     f[F_Q0] = 1.0
@@ -139,9 +198,20 @@ def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float
     f[F_G] = g_local
     f[F_KCORR] = K_TILT
     f[F_KPITCH] = K_PITCH
-    f[F_SIDEPHASE] = SIDE_PHASE
-    f[F_SIDEROLL] = SIDE_ROLL_WEIGHT
-    f[F_ROLLPHASE] = SIDE_ROLL_PHASE
+    f[F_SIDEPHASE] = p["side_phase"]
+    f[F_ORATE_U0] = p["side_orate_u0"]
+    f[F_ORATE_U1] = p["side_orate_u1"]
+    f[F_RUNPEAK] = p["side_run_peak_u"]
+    f[F_SIGWALK] = p["side_sigma_walk_deg"]
+    f[F_SIGRUN] = p["side_sigma_run_deg"]
+    f[F_SIGYAW] = p["side_sigma_yaw_deg"]
+    f[F_RY0] = p["side_yaw_reversed_prior"]
+    f[F_RYP] = p["side_yaw_reversed_prior"]
+    f[F_ROP] = p["side_obliquity_reversed_prior"]
+    # prior of the obliquity cue's alternation: as if ~10 steps of 2° had been seen, lag-1
+    # correlation -0.9 (a sign right for 97 % of steps, issue 11: -(2p-1)^2)
+    f[F_OS] = 4.0
+    f[F_OC] = -0.9 * 4.0
     f[F_TC1] = -1.0
     f[F_TD2] = -1.0
     f[F_TTO] = -1e18
@@ -151,21 +221,19 @@ def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float
     f[F_QUALCAL] = quality_cal
     f[F_FB] = 0.0
     f[F_PEAKEMA] = 2.0
-    f[F_PROMMIN] = PROM_MIN
-    f[F_PROMREL] = PROM_REL
-    f[F_PARDECAY] = PAR_DECAY
-    f[F_PARSCALE] = PAR_SCALE
+    f[F_PROMMIN] = p["prom_min"]
+    f[F_PROMREL] = p["prom_rel"]
     rb = 1
     while rb < ring_seconds * fs:
         rb *= 2
     i[I_RB] = rb
     i[I_BOXL] = max(int(round(1.0 * fs)), 4)
     # walking smoother: sigma 0.08 s as 3 cascaded boxes; slope smoother: sigma 0.03 s
-    i[I_WB] = _box_width(WALK_SIGMA_S * fs)
+    i[I_WB] = _box_width(p["walk_sigma_s"] * fs)
     i[I_WS] = _box_width(SLOPE_SIGMA_S * fs)
     i[I_PW] = max(int(round(PEAK_BACK_S * fs)), 2)
     i[I_PA] = max(int(round(PEAK_AHEAD_S * fs)), 2)
-    i[I_FLIGHTMIN] = max(int(round(0.02 * fs)), 2)
+    i[I_FLIGHTMIN] = max(int(round(FLIGHT_MIN_S * fs)), 2)
     rings = np.zeros((NR, rb))
     return f, i, rings
 
@@ -437,7 +505,6 @@ def run_engine(f, s, rings, blk, out, R, bias):
                 nout = _emit_step(f, s, rings, last, last + tm, m, out, nout, 0.4)
                 f[F_TERMDONE] = 1.0
                 s[I_BOUTJ] = 0
-                f[F_PAR] = 0.0
         s[I_N] = m + 1
     return nout
 
@@ -453,7 +520,6 @@ def _accept_ic(f, s, rings, tic, m, out, nout):
         last = -1.0
         s[I_RESET] = 0
         s[I_BOUTJ] = 0
-        f[F_PAR] = 0.0
     if last >= 0:
         dstep = tic - last
         if dstep < 0.2 * fs:
@@ -462,11 +528,10 @@ def _accept_ic(f, s, rings, tic, m, out, nout):
         too_long = dstep > 2.0 * fs or (s[I_BOUTJ] >= 3 and dstep > 2.4 * tmed)
         if too_long:
             s[I_BOUTJ] = 0
-            f[F_PAR] = 0.0
         elif s[I_BOUTJ] >= 3 and dstep > 1.6 * tmed:
             mid = 0.5 * (last + tic)
-            nout = _emit_step(f, s, rings, last, mid, m, out, nout, 0.5)
-            nout = _emit_step(f, s, rings, mid, tic, m, out, nout, 0.5)
+            nout = _emit_step(f, s, rings, last, mid, m, out, nout, REPAIRED)
+            nout = _emit_step(f, s, rings, mid, tic, m, out, nout, REPAIRED)
         else:
             nout = _emit_step(f, s, rings, last, tic, m, out, nout, 1.0)
     f[F_PREVIC] = last
@@ -488,6 +553,7 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
     if s[I_BOUTJ] == 0:
         f[F_TMED] = dstep
     qual = qfac * f[F_QUALCAL]
+    tm_before = f[F_TMED]
     if s[I_BOUTJ] >= 2 and abs(dstep - f[F_TMED]) > 0.25 * f[F_TMED]:
         qual *= 0.8
     f[F_TMED] = 0.8 * f[F_TMED] + 0.2 * dstep
@@ -565,36 +631,42 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
         turn = rings[R_YAW, ib & mask] - rings[R_YAW, int(math.floor(pv + 0.5)) & mask]
         if abs(turn) > 20.0:
             qual *= 0.7
-    # side: the pelvis' yaw rate is negative at a LEFT contact and turns positive late in the
-    # left step (McCamley 2012; real recordings): project it on -cos(pi*u) over the step
-    # ... plus the obliquity rate early in the step, weighted by F_SIDEROLL (see SIDE_ROLL_WEIGHT)
-    score = 0.0
-    span = ib - ia
-    wr = f[F_SIDEROLL] * RAD2DEG
-    for u in range(ia, ib):
-        dyw = rings[R_YAW, (u + 1) & mask] - rings[R_YAW, u & mask]
-        dob = rings[R_ROLL, (u + 1) & mask] - rings[R_ROLL, u & mask]
-        ph = math.pi * (u - ia + 0.5) / span
-        score += wr * dob * math.cos(ph + f[F_ROLLPHASE]) - dyw * math.cos(ph + f[F_SIDEPHASE])
-    jb = s[I_BOUTJ]
-    sg = 1.0 if jb % 2 == 0 else -1.0
-    f[F_PAR] = f[F_PARDECAY] * f[F_PAR] + sg * math.tanh(score / f[F_PARSCALE])
-    # evidence already seen of the NEXT step (from this step's end to now, the detector's
-    # look-ahead) counts for the decision too, with the opposite parity
-    part = 0.0
-    tm = f[F_TMED]
-    if m > ib and tm > 0:
-        for u in range(ib, m):
-            dyw = rings[R_YAW, (u + 1) & mask] - rings[R_YAW, u & mask]
-            dob = rings[R_ROLL, (u + 1) & mask] - rings[R_ROLL, u & mask]
-            ph = math.pi * (u - ib + 0.5) / tm
-            part += wr * dob * math.cos(ph + f[F_ROLLPHASE]) - dyw * math.cos(ph + f[F_SIDEPHASE])
-    ev = sg * (f[F_PAR] - sg * math.tanh(part / f[F_PARSCALE]))
-    if ev == 0.0:
-        ev = score
-    side = 1.0 if ev > 0 else -1.0
-    s[I_BOUTJ] = jb + 1
+    # ---- left/right: evidence of this step, then one forward step of the bout's four-state
+    # alternation model (see gaitmon/core/sides.py for the model and the smoothing over the bout)
     run = fzmin < FLIGHT_LEVEL
+    jb = s[I_BOUTJ]
+    if jb == 0:
+        f[F_BOUTID] += 1.0
+    ia0 = ia - (ib - ia)  # start of the stride ending with this step (previous step + this one)
+    have_prev = m - ia0 < s[I_RB] and ia0 >= 0
+    xo, xy = _side_evidence(rings, mask, ia, ib, have_prev, run, f[F_SIDEPHASE], f[F_ORATE_U0], f[F_ORATE_U1],
+                            f[F_RUNPEAK])
+    turn = rings[R_YAW, ib & mask] - rings[R_YAW, ia & mask]
+    # evidence as log-likelihood ratios L:R — the obliquity cue (walking: rise after contact;
+    # running: the drop pattern) and the yaw cue (walking only; its sign is person-specific)
+    lo = _clip(xo / (f[F_SIGRUN] if run else f[F_SIGWALK]), SIDE_LLR_MAX)
+    ly = 0.0 if run else _clip(xy / f[F_SIGYAW], SIDE_LLR_MAX)
+    if abs(turn) > SIDE_TURN_DEG:
+        lo = 0.0  # turning steps carry no usable side evidence
+        ly = 0.0
+    co = 1.0 if run else _obliquity_reliability(f, xo, jb > 0 and lo != 0.0)
+    eps = SIDE_EPS_REGULAR
+    if jb > 0:
+        r = dstep / tm_before
+        if r > 1.5 or r < 0.6:
+            eps = 0.5  # as long as two steps, or half a step: a missed or an extra contact is as likely as not
+        elif abs(r - 1.0) > SIDE_STEP_DEV or abs(turn) > SIDE_TURN_DEG or qfac == REPAIRED:
+            eps = SIDE_EPS_IRREGULAR  # an irregular, repaired or turning step may hide a missed/extra contact
+    if jb == 0:
+        # a new bout: sides undecided, the yaw pattern judged afresh (one odd bout — a course with
+        # turns, a stumble — must not decide the next ones)
+        f[F_RY0] = f[F_RYP]
+        side_step_prior_new_bout(f[F_SP0:F_SP0 + 8], f[F_RYP], f[F_ROP])
+    else:
+        side_step_transition(f[F_SP0:F_SP0 + 8], eps)
+    pl = side_step_update(f[F_SP0:F_SP0 + 8], co * lo, ly)
+    side = 1.0 if pl > 0.5 else -1.0
+    s[I_BOUTJ] = jb + 1
     o = out[nout]
     o[O_T] = ta  # fractional engine sample index; the caller maps it to recording time
     o[O_SIDE] = side
@@ -621,9 +693,131 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
     o[O_STRIDE] = s[I_STRIDE]
     o[O_EMIT] = m
     o[O_END] = tb
+    o[O_BOUT] = f[F_BOUTID]
+    o[O_OMAX] = rmax
+    o[O_OMIN] = rmin
+    o[O_LLRO] = lo
+    o[O_EPS] = eps
+    o[O_PL] = pl
+    o[O_LLRY] = ly
+    o[O_RY0] = f[F_RY0]
+    o[O_CO] = co
     s[I_STRIDE] += 1
     _update_box(f, s, rings, m)
     return nout + 1
+
+
+@njit(cache=True, fastmath=True)
+def _obliquity_reliability(f, xo, learn):
+    """Scale (0.05..1) of the walking obliquity-rate evidence for this person: a cue that carries
+    the side flips sign from step to step (lag-1 correlation near -1); for a person in whom it is
+    near chance (as the Mobilise-D participant in tests/data) it does not (near 0), and its
+    evidence is scaled down by (rho / 0.8)^2 so that it cannot outvote the yaw cue by noise.
+    ``learn``: the step follows another walking step of the bout — the pair updates the
+    statistics after the scale was taken (causal)."""
+    rho = -f[F_OC] / f[F_OS]
+    c = rho * rho / 0.64 if rho > 0 else 0.0
+    c = 0.05 if c < 0.05 else (1.0 if c > 1.0 else c)
+    if learn and f[F_OHAVE] == 1.0:
+        f[F_OC] = SIDE_CUE_DECAY * f[F_OC] + (1.0 - SIDE_CUE_DECAY) * xo * f[F_OPREV]
+        f[F_OS] = SIDE_CUE_DECAY * f[F_OS] + (1.0 - SIDE_CUE_DECAY) * 0.5 * (xo * xo + f[F_OPREV] * f[F_OPREV])
+        if f[F_OS] < 1e-6:
+            f[F_OS] = 1e-6
+    f[F_OPREV] = xo
+    f[F_OHAVE] = 1.0 if learn or f[F_OHAVE] == 0.0 else f[F_OHAVE]
+    return c
+
+
+@njit(cache=True, fastmath=True)
+def _clip(x, lim):
+    return lim if x > lim else (-lim if x < -lim else x)
+
+
+# The side model's 8 states: index = 4 * side (0 L, 1 R) + 2 * yaw pattern (0 usual, 1 reversed)
+# + obliquity pattern (0 usual, 1 reversed). See gaitmon/core/sides.py.
+@njit(cache=True)
+def side_step_prior_new_bout(p, ry, ro):
+    """At a bout's first step: side 50:50, the person's yaw / obliquity pattern reversed with
+    probability ``ry`` / ``ro`` (in place on the (8,) state vector ``p``)."""
+    for i in range(8):
+        p[i] = 0.5 * (ry if (i >> 1) & 1 else 1.0 - ry) * (ro if i & 1 else 1.0 - ro)
+
+
+@njit(cache=True)
+def side_step_transition(p, eps):
+    """To the next step: the side alternates with probability 1 - eps; the person's patterns stay."""
+    for i in range(4):
+        a = p[i]
+        b = p[i + 4]
+        p[i] = (1.0 - eps) * b + eps * a
+        p[i + 4] = (1.0 - eps) * a + eps * b
+
+
+@njit(cache=True)
+def side_step_emission(i, lo, ly):
+    """Likelihood factor of state i for a step's evidence: ``lo`` (obliquity cue, L:R
+    log-likelihood ratio) counts for L when the obliquity pattern is usual and for R when it is
+    reversed; ``ly`` (yaw cue) likewise with the yaw pattern."""
+    sd = 1.0 if i < 4 else -1.0
+    so = -sd if i & 1 else sd
+    sy = -sd if (i >> 1) & 1 else sd
+    return math.exp(0.5 * (so * lo + sy * ly))
+
+
+@njit(cache=True)
+def side_step_update(p, lo, ly):
+    """Bayes update of ``p`` in place with the step's evidence; returns P(left)."""
+    z = 0.0
+    for i in range(8):
+        p[i] *= side_step_emission(i, lo, ly)
+        z += p[i]
+    pl = 0.0
+    for i in range(8):
+        p[i] /= z
+        if i < 4:
+            pl += p[i]
+    return pl
+
+
+@njit(cache=True, fastmath=True)
+def _side_evidence(rings, mask, ia, ib, have_prev, run, yaw_phase, u0, u1, run_peak):
+    """Evidence (deg) that the step [ia, ib] (ring sample indices) is a LEFT step; < 0: right.
+    Returns (obliquity cue, yaw cue); running: (obliquity-level cue, 0).
+
+    Pelvis frame angles from the rings: obliquity (+ = left side up), yaw (deg). Slow trends (a
+    neutral offset, a curve, drift) are removed with the mean over the stride ending at ib.
+    - walking: the swing side starts to drop just after contact — obliquity rises over
+      [SIDE_ORATE_U0, SIDE_ORATE_U1] of a LEFT step — plus the pelvis' yaw rate, negative at a
+      LEFT contact (McCamley 2012), projected on -cos(pi*u + yaw_phase) (u0, u1: the obliquity
+      window, fractions of the step);
+    - running: the swing side is lower in early stance — obliquity projected on
+      cos(pi*(u - run_peak)). The yaw rate is not used: its sign at contact is
+      person-specific in running.
+    """
+    span = ib - ia
+    # stride means (previous step + this one) of the obliquity level, its slope and the yaw rate
+    a0 = ia - span if have_prev else ia
+    n0 = ib - a0
+    om = 0.0
+    for u in range(a0, ib):
+        om += rings[R_ROLL, u & mask]
+    om = om * RAD2DEG / n0
+    oslope = (rings[R_ROLL, ib & mask] - rings[R_ROLL, a0 & mask]) * RAD2DEG / n0
+    yslope = (rings[R_YAW, ib & mask] - rings[R_YAW, a0 & mask]) / n0
+    if run:
+        x = 0.0
+        for u in range(ia, ib):
+            uu = (u - ia + 0.5) / span
+            x += (rings[R_ROLL, u & mask] * RAD2DEG - om - oslope * (u - 0.5 * (a0 + ib))) * math.cos(math.pi * (uu - run_peak))
+        return 2.0 * x / span, 0.0
+    k0 = ia + int(u0 * span + 0.5)
+    k1 = ia + int(u1 * span + 0.5)
+    xo = (rings[R_ROLL, k1 & mask] - rings[R_ROLL, k0 & mask]) * RAD2DEG - oslope * (k1 - k0)
+    xy = 0.0
+    for u in range(ia, ib):
+        dyw = rings[R_YAW, (u + 1) & mask] - rings[R_YAW, u & mask] - yslope
+        xy -= dyw * math.cos(math.pi * (u - ia + 0.5) / span + yaw_phase)
+    return xo, xy
 
 
 @njit(cache=True, fastmath=True)

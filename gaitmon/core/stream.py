@@ -25,6 +25,7 @@ import numpy as np
 
 from gaitmon.axes import axis_vector as _axis_vector
 from gaitmon.core import calib, hygiene, kernels as K
+from gaitmon.core.sides import BoutSides
 from gaitmon.core.types import STEP_COLUMNS, GaitmonInputError, Step
 
 log = logging.getLogger("gaitmon.core")
@@ -76,9 +77,13 @@ class StreamingAnalyzer:
     sat_acc, sat_gyr:
         Optional saturation limits (m/s², rad/s); samples at or beyond them are flagged. Without
         them, repeated identical extreme values (> 2.5 g, > 8 rad/s) are flagged.
+    params:
+        Overrides of the engine's data-chosen parameters (``gaitmon.core.kernels.PARAMS``); for
+        evaluation (leave-one-person-out), not for users.
     """
 
-    def __init__(self, forward: str = "-z", up: str = "+y", *, sat_acc: float | None = None, sat_gyr: float | None = None):
+    def __init__(self, forward: str = "-z", up: str = "+y", *, sat_acc: float | None = None, sat_gyr: float | None = None,
+                 params: dict | None = None):
         self.forward = forward
         self.up = up
         self._fwd = axis_vector(forward)
@@ -99,6 +104,9 @@ class StreamingAnalyzer:
         self.latencies_s: list[float] = []
         self._finished = False
         self._out = np.zeros((64, K.NO))
+        self._params = params
+        self._sides = BoutSides()
+        self._ro_prior = (params or {}).get("side_obliquity_reversed_prior", K.PARAMS["side_obliquity_reversed_prior"])
 
     # ------------------------------------------------------------------ public
     @property
@@ -161,8 +169,21 @@ class StreamingAnalyzer:
                 steps += self._feed_raw(probe)
         if self._engine is None and self._wb:
             steps += self._try_calibrate(final=True)
+        self._sides.close()
         self._finished = True
         return steps
+
+    @property
+    def side_revisions(self) -> list[Step]:
+        """Steps already returned whose side (and drop) or side confidence changed once their bout
+        was smoothed with its later evidence (see ``gaitmon.core.sides``); the last version of each
+        ``stride_index`` counts. ``gaitmon.core.analyze`` returns the revised steps."""
+        return self._sides.revisions
+
+    @property
+    def side_disagreements(self) -> int:
+        """Bouts where a walking segment fixed the sides and the running drop pattern disagreed."""
+        return self._sides.disagreements
 
     # ------------------------------------------------------------------ input hygiene
     def _start_grid(self, probe: np.ndarray) -> None:
@@ -306,7 +327,7 @@ class StreamingAnalyzer:
                                              start_index=self._wb_offset + start,
                                              standing=(self._wb_offset + run[0], self._wb_offset + run[1]) if run else None,
                                              quality=qcal)
-        f, s, rings = K.new_state(fs, g_local, qcal)
+        f, s, rings = K.new_state(fs, g_local, qcal, params=self._params)
         self._engine = (f, s, rings)
         self._engine_start = self._wb_offset + start
         self._wb = []
@@ -341,14 +362,19 @@ class StreamingAnalyzer:
         self.latencies_s.extend(((rows[:, K.O_EMIT] - rows[:, K.O_END]) / fs).tolist())
         cols = rows.T.tolist()
         qual = np.round(rows[:, K.O_QUAL], 3).tolist()
-        steps = [
-            Step(t, "L" if side > 0 else "R", st, cad, ct, drop, oblr, tiltr, rotr, vo,
-                 "run" if act > 0.5 else "walk", q, int(stride))
-            for t, side, st, cad, ct, drop, oblr, tiltr, rotr, vo, act, q, stride in zip(
+        pl = rows[:, K.O_PL]
+        conf = np.round(np.maximum(pl, 1.0 - pl), 3).tolist()
+        steps = []
+        for t, side, st, cad, ct, drop, oblr, tiltr, rotr, vo, act, q, stride, c, bout, lo, ly, eps, ry0, co, omax, omin in zip(
                 t_ic, cols[K.O_SIDE], cols[K.O_STEPT], cols[K.O_CAD], cols[K.O_CONTACT], cols[K.O_DROP],
                 cols[K.O_OBLR], cols[K.O_TILTR], cols[K.O_ROTR], cols[K.O_VO], cols[K.O_ACT], qual,
-                cols[K.O_STRIDE])
-        ]
+                cols[K.O_STRIDE], conf, cols[K.O_BOUT], cols[K.O_LLRO], cols[K.O_LLRY], cols[K.O_EPS], cols[K.O_RY0],
+                cols[K.O_CO], cols[K.O_OMAX], cols[K.O_OMIN]):
+            activity = "run" if act > 0.5 else "walk"
+            step = Step(t, "L" if side > 0 else "R", st, cad, ct, drop, oblr, tiltr, rotr, vo, activity, q,
+                        int(stride), c, activity)
+            self._sides.add(step, bout, lo, ly, eps, ry0, self._ro_prior, co, omax, omin)
+            steps.append(step)
         self._steps_emitted += len(steps)
         return steps
 

@@ -10,6 +10,39 @@ import numpy as np
 from gaitmon.core.types import STEP_COLUMNS, Step
 
 MIN_QUALITY = 0.5  # steps below this are reported as rejected, not summarised
+CERTAIN_SIDE = 0.9  # a step's side counts as certain at this side_confidence
+CERTAIN_SESSION_SHARE = 0.8  # a session's sides are certain when this share of its steps is
+
+
+def side_evidence(steps: list[Step]) -> dict:
+    """Where the sides came from and how sure they are (see gaitmon.core.sides).
+
+    ``source``: steps per ``side_source``; ``confidence_median``; ``uncertain_steps`` (side
+    confidence < 0.9); ``certain``: whether at least 80 % of the steps have a certain side — when
+    not, per-side figures and the asymmetry must not be read as a confident left/right finding;
+    ``note``: what a reader must know (e.g. sides from the running drop pattern alone).
+    """
+    return _side_evidence(np.array([s.side_confidence for s in steps], float),
+                          [s.side_source for s in steps])
+
+
+def _side_evidence(conf: np.ndarray, sources) -> dict:
+    known = conf[np.isfinite(conf)]
+    src: dict = {}
+    for s in sources:
+        src[s or "unknown"] = src.get(s or "unknown", 0) + 1
+    n_unc = int((known < CERTAIN_SIDE).sum())
+    certain = bool(len(known)) and bool((known >= CERTAIN_SIDE).mean() >= CERTAIN_SESSION_SHARE)
+    notes = []
+    if src.get("run") and src["run"] >= 0.5 * len(conf):
+        notes.append("running sides come from the drop pattern alone (the swing side is lower in early stance); "
+                     "a runner whose stance side drops would be shown mirrored — walk a few steps before the "
+                     "run (same bout) to anchor them")
+    if not certain and len(known):
+        notes.append(f"sides uncertain: {n_unc} of {len(known)} steps below {CERTAIN_SIDE:.0%} confidence; "
+                     "the left/right asymmetry is withheld")
+    return {"source": src, "confidence_median": _f(np.median(known)) if len(known) else None,
+            "uncertain_steps": n_unc, "certain": certain, "note": "; ".join(notes) or None}
 
 
 def _f(x) -> float | None:
@@ -68,7 +101,12 @@ def summarize(steps: list[Step], *, extra: dict | None = None) -> dict:
             "drift": _drift(t, d),
         }
     out["sides"] = sides
-    if sides["L"].get("n") and sides["R"].get("n"):
+    if n:
+        out["side_evidence"] = ev = _side_evidence(c["side_confidence"][good].astype(float),
+                                                   c["side_source"][good].tolist())
+    else:
+        out["side_evidence"] = ev = _side_evidence(np.zeros(0), [])
+    if sides["L"].get("n") and sides["R"].get("n") and ev["certain"]:
         out["asymmetry_l_minus_r_deg"] = _f(sides["L"]["drop_mean_deg"] - sides["R"]["drop_mean_deg"])
     else:
         out["asymmetry_l_minus_r_deg"] = None

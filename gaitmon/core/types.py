@@ -20,6 +20,8 @@ STEP_COLUMNS = (
     "activity",
     "quality",
     "stride_index",
+    "side_confidence",
+    "side_source",
 )
 
 
@@ -36,6 +38,11 @@ class Step:
       below neutral during the step; positive = swing side lower.
     - ``contact_time_s``: ground contact of this foot (running only), NaN where not estimated.
     - ``quality``: 0..1 confidence (lower in gaps, on turns, for repaired contacts, saturation).
+    - ``side_confidence``: 0.5..1, probability that ``side`` is right given the bout's evidence
+      (see ``gaitmon.core.sides``); ``side_source``: where the side came from — ``walk``
+      (obliquity rise after contact + yaw rate), ``run`` (the drop pattern alone: a runner whose
+      stance side drops would be mirrored), ``run, anchored by walking`` (a walking segment of the
+      same bout fixed the sides).
     """
 
     t_ic_s: float
@@ -51,6 +58,8 @@ class Step:
     activity: str
     quality: float
     stride_index: int
+    side_confidence: float = math.nan
+    side_source: str = ""
 
     def as_dict(self) -> dict:
         """Plain dict with the contract's column names (NaN kept as float NaN)."""

@@ -79,6 +79,26 @@ class SimConfig:
     tilt_gait_deg: float = 3.0  # mean anterior tilt during gait relative to standing
     tilt_amp_deg: float = 2.5
     rotation_amp_deg: float = 6.0
+    # ---- physiology (defaults = the original single shape; see docs/simulator.md) ----
+    # Transverse rotation rot = -s * A * sin(pi*w + phase), s = +1 in a left step: phase 0 puts the
+    # yaw RATE at its most negative at a left contact (McCamley walking sign), 180 reverses it
+    # (positive at a left contact, as in the Fukuchi runners), +-90 puts the rotation's extreme at the
+    # contact (rate ~0 there). Any value is allowed.
+    rotation_phase_deg: float = 0.0
+    rotation_h3: float = 0.0  # relative 3rd stride harmonic of the rotation (same phase origin)
+    rotation_h3_phase_deg: float = 0.0
+    # Obliquity shape per step: amp * (sin(x) + h3 * sin(3x + h3_phase)), x = pi*w + pi*(0.5 - peak_frac);
+    # peak_frac = where in the step (0 = IC, 1 = next IC) the fundamental peaks (the drop's peak if
+    # h3 is small); default 0.30 run / 0.35 walk. The level and rate at the contact follow from these.
+    obliquity_peak_frac: float | None = None
+    obliquity_h3: float = 0.15
+    obliquity_h3_phase_deg: float = 0.0
+    tilt_phase_deg: float | None = None  # phase of the step-frequency tilt; default 0.6 rad
+    sway_m: float | None = None  # medio-lateral pelvis sway amplitude; default 0.010 run / 0.020 walk
+    sway_phase_deg: float | None = None  # its phase (y = s*A*sin(pi*w + phase)); default -0.3 rad
+    walk_acc_scale: float = 1.3  # scale of the walking vertical-acceleration template
+    impact_peak: float | None = None  # m/s2 of the impact transient after IC; default 9.0 run / 1.5 walk
+    impact_sigma_s: float | None = None  # its width; default 0.007 run / 0.010 walk
     mount_error_deg: float = 30.0  # max |error| per axis of the random mount
     forward: str = "-z"  # nominal sensor axis pointing forward
     up: str = "+y"  # nominal sensor axis pointing up
@@ -108,6 +128,20 @@ class SimConfig:
             c.internal_hz = max(2000.0, 4.0 * c.fs)
         if c.speed_mps is None:
             c.speed_mps = 3.3 if c.activity == "run" else 1.3
+        if c.obliquity_peak_frac is None:
+            c.obliquity_peak_frac = 0.30 if c.activity == "run" else 0.35
+        if c.tilt_phase_deg is None:
+            c.tilt_phase_deg = math.degrees(0.6)
+        if c.sway_m is None:
+            c.sway_m = 0.010 if c.activity == "run" else 0.020
+        if c.sway_phase_deg is None:
+            c.sway_phase_deg = math.degrees(-0.3)
+        if c.impact_peak is None:
+            c.impact_peak = 9.0 if c.activity == "run" else 1.5
+        if c.impact_sigma_s is None:
+            c.impact_sigma_s = 0.007 if c.activity == "run" else 0.010
+        if c.activity == "run" and not (0.3 <= c.contact_fraction <= 1.4):
+            raise ValueError("contact_fraction (contact time / step time) must be in [0.3, 1.4]")
         return c
 
 
@@ -168,12 +202,30 @@ def _smooth_env(t, t0, t1, ramp):
 
 
 def _mexican_hat(t, centre, sigma, peak):
-    """Second derivative of a Gaussian bump in position -> zero-net impact transient.
-
-    Returned as the POSITION contribution (m) whose 2nd derivative peaks at ``peak`` m/s².
-    """
+    """Second derivative of a Gaussian bump in position -> zero-net transient (the single-leg
+    test's foot touchdown). Returned as the POSITION contribution (m); its 2nd derivative peaks at
+    ``peak`` m/s²."""
     b = peak * sigma * sigma
     return -b * np.exp(-0.5 * ((t - centre) / sigma) ** 2)
+
+
+def _impact(t, tic, sigma, peak):
+    """Impact transient after a contact at ``tic``, as its ACCELERATION (m/s², vertical).
+
+    Its acceleration is causal — nothing before the foot touches down, a sharp positive peak of
+    ``peak`` m/s² right after it (the impact transient: Lieberman et al. 2010 Nature 463:531), then a
+    broader valley and a small late lobe — with zero net velocity and zero net displacement, so the
+    stance's mean force is unchanged. (An earlier symmetric 'Mexican hat' put a valley of 0.45 *
+    peak BEFORE the contact, which a real foot cannot do; with no flight phase it dipped the
+    specific force to ~0 g just before each contact.)
+    Lobes (width, centre): (σ, tic + 2.5σ), (5σ, +8σ), (8σ, +16σ); areas a1 : -3/2 a1 : 1/2 a1 (the
+    valley 0.3 x peak, so the specific force stays above 0 g where the contact starts near 0.3 g).
+    """
+    c1 = tic + 2.5 * sigma
+    c2 = c1 + 8.0 * sigma
+    c3 = c2 + 16.0 * sigma
+    g = lambda c, w: np.exp(-0.5 * ((t - c) / w) ** 2)  # noqa: E731
+    return peak * (g(c1, sigma) - 1.5 / 5.0 * g(c2, 5.0 * sigma) + 0.5 / 8.0 * g(c3, 8.0 * sigma))
 
 
 def simulate(cfg: SimConfig | None = None) -> SimRecording:
@@ -213,24 +265,29 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     drop = np.where(side_of_step == "L", cfg.drop_left_deg, cfg.drop_right_deg)
     drop = drop + cfg.drop_drift_deg_per_min * minutes + cfg.drop_sd_deg * rng.standard_normal(n_steps)
     drop = np.maximum(drop, 0.3)
-    u_peak = 0.30 if run else 0.35  # where in the step the drop peaks
+    u_peak = cfg.obliquity_peak_frac  # where in the step the fundamental of the drop peaks
     phi = np.pi * (0.5 - u_peak)
     # amplitude that makes the peak of the (2-harmonic) shape equal to the drop
-    a3 = 0.15
+    a3 = cfg.obliquity_h3
+    p3 = math.radians(cfg.obliquity_h3_phase_deg)
     uu = np.linspace(0, 1, 2001)
-    shape = np.sin(np.pi * uu + phi) + a3 * np.sin(3 * (np.pi * uu + phi))
+    shape = obliquity_shape(np.pi * uu + phi, a3, p3)
     shape_pk = shape.max()
     amp_nodes_k = np.concatenate([[-3, -2, -1], np.arange(n_steps) + u_peak, [n_steps + 1, n_steps + 2]])
     amp_nodes = np.concatenate([[drop[0]] * 3, drop, [drop[-1]] * 2]) / shape_pk
     amp = CubicSpline(amp_nodes_k, amp_nodes)(w)
     sgn = 1.0 if first_left else -1.0
     ph = np.pi * w + phi
-    obl = sgn * amp * (np.sin(ph) + a3 * np.sin(3 * ph)) * env  # deg, + = left side up
+    obl = sgn * amp * obliquity_shape(ph, a3, p3) * env  # deg, + = left side up
 
-    tilt = (cfg.tilt_gait_deg + cfg.tilt_amp_deg * np.sin(2 * np.pi * w + 0.6)) * env
-    # transverse rotation: its RATE is extreme at IC (negative at a left IC, McCamley 2012;
-    # confirmed on the real recordings in tests/data), the angle extreme at mid-step
-    rot = -sgn * cfg.rotation_amp_deg * np.sin(np.pi * w) * env
+    tilt = (cfg.tilt_gait_deg + cfg.tilt_amp_deg * np.sin(2 * np.pi * w + math.radians(cfg.tilt_phase_deg))) * env
+    # transverse rotation: with the default phase 0 its RATE is extreme at IC (negative at a left IC,
+    # McCamley 2012), the angle extreme at mid-step; rotation_phase_deg moves it to any phase.
+    pr = np.pi * w + math.radians(cfg.rotation_phase_deg)
+    rot_shape = np.sin(pr)
+    if cfg.rotation_h3:
+        rot_shape = rot_shape + cfg.rotation_h3 * np.sin(3 * pr + math.radians(cfg.rotation_h3_phase_deg))
+    rot = -sgn * cfg.rotation_amp_deg * rot_shape * env
 
     # ---- path: heading and lean on bends
     speed = cfg.speed_mps * env
@@ -253,35 +310,32 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     # along-path progression plus within-step fluctuation
     u = w - np.floor(w)
     s = np.cumsum(speed) * dt
-    if run:
-        x_osc = 0.012 * np.sin(2 * np.pi * w) * env
-        y_osc = sgn * 0.010 * np.sin(np.pi * w - 0.3) * env
-    else:
-        x_osc = 0.015 * np.sin(2 * np.pi * w) * env
-        y_osc = sgn * 0.020 * np.sin(np.pi * w - 0.3) * env
+    x_osc = (0.012 if run else 0.015) * np.sin(2 * np.pi * w) * env
+    y_osc = sgn * cfg.sway_m * np.sin(np.pi * w + math.radians(cfg.sway_phase_deg)) * env
     # vertical: acceleration model per step, integrated; IC at integer w
     Tloc = 1.0 / np.maximum(wspline(t, 1), 1e-6)  # local step time, s
     if run:
-        c = cfg.contact_fraction
-        in_contact = u < c
-        fpk = np.pi * G / (2.0 * c)  # half-sine force with mean g over a step
-        a_z = np.where(in_contact, fpk * np.sin(np.pi * np.minimum(u, c) / c), 0.0) - G
-        imp_sigma, imp_peak = 0.007, 9.0
+        a_z = running_vertical_force(u, cfg.contact_fraction) - G
     else:
         tmpl = np.array(WALK_AV_TEMPLATE)
         tmpl = tmpl - tmpl[:-1].mean()
         walk_shape = CubicSpline(np.linspace(0, 1, len(tmpl)), tmpl, bc_type="periodic")
-        a_z = 1.3 * walk_shape(u)
-        imp_sigma, imp_peak = 0.010, 1.5
+        a_z = cfg.walk_acc_scale * walk_shape(u)
+    imp_sigma, imp_peak = cfg.impact_sigma_s, cfg.impact_peak
     a_z = a_z * env
     v_z = np.cumsum(a_z) * dt
     v_z -= _moving_mean(v_z, int(round(2 * T_nom / dt)))
     z = np.cumsum(v_z) * dt
     z -= _moving_mean(z, int(round(2 * T_nom / dt)))
     # impact transients just after each IC (sharp, zero net velocity change)
+    # (added as acceleration over the whole session and integrated once: integrating each pulse
+    # in its own window left tiny position steps at the window edges, i.e. huge spikes)
+    a_imp = np.zeros_like(t)
     for i, tic in enumerate(ics[:-1]):
-        sl = slice(max(0, int((tic - 0.1) / dt)), min(len(t), int((tic + 0.15) / dt)))
-        z[sl] += _mexican_hat(t[sl], tic + 0.012, imp_sigma, imp_peak) * env[sl]
+        sl = slice(max(0, int((tic - 0.02) / dt)), min(len(t), int((tic + 0.02 + 60 * imp_sigma) / dt)))
+        a_imp[sl] += _impact(t[sl], tic, imp_sigma, imp_peak) * env[sl]
+    z_imp = np.cumsum(np.cumsum(a_imp) * dt) * dt
+    z += z_imp - np.polyval(np.polyfit(t, z_imp, 1), t)
 
     # rotate along-path fluctuation by heading
     px = np.cumsum(speed * np.cos(heading)) * dt + x_osc * np.cos(heading) - y_osc * np.sin(heading)
@@ -347,6 +401,32 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     return SimRecording(time=t_rep, acc=acc, gyr=gyr, forward=cfg.forward, up=cfg.up, fs=cfg.fs, truth=truth, config=cfg)
 
 
+def obliquity_shape(x, h3: float, h3_phase_rad: float = 0.0):
+    """Obliquity per unit amplitude at stride phase x (odd harmonics only: a left step mirrors a right one)."""
+    return np.sin(x) + h3 * np.sin(3 * x + h3_phase_rad)
+
+
+def running_vertical_force(u, contact_fraction: float):
+    """Vertical ground-reaction force per body mass (m/s²) at step phase u (0 = IC, 1 = next IC).
+
+    Each foot's force is a half sine over its contact (contact_fraction x step time), one contact
+    per step, so the mean over a stride is exactly g for any contact fraction. With contact_fraction
+    < 1 there is a flight (force 0); with contact_fraction > 1 the trailing foot is still loaded
+    when the leading foot lands (no flight: grounded running / slow jog), and the force between the
+    contacts stays above (pi/(2c)) sin(pi/c) g (0.30 g at c = 1.07).
+    """
+    c = float(contact_fraction)
+    fpk = np.pi * G / (2.0 * c)  # half-sine with impulse g x step time per contact
+    uu = np.asarray(u, float)
+    f = np.where(uu < c, fpk * np.sin(np.pi * np.minimum(uu, c) / c), 0.0)
+    k = 1
+    while c > k:  # earlier feet still on the ground (only the previous one for c < 2)
+        up = uu + k
+        f = f + np.where(up < c, fpk * np.sin(np.pi * np.minimum(up, c) / c), 0.0)
+        k += 1
+    return f
+
+
 def _moving_mean(x, n):
     n = max(int(n), 1)
     k = np.ones(n) / n
@@ -367,7 +447,14 @@ def _truth(cfg, t, ics, side, obl, tilt, rot, R_wp, p_s, u, run, env, g0, ramp) 
     for i in range(n):
         a, b = idx[i], idx[i + 1] + 1
         o = obl[a:b]
-        drop[i] = o.max() if side[i] == "L" else -o.min()
+        # drop "during this stance" (data contracts): running stance ends at toe-off (contact
+        # fraction x step time) when there is a flight; walking single support and a stance
+        # without flight last the whole step
+        bs = b
+        if run and cfg.contact_fraction < 1.0:
+            bs = min(b, a + int(np.ceil(cfg.contact_fraction * (ics[i + 1] - ics[i]) * cfg.internal_hz)) + 1)
+        os_ = obl[a:bs]
+        drop[i] = os_.max() if side[i] == "L" else -os_.min()
         orng[i] = np.ptp(o)
         trng[i] = np.ptp(tilt[a:b])
         rrng[i] = np.ptp(rot[a:b])

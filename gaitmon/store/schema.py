@@ -11,10 +11,11 @@ RAW = 0
 #: spool target of points kept forever (gait_session, exercise)
 SUMMARY = 1
 
-#: gait_step float fields: s, steps/min, s, degrees (pelvis frame) x4, cm, 0..1
+#: gait_step float fields: s, steps/min, s, degrees (pelvis frame) x4, cm, 0..1, 0.5..1
+#: (``side_confidence``: probability that the side tag is right, see gaitmon.core.sides)
 STEP_FLOAT_FIELDS = ("step_time_s", "cadence_spm", "contact_time_s", "pelvic_drop_deg",
                      "obliquity_range_deg", "tilt_range_deg", "rotation_range_deg",
-                     "vertical_oscillation_cm", "quality")
+                     "vertical_oscillation_cm", "quality", "side_confidence")
 #: gait_step integer fields
 STEP_INT_FIELDS = ("stride_index",)
 #: gait_step tags (low cardinality: never a time or a float)

@@ -1,10 +1,10 @@
 """Compare collected steps with the simulator's truth, away from long gaps.
 
 Short holes (a lost packet or two) are bridged by the core and stay in the comparison. Around a
-long gap (> LONG_GAP_S, where the core restarts step detection) the comparison skips from
-2 s before the gap to AFTER_LONG_GAP_S after it: the core needs a few strides to lock on again,
-and it may label sides inverted for ~20 steps after such a restart (reported to the core's
-owner; the collector's job there — an explicit, exactly counted gap — is checked elsewhere).
+long gap (> LONG_GAP_S, where the core restarts step detection) the comparison skips from 2 s
+before the gap to LOCK_ON_S after it (contact detection locks on again). After that every step
+counts; its side must be right — or, for the first steps after the gap (AFTER_LONG_GAP_S), be
+flagged uncertain (side_confidence < 0.9): the sides are re-decided from new evidence there.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 LONG_GAP_S = 1.0
-AFTER_LONG_GAP_S = 12.0
+LOCK_ON_S = 2.0
+AFTER_LONG_GAP_S = 6.0
 
 
 @dataclass
@@ -35,8 +36,9 @@ def match_truth(records, ic, side, drop, steady, gaps, *, tol: float = 0.06) -> 
     for i in range(len(drop)):
         if not steady[i]:
             continue
-        if any(g.t_before_s - 2.0 < ic[i] < g.t_after_s + AFTER_LONG_GAP_S for g in long_gaps):
+        if any(g.t_before_s - 2.0 < ic[i] < g.t_after_s + LOCK_ON_S for g in long_gaps):
             continue
+        fresh = any(g.t_after_s < ic[i] < g.t_after_s + AFTER_LONG_GAP_S for g in long_gaps)
         if any(g.t_before_s - 0.01 < ic[i] < g.t_after_s + 0.01 for g in gaps):
             continue  # the contact itself was never received
         j = int(np.argmin(np.abs(t - ic[i]))) if len(t) else -1
@@ -44,7 +46,8 @@ def match_truth(records, ic, side, drop, steady, gaps, *, tol: float = 0.06) -> 
         hits.append(hit)
         if hit:
             errs.append(t[j] - ic[i])
-            sides.append(records[j].step.side == side[i])
+            st = records[j].step
+            sides.append(st.side == side[i] or (fresh and st.side_confidence < 0.9))
             d.append(records[j].step.pelvic_drop_deg - drop[i])
     return TruthMatch(n_truth=len(hits), recall=float(np.mean(hits)) if hits else 0.0,
                       ic_median_abs_s=float(np.median(np.abs(errs))) if errs else np.inf,

@@ -1,9 +1,14 @@
-"""Streaming and batch faces give the same steps; the engine has bounded latency."""
+"""Streaming and batch faces give the same steps; the engine has bounded latency.
+
+Streaming returns each step as soon as it is finished, with the side its bout's evidence gives so
+far; when a bout closes, its sides are smoothed with the whole bout's evidence and the changed steps
+are reported as ``side_revisions``. Streaming + revisions == batch, for any chunking."""
 
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from gaitmon.core import StreamingAnalyzer, analyze
+from gaitmon.core.sides import apply_revisions
 from gaitmon.sim import SimConfig, simulate
 
 REC = simulate(SimConfig(activity="run", fs=104.0, duration_s=25.0, seed=21))
@@ -41,9 +46,20 @@ def _stream(sizes):
 @settings(max_examples=12, deadline=None)
 @given(st.lists(st.integers(min_value=1, max_value=700), min_size=1, max_size=6))
 def test_stream_equals_batch_for_any_chunking(sizes):
-    steps, _ = _stream(sizes)
+    steps, an = _stream(sizes)
     assert len(BATCH) > 50
-    assert same_steps(steps, BATCH)
+    assert same_steps(apply_revisions(steps, an.side_revisions), BATCH)
+
+
+def test_live_sides_follow_the_bout_and_revisions_only_touch_uncertain_steps():
+    """Live (filtered) sides already match the final ones except, at most, on early steps of a
+    bout, and a step that was revised had been flagged uncertain when it left."""
+    steps, an = _stream([10])
+    final = {s.stride_index: s for s in apply_revisions(steps, an.side_revisions)}
+    changed = [s for s in steps if final[s.stride_index].side != s.side]
+    assert len(changed) <= 2, changed
+    for s in changed:
+        assert s.side_confidence < 0.9
 
 
 def test_latency_within_one_step():

@@ -63,7 +63,7 @@ def test_step_from_core_object(sim_steps):
 def test_nan_contact_time_is_omitted_and_counted():
     step = dict(t_ic_s=1.5, side="L", step_time_s=0.5, cadence_spm=120, contact_time_s=math.nan,
                 pelvic_drop_deg=3, obliquity_range_deg=8.0, tilt_range_deg=4.0, rotation_range_deg=9.0,
-                vertical_oscillation_cm=4.0, activity="walk", quality=1, stride_index=4.0)
+                vertical_oscillation_cm=4.0, activity="walk", quality=1, stride_index=4.0, side_confidence=0.97)
     enc = encode_steps([step], runner="a", sensor="s", session="x", t0_unix_ns=0)
     (line,) = enc.lines
     assert "contact_time_s" not in line
