@@ -22,7 +22,7 @@ def main(argv=None) -> int:
     with con.status("analysing every trial for every grid point …") as st:
         res = leave_one_person_out(progress=lambda k, n: st.update(f"grid point {k}/{n}"))
     t = Table(title="Real walking, ±0.2 s one-to-one inside reference bouts: tuned | held out (LOPO)")
-    for c in ("person", "ICs", "F1", "precision", "recall", "median |err| ms", "sides %", "outside bouts"):
+    for c in ("person", "ICs", "F1", "precision", "recall", "median |err| ms", "sides %", "wrong & sure %", "outside bouts"):
         t.add_column(c, justify="right")
 
     def row(name, d):
@@ -30,7 +30,8 @@ def main(argv=None) -> int:
         t.add_row(name, str(a["n_ref"]), f"{a['f1']:.3f} | {b['f1']:.3f}", f"{a['precision']:.3f} | {b['precision']:.3f}",
                   f"{a['recall']:.3f} | {b['recall']:.3f}",
                   f"{a['median_abs_err_s'] * 1000:.0f} | {b['median_abs_err_s'] * 1000:.0f}",
-                  f"{a['side_acc'] * 100:.1f} | {b['side_acc'] * 100:.1f}", f"{a['n_outside']} | {b['n_outside']}")
+                  f"{a['side_acc'] * 100:.1f} | {b['side_acc'] * 100:.1f}",
+                  f"{a['confident_wrong'] * 100:.1f} | {b['confident_wrong'] * 100:.1f}", f"{a['n_outside']} | {b['n_outside']}")
 
     for p, d in res["per_person"].items():
         row(p, d)

@@ -45,11 +45,19 @@ def cmd_analyze(args) -> int:
     from gaitmon.core import GaitmonInputError
     from gaitmon.core.summary import summarize
     from gaitmon.output import write_steps, write_summary
-    from gaitmon.recording import open_recording
+    from gaitmon.recording import ArrayStream, open_recording
+    from gaitmon.sources import apply_mount, detect, read_any
 
     console = Console(stderr=True)
     try:
-        rec = open_recording(args.recording, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
+        path = Path(args.recording)
+        if path.is_file() and path.suffix.lower() not in (".zip", ".json") and detect(path) == "gaitmon":
+            # the recording CSV: streamed in chunks (flat memory for day-long files)
+            rec = open_recording(path, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
+        else:  # a phone export (Sensor Logger, phyphox): read whole
+            rec = ArrayStream(read_any(path, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit,
+                                       phone_platform=getattr(args, "phone_platform", None)))
+        apply_mount(rec, getattr(args, "mount", None))
         if args.runner or getattr(args, "require_influx", False):
             from gaitmon.names import check_name
 
@@ -439,6 +447,17 @@ def _add_sim_args(p, *, duration: float, fs: float, activity: str = "run", fatig
     p.add_argument("--up", choices=AXES, default=None, help=f"sensor axis pointing up (default {DEFAULT_UP})")
 
 
+def _add_mount_arg(p):
+    from gaitmon.sources import MOUNTS, PLATFORMS
+
+    p.add_argument("--mount", choices=tuple(MOUNTS), default=None,
+                   help="phone carried upright in a belt at the back: sets --forward/--up for the phone's screen "
+                        "frame (belt-screen-out = -z/+y, belt-screen-in = +z/+y); --forward/--up still win")
+    p.add_argument("--phone-platform", choices=PLATFORMS, default=None,
+                   help="Sensor Logger export without Metadata.csv (the JSON export): the phone's platform, "
+                        "which sets the acceleration sign")
+
+
 def _add_store_args(p, runner_required: bool = False):
     p.add_argument("--runner", required=runner_required, default=None,
                    help="runner tag in InfluxDB (default GAITMON_RUNNER)")
@@ -460,7 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="per-step pelvic drop etc. from a recording file",
                        description="Analyse a recording (CSV or CSV.gz: time_s,acc_x..z [m/s²],gyr_x..z [rad/s], "
                                    "sensor frame) and write one row per step.")
-    a.add_argument("recording", type=Path, help="recording file (.csv or .csv.gz)")
+    a.add_argument("recording", type=Path, help="recording file (.csv or .csv.gz), or a phone app's export "
+                   "(Sensor Logger zip/folder/JSON, phyphox CSV zip/folder: docs/phone.md)")
     a.add_argument("--out", type=Path, help="per-step output file")
     a.add_argument("--format", choices=("csv", "json"), default="csv", help="per-step output format (default %(default)s)")
     a.add_argument("--summary", type=Path, help="session summary JSON")
@@ -469,6 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--up", choices=AXES, help="sensor axis pointing up (default: file header, else +y)")
     a.add_argument("--acc-unit", choices=("mps2", "g"), default=None, help="acceleration unit in the file (default m/s²)")
     a.add_argument("--gyro-unit", choices=("rads", "dps"), default=None, help="angular velocity unit (default rad/s)")
+    _add_mount_arg(a)
     _add_store_args(a)
     a.set_defaults(func=cmd_analyze)
 
@@ -476,11 +497,12 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Like analyze, then writes gait_step points and the gait_session summary to "
                                     "InfluxDB (GAITMON_INFLUX_* settings). Points are spooled first: nothing is "
                                     "lost if the server is down; the next gaitmon run sends them.")
-    im.add_argument("recording", type=Path, help="recording file (.csv or .csv.gz)")
+    im.add_argument("recording", type=Path, help="recording file (.csv or .csv.gz) or a phone app's export (docs/phone.md)")
     im.add_argument("--forward", choices=AXES, help="sensor axis pointing forward (default: file header, else -z)")
     im.add_argument("--up", choices=AXES, help="sensor axis pointing up (default: file header, else +y)")
     im.add_argument("--acc-unit", choices=("mps2", "g"), default=None, help="acceleration unit in the file")
     im.add_argument("--gyro-unit", choices=("rads", "dps"), default=None, help="angular velocity unit in the file")
+    _add_mount_arg(im)
     im.set_defaults(out=None, summary=None, format="csv")
     _add_store_args(im, runner_required=True)
     im.set_defaults(func=cmd_import)

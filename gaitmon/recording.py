@@ -272,6 +272,30 @@ class RecordingStream:
             yield np.array(rows, dtype=float)
 
 
+class ArrayStream:
+    """A :class:`Recording` already in memory (e.g. a phone export) with the interface of
+    :class:`RecordingStream` (``meta``, ``bad_rows``, ``t_first``/``t_last``, ``chunks()``)."""
+
+    def __init__(self, rec: Recording):
+        self.rec = rec
+        self.meta = rec.meta
+        self.bad_rows = rec.bad_rows
+        self.n_rows = len(rec.time)
+        self.t_first = float(rec.time[0]) if len(rec.time) else None
+        self.t_last = float(rec.time[-1]) if len(rec.time) else None
+
+    @property
+    def forward(self) -> str | None:
+        return self.meta.get("forward")
+
+    @property
+    def up(self) -> str | None:
+        return self.meta.get("up")
+
+    def chunks(self):
+        yield self.rec.time, self.rec.acc, self.rec.gyr
+
+
 class _ArrowGaveUp(Exception):
     """pyarrow cannot convert a row: the Python parser takes over from there."""
 

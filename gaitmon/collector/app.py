@@ -80,13 +80,14 @@ def _safe(text: str) -> str:
 
 def run_collect(cfg: CollectConfig, *, virtual: int = 0, duration_s: float | None = None,
                 out_dir: Path, live: bool = True, sinks=(), file_sink: bool = True,
-                virtual_links: list | None = None) -> CollectResult:
+                virtual_links: list | None = None, links_factory: Callable | None = None) -> CollectResult:
     """Collect from the configured sensors (or ``virtual`` simulated ones) until ``duration_s``
     (default: the config's, else until Ctrl-C). Blocking; see module docstring.
 
     Args:
         cfg: validated configuration (:meth:`CollectConfig.load`).
         virtual: number of virtual sensors to use instead of the radio (0 = real sensors).
+        links_factory: returns extra (SensorSpec, Link) pairs (e.g. :func:`phone_links`).
         duration_s: session length in seconds (None: ``cfg.duration_s``, else until stopped).
         out_dir: parent directory of the session directory.
         live: show the rich live view on stderr.
@@ -94,24 +95,33 @@ def run_collect(cfg: CollectConfig, *, virtual: int = 0, duration_s: float | Non
         file_sink: also write steps/status files (default True).
         virtual_links: pre-built VirtualLinks to use (tests); overrides ``virtual``.
     """
-    return asyncio.run(collect_async(cfg, virtual=virtual, duration_s=duration_s, out_dir=out_dir,
-                                     live=live, sinks=sinks, file_sink=file_sink,
-                                     virtual_links=virtual_links))
+    async def main() -> CollectResult:
+        links = links_factory() if links_factory else None  # built inside the event loop
+        return await collect_async(cfg, virtual=virtual, duration_s=duration_s, out_dir=out_dir,
+                                   live=live, sinks=sinks, file_sink=file_sink,
+                                   virtual_links=virtual_links, links=links)
+
+    return asyncio.run(main())
 
 
 def _virtual_links(cfg: CollectConfig, n: int, duration_s: float | None) -> list[tuple[SensorSpec, Link]]:
+    from gaitmon.sensors import metawear as mw
+    from gaitmon.sensors import movella_dot as dot
+    from gaitmon.sensors.movesense import IMU_RATES
     from gaitmon.sim import SimConfig
 
-    from gaitmon.sensors.movesense import IMU_RATES
+    from .virtual import (VirtualDotSensor, VirtualLink, VirtualMetaWearSensor, VirtualMovesenseSensor,
+                          VirtualPolarSensor, VirtualSensor)
 
-    from .virtual import VirtualLink, VirtualMovesenseSensor, VirtualPolarSensor, VirtualSensor
-
+    # kind -> (device class, display name, the rates it offers); the gaitmon profile takes any rate
+    devices = {"polar": (VirtualPolarSensor, "Polar Sense", VirtualPolarSensor.RATES),
+               "movesense": (VirtualMovesenseSensor, "Movesense", IMU_RATES),
+               "movella_dot": (VirtualDotSensor, "Movella DOT", dot.STREAM_RATES),
+               "metawear": (VirtualMetaWearSensor, "MetaWear", tuple(mw.ODR_CODES))}
     v = cfg.virtual
     rate = v.rate_hz
-    if v.kind == "polar":  # the nearest rate the device offers
-        rate = min(VirtualPolarSensor.RATES, key=lambda r: abs(r - v.rate_hz))
-    elif v.kind == "movesense":
-        rate = min(IMU_RATES, key=lambda r: abs(r - v.rate_hz))
+    if v.kind in devices:  # the nearest rate the device offers
+        rate = min(devices[v.kind][2], key=lambda r: abs(r - v.rate_hz))
     out = []
     for i in range(n):
         entry = cfg.sensors[i] if i < len(cfg.sensors) else None
@@ -124,12 +134,10 @@ def _virtual_links(cfg: CollectConfig, n: int, duration_s: float | None) -> list
                         drop_right_deg=4.0 + 0.5 * i, forward=forward, up=up)
         common = dict(bouts=None if duration_s is None else 1, battery_pct=95 - 7 * i,
                       rssi_dbm=-55 - 4 * i)
-        if v.kind == "polar":
-            name = f"Polar Sense virtual-{i + 1}"
-            sensor = VirtualPolarSensor(f"virtual:{i + 1}", name, sim, **common)
-        elif v.kind == "movesense":
-            name = f"Movesense virtual-{i + 1}"
-            sensor = VirtualMovesenseSensor(f"virtual:{i + 1}", name, sim, **common)
+        if v.kind in devices:
+            cls, label, _rates = devices[v.kind]
+            name = f"{label} virtual-{i + 1}"
+            sensor = cls(f"virtual:{i + 1}", name, sim, **common)
         else:
             name = f"gaitmon-virtual-{i + 1}"
             sensor = VirtualSensor(f"virtual:{i + 1}", name, sim, clock_start_s=1000.0 * (i + 1),
@@ -137,7 +145,7 @@ def _virtual_links(cfg: CollectConfig, n: int, duration_s: float | None) -> list
         link = VirtualLink(sensor, speed=v.speed, loss=v.packet_loss,
                            drop_every_s=v.link_drop_every_s or None, drop_down_s=v.link_down_s,
                            seed=v.seed + i)
-        reports = v.kind == "gaitmon"  # Polar and Movesense do not report their mount
+        reports = v.kind == "gaitmon"  # only the gaitmon profile reports its mount
         spec = SensorSpec(key=f"{_safe(runner)}_{_safe(name)}", runner=runner, sensor=name,
                           kind=v.kind,
                           forward=entry.forward if entry and entry.forward else (None if reports else forward),
@@ -186,11 +194,13 @@ async def _resolve(entry: SensorEntry, timeout: float):
 async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: float | None = None,
                         out_dir: Path, live: bool = True, sinks=(), file_sink: bool = True,
                         virtual_links: list | None = None,
+                        links: list | None = None,
                         stop_event: asyncio.Event | None = None,
                         on_sessions: Callable[[list[SensorSession]], None] | None = None,
                         ) -> CollectResult:
     """The coroutine behind :func:`run_collect` (``stop_event`` ends it when set;
-    ``on_sessions`` receives the sensor sessions once they exist, e.g. to watch them)."""
+    ``on_sessions`` receives the sensor sessions once they exist, e.g. to watch them;
+    ``links``: extra (SensorSpec, Link) pairs collected alongside, e.g. phones pushing over HTTP)."""
     from gaitmon.pipeline import FileSink, LivePipeline
 
     duration = duration_s if duration_s is not None else cfg.duration_s
@@ -217,11 +227,14 @@ async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: flo
                                      rate_hz=entry.rate_hz if entry else None), link))
     elif virtual > 0:
         pairs = _virtual_links(cfg, virtual, duration)
-    else:
+    elif cfg.sensors or not links:
         if not cfg.sensors:
             raise ConfigError(f"{cfg.source}: no [[sensor]] entries: nothing to collect "
                               "(or use --virtual N)")
         pairs = await _radio_links(cfg)
+    else:
+        pairs = []
+    pairs = list(pairs) + list(links or ())
     vlinks = [link for _spec, link in pairs if hasattr(link, "stats")]
 
     sessions: list[SensorSession] = []
@@ -287,6 +300,9 @@ async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: flo
             await pipe_task
         for link in vlinks:
             await link.aclose()
+        for _spec, link in links or ():
+            with contextlib.suppress(Exception):
+                await link.aclose()
         if view is not None:
             view.stop()
             with contextlib.suppress(asyncio.CancelledError):
@@ -352,17 +368,75 @@ def add_collect_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--session", default=None, metavar="NAME",
                    help="session name (default: config [session] name, else the UTC start time)")
     p.add_argument("--no-live", action="store_true", help="no live table (e.g. when logging to a file)")
-    p.add_argument("--virtual-kind", choices=("gaitmon", "polar", "movesense"), default=None,
+    p.add_argument("--virtual-kind", choices=("gaitmon", "polar", "movesense", "movella_dot", "metawear"),
+                   default=None,
                    help="protocol of the virtual sensors: the open gaitmon profile (default), "
-                        "Polar PMD (ACC+GYRO) or Movesense GSP (IMU6)")
+                        "Polar PMD (ACC+GYRO), Movesense GSP (IMU6), Movella DOT (rate quantities, "
+                        "<= 60 Hz) or MetaWear (BMI160 acc + gyro)")
     p.add_argument("--speed", type=float, default=None, metavar="X",
                    help="virtual sensors: sensor seconds per wall second (default 1 = real time)")
     p.add_argument("--packet-loss", type=float, default=None, metavar="P",
                    help="virtual sensors: probability of losing each packet (default 0)")
     p.add_argument("--link-drop-every", type=float, default=None, metavar="S",
                    help="virtual sensors: drop the link every S sensor seconds (default never)")
+    ph = p.add_argument_group("phone (Sensor Logger HTTP push, phyphox remote access; docs/phone.md)")
+    ph.add_argument("--sensorlogger", metavar="[HOST:]PORT", default=None,
+                    help="listen for Sensor Logger's HTTP push on PORT (set the app's push URL to "
+                         "http://<this computer>:PORT/)")
+    ph.add_argument("--phyphox", metavar="URL", default=None,
+                    help="poll phyphox's remote access at URL (shown by the app, e.g. http://192.168.1.20:8080)")
+    ph.add_argument("--phone-platform", choices=("android", "ios", "ios-standardised"), default=None,
+                    help="the phone's platform (required with --sensorlogger: the acceleration sign "
+                         "differs and the messages do not say)")
+    ph.add_argument("--phone-runner", default="phone", metavar="NAME", help="runner wearing the phone")
+    ph.add_argument("--phone-mount", default="belt-screen-out",
+                    help="phone mount preset (belt-screen-out, belt-screen-in, …; default belt-screen-out)")
+    ph.add_argument("--phone-rate", type=float, default=None, metavar="HZ",
+                    help="the app's sampling rate (default: measured from the first message)")
+    ph.add_argument("--phone-timeout", type=float, default=5.0, metavar="S",
+                    help="no push for S seconds = link lost (default 5; keep it above the app's batch period)")
     p.set_defaults(func=cmd_collect)
     return p
+
+
+def phone_links(listen: str, *, platform: str, runner: str = "phone", mount: str = "belt-screen-out",
+                rate_hz: float | None = None, idle_timeout_s: float = 5.0):
+    """(SensorSpec, PhoneLink) for one phone pushing to ``[HOST:]PORT`` (call inside the event loop)."""
+    from gaitmon.sources import MOUNTS
+
+    from .phone import PhoneLink, PushServer
+
+    host, _, port = listen.rpartition(":")
+    try:
+        server = PushServer(host or "0.0.0.0", int(port))
+    except ValueError:
+        raise ConfigError(f"--sensorlogger must be [HOST:]PORT, got {listen!r}") from None
+    if mount not in MOUNTS:
+        raise ConfigError(f"--phone-mount must be one of {', '.join(MOUNTS)}, got {mount!r}")
+    link = PhoneLink(server, name=f"Sensor Logger ({runner})", platform=platform.split("-")[0],
+                     standardised=platform.endswith("standardised"), idle_timeout_s=idle_timeout_s)
+    fwd, up = MOUNTS[mount]
+    spec = SensorSpec(key=f"{_safe(runner)}_sensorlogger", runner=runner, sensor=link.name,
+                      kind="sensorlogger", forward=fwd, up=up, rate_hz=rate_hz)
+    return [(spec, link)]
+
+
+def phyphox_links(url: str, *, runner: str = "phone", mount: str = "belt-screen-out",
+                  rate_hz: float | None = None, idle_timeout_s: float = 5.0):
+    """(SensorSpec, PhyphoxLink) for one phone running phyphox with remote access at ``url``."""
+    from gaitmon.sources import MOUNTS
+
+    from .phone import PhyphoxLink
+
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"--phyphox must be the URL phyphox shows (http://…), got {url!r}")
+    if mount not in MOUNTS:
+        raise ConfigError(f"--phone-mount must be one of {', '.join(MOUNTS)}, got {mount!r}")
+    link = PhyphoxLink(url, name=f"phyphox ({runner})", idle_timeout_s=idle_timeout_s)
+    fwd, up = MOUNTS[mount]
+    spec = SensorSpec(key=f"{_safe(runner)}_phyphox", runner=runner, sensor=link.name,
+                      kind="phyphox", forward=fwd, up=up, rate_hz=rate_hz)
+    return [(spec, link)]
 
 
 def add_cli(subparsers) -> None:
@@ -406,7 +480,13 @@ def cmd_collect(args) -> int:
     if args.virtual < 0:
         print("gaitmon: error: --virtual must be >= 0", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if not args.config and args.virtual == 0:
+    phone = getattr(args, "sensorlogger", None)
+    pphox = getattr(args, "phyphox", None)
+    if phone and not args.phone_platform:
+        print("gaitmon: error: --sensorlogger needs --phone-platform android|ios|ios-standardised "
+              "(Sensor Logger's pushes do not say which platform sent them)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not args.config and args.virtual == 0 and not phone and not pphox:
         print("gaitmon: error: give --config FILE (the sensors to collect) or --virtual N "
               "(simulated sensors)", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -435,8 +515,24 @@ def cmd_collect(args) -> int:
         # collector itself knows nothing of the store
         factory = getattr(args, "sink_factory", None)
         sinks = factory() if factory else ()
+        links_factory = None
+        if phone or pphox:
+            from gaitmon.sources import MOUNTS
+
+            if args.phone_mount not in MOUNTS:
+                raise ConfigError(f"--phone-mount must be one of {', '.join(MOUNTS)}")
+            if phone and pphox:
+                raise ConfigError("give --sensorlogger or --phyphox, not both (one phone per runner)")
+
+            def links_factory():
+                if pphox:
+                    return phyphox_links(pphox, runner=args.phone_runner, mount=args.phone_mount,
+                                         rate_hz=args.phone_rate, idle_timeout_s=args.phone_timeout)
+                return phone_links(phone, platform=args.phone_platform, runner=args.phone_runner,
+                                   mount=args.phone_mount, rate_hz=args.phone_rate,
+                                   idle_timeout_s=args.phone_timeout)
         result = run_collect(cfg, virtual=args.virtual, duration_s=args.duration, out_dir=out_dir,
-                             live=not args.no_live, sinks=sinks)
+                             live=not args.no_live, sinks=sinks, links_factory=links_factory)
     except ConfigError as e:
         print(f"gaitmon: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -17,13 +17,13 @@ Example (``collect.toml``)::
     [[sensor]]
     address = "C4:12:34:56:78:9A"  # or: name = "gaitmon-1A2B" (advertised name)
     runner = "alice"
-    kind = "gaitmon"               # sensor profile: gaitmon | polar | movesense (default gaitmon)
+    kind = "gaitmon"               # sensor profile: gaitmon | polar | movesense | movella_dot | metawear
     forward = "-z"                 # nominal mount; default: what the sensor reports
     up = "+y"
     rate_hz = 200                  # optional: ask the sensor for this rate
 
     [virtual]                      # only used by `gaitmon collect --virtual N`
-    kind = "gaitmon"               # gaitmon | polar | movesense (protocol of the virtual sensors)
+    kind = "gaitmon"               # gaitmon | polar | movesense | movella_dot | metawear (virtual sensors)
     activity = "run"               # run | walk
     rate_hz = 200
     speed = 1.0                    # sensor seconds per wall second
@@ -149,8 +149,9 @@ class CollectConfig:
         if activity not in ("run", "walk"):
             v.fail("[virtual] activity", f"must be 'run' or 'walk', got {activity!r}")
         vkind = v.opt_str(virt, "kind", "[virtual]") or "gaitmon"
-        if vkind not in PROFILES:
-            v.fail("[virtual] kind", f"must be one of {', '.join(sorted(PROFILES))}, got {vkind!r}")
+        if vkind not in PROFILES or vkind in ("sensorlogger", "phyphox"):
+            kinds = ", ".join(sorted(k for k in PROFILES if k not in ("sensorlogger", "phyphox")))
+            v.fail("[virtual] kind", f"must be one of {kinds}, got {vkind!r}")
         vopts = VirtualOptions(
             kind=vkind,
             activity=activity,
@@ -192,6 +193,9 @@ class CollectConfig:
             if kind not in PROFILES:
                 v.fail(f"{where} kind", f"unknown sensor kind {kind!r}; supported: "
                                         f"{', '.join(sorted(PROFILES))}")
+            if kind in ("sensorlogger", "phyphox"):
+                v.fail(f"{where} kind", "a phone is not a Bluetooth sensor: use gaitmon collect "
+                                        "--sensorlogger PORT or --phyphox URL (docs/phone.md)")
             fwd = v.axis(s, "forward", where)
             up = v.axis(s, "up", where)
             if (fwd is None) != (up is None):

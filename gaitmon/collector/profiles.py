@@ -6,8 +6,9 @@ start/stop the stream, and which :mod:`gaitmon.sensors` decoder turns notificati
 :class:`gaitmon.sensors.base.Packet` (seconds on the sensor clock, m/s², rad/s, sensor frame).
 
 Implemented: ``gaitmon`` (the open gaitmon IMU profile, ``docs/ble-profile.md``), ``polar``
-(Polar Measurement Data: ACC + GYRO of Verity Sense / OH1 / H10) and ``movesense`` (GATT
-SensorData Protocol, IMU6).
+(Polar Measurement Data: ACC + GYRO of Verity Sense / OH1 / H10), ``movesense`` (GATT
+SensorData Protocol, IMU6), ``movella_dot`` (Movella DOT rate quantities), ``metawear``
+(MbientLab MetaWear, BMI160) and ``sensorlogger`` (a phone's HTTP push, not Bluetooth).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from gaitmon.sensors import gaitmon_profile as gp
+from gaitmon.sensors import metawear as mw
+from gaitmon.sensors import movella_dot as dot
 from gaitmon.sensors import movesense as ms
 from gaitmon.sensors import polar_pmd as pmd
 from gaitmon.sensors.base import DecodeError, Decoder
@@ -38,6 +41,10 @@ __all__ = [
     "GaitmonProfile",
     "PolarProfile",
     "MovesenseProfile",
+    "MovellaDotProfile",
+    "MetaWearProfile",
+    "SensorLoggerProfile",
+    "PhyphoxProfile",
     "PROFILES",
     "get_profile",
     "classify_advertisement",
@@ -314,8 +321,168 @@ class MovesenseProfile:
             await link.write(ms.WRITE_UUID, self._decoder.unsubscribe(self.REF), response=True)
 
 
+class MovellaDotProfile:
+    """Movella (Xsens) DOT, Measurement Service (XD0506P): output rate on the device control
+    characteristic, payload mode 21 "Rate quantities" (acc m/s² + gyr °/s + u32 µs timestamp)
+    started/stopped on the control characteristic, notifications on the medium payload."""
+
+    kind = "movella_dot"
+    service_uuids = (dot.MEASUREMENT_SERVICE_UUID, dot.CONFIG_SERVICE_UUID)
+    name_patterns = (r"^(Movella|Xsens) DOT",)
+    data_uuid = dot.MEDIUM_PAYLOAD_UUID
+    seq_bits = None
+    clock_wrap_s = dot.CLOCK_WRAP_S
+    reports_mount = False
+    DEFAULT_RATE = 60
+
+    async def configure(self, link: Link, rate_hz: int | None) -> StreamInfo:
+        if not link.has_characteristic(dot.CONTROL_UUID):
+            raise LinkError(f"{link.address}: no DOT measurement control characteristic")
+        rate = int(rate_hz) if rate_hz is not None else None
+        if rate is not None and rate not in dot.STREAM_RATES:
+            raise LinkError(f"{link.address}: DOT streaming rates are {list(dot.STREAM_RATES)} Hz, not {rate}")
+        if rate is not None:
+            await link.write(dot.DEVICE_CONTROL_UUID, dot.set_output_rate_command(rate), response=True)
+        try:
+            got = dot.parse_device_control(await link.read(dot.DEVICE_CONTROL_UUID))["output_rate_hz"]
+        except DecodeError as e:
+            raise LinkError(f"{link.address}: bad DOT device control value: {e}") from e
+        if rate is not None and got != rate:
+            raise LinkError(f"{link.address}: DOT stays at {got} Hz (asked {rate} Hz)")
+        if got not in dot.STREAM_RATES:
+            raise LinkError(f"{link.address}: DOT output rate {got} Hz cannot be streamed")
+        return StreamInfo(rate_hz=float(got), model="Movella DOT")
+
+    def make_decoder(self, info: StreamInfo) -> Decoder:
+        return dot.MovellaDotDecoder(dot.MODE_RATE_QUANTITIES)
+
+    async def start(self, link: Link) -> None:
+        await link.write(dot.CONTROL_UUID, dot.control_command(True, dot.MODE_RATE_QUANTITIES), response=True)
+
+    async def stop(self, link: Link) -> None:
+        await link.write(dot.CONTROL_UUID, dot.control_command(False, dot.MODE_RATE_QUANTITIES), response=True)
+
+
+class MetaWearProfile:
+    """MbientLab MetaWear (BMI160): accelerometer ±16 g and gyroscope ±2000 °/s at the same rate,
+    configured, subscribed (packed registers), enabled and powered on over the command
+    characteristic; data notifications carry no time or counter (see gaitmon.sensors.metawear)."""
+
+    kind = "metawear"
+    service_uuids = (mw.SERVICE_UUID,)
+    name_patterns = (r"^MetaWear", r"^MetaMotion")
+    data_uuid = mw.NOTIFY_UUID
+    seq_bits = None
+    clock_wrap_s = None
+    reports_mount = False
+    DEFAULT_RATE = 100
+    ACC_RANGE_G = 16
+    GYRO_RANGE_DPS = 2000
+
+    def __init__(self) -> None:
+        self._rate = self.DEFAULT_RATE
+
+    async def configure(self, link: Link, rate_hz: int | None) -> StreamInfo:
+        if not link.has_characteristic(mw.COMMAND_UUID):
+            raise LinkError(f"{link.address}: no MetaWear command characteristic")
+        rate = int(rate_hz) if rate_hz is not None else self.DEFAULT_RATE
+        if rate not in mw.ODR_CODES:
+            raise LinkError(f"{link.address}: MetaWear rates are {sorted(mw.ODR_CODES)} Hz, not {rate}")
+        await link.write(mw.COMMAND_UUID, mw.acc_config(rate, self.ACC_RANGE_G), response=True)
+        await link.write(mw.COMMAND_UUID, mw.gyro_config(rate, self.GYRO_RANGE_DPS), response=True)
+        self._rate = rate
+        return StreamInfo(rate_hz=float(rate), acc_range_g=float(self.ACC_RANGE_G),
+                          gyro_range_dps=float(self.GYRO_RANGE_DPS), model="MetaWear (BMI160)")
+
+    def make_decoder(self, info: StreamInfo) -> Decoder:
+        return mw.MetaWearDecoder(info.rate_hz, acc_range_g=self.ACC_RANGE_G, gyro_range_dps=self.GYRO_RANGE_DPS)
+
+    async def start(self, link: Link) -> None:
+        for cmd in mw.start_commands():
+            await link.write(mw.COMMAND_UUID, cmd, response=True)
+
+    async def stop(self, link: Link) -> None:
+        for cmd in mw.stop_commands():
+            await link.write(mw.COMMAND_UUID, cmd, response=True)
+
+
+class SensorLoggerProfile:
+    """A phone running Sensor Logger with HTTP push, over a
+    :class:`~gaitmon.collector.phone.PhoneLink` (not Bluetooth): the link delivers every pushed
+    JSON message as one "notification"; nothing is configured on the phone (its sampling rate is the
+    app's setting, measured from the first message unless given)."""
+
+    kind = "sensorlogger"
+    service_uuids: tuple[str, ...] = ()
+    name_patterns: tuple[str, ...] = ()
+    data_uuid = "sensorlogger-push"
+    seq_bits = None
+    clock_wrap_s = None
+    reports_mount = False
+
+    def __init__(self) -> None:
+        self._platform = "android"
+        self._standardised = False
+
+    async def configure(self, link: Link, rate_hz: int | None) -> StreamInfo:
+        self._platform = getattr(link, "platform", "android")
+        self._standardised = bool(getattr(link, "standardised", False))
+        rate = rate_hz or getattr(link, "estimated_rate_hz", None)
+        if not rate:
+            raise LinkError(f"{link.address}: sampling rate unknown (no accelerometer in the first push)")
+        return StreamInfo(rate_hz=float(rate), model=f"Sensor Logger ({self._platform})")
+
+    def make_decoder(self, info: StreamInfo) -> Decoder:
+        from gaitmon.sensors.sensorlogger_push import SensorLoggerPushDecoder
+
+        return SensorLoggerPushDecoder(info.rate_hz, platform=self._platform, standardised=self._standardised)
+
+    async def start(self, link: Link) -> None:
+        return None
+
+    async def stop(self, link: Link) -> None:
+        return None
+
+
+class PhyphoxProfile:
+    """A phone running phyphox with remote access, over a
+    :class:`~gaitmon.collector.phone.PhyphoxLink` (HTTP polling, not Bluetooth): the experiment's
+    accelerometer and gyroscope buffers (from ``/config``), the rate measured at connection."""
+
+    kind = "phyphox"
+    service_uuids: tuple[str, ...] = ()
+    name_patterns: tuple[str, ...] = ()
+    data_uuid = "phyphox-get"
+    seq_bits = None
+    clock_wrap_s = None
+    reports_mount = False
+
+    def __init__(self) -> None:
+        self._buffers: dict | None = None
+
+    async def configure(self, link: Link, rate_hz: int | None) -> StreamInfo:
+        self._buffers = getattr(link, "buffers", None)
+        rate = rate_hz or getattr(link, "estimated_rate_hz", None)
+        if not self._buffers or not rate:
+            raise LinkError(f"{link.address}: phyphox buffers or rate unknown")
+        return StreamInfo(rate_hz=float(rate), model="phyphox")
+
+    def make_decoder(self, info: StreamInfo) -> Decoder:
+        from gaitmon.sensors.phyphox_remote import PhyphoxRemoteDecoder
+
+        return PhyphoxRemoteDecoder(self._buffers, info.rate_hz)
+
+    async def start(self, link: Link) -> None:
+        return None
+
+    async def stop(self, link: Link) -> None:
+        return None
+
+
 PROFILES: dict[str, type] = {"gaitmon": GaitmonProfile, "polar": PolarProfile,
-                             "movesense": MovesenseProfile}
+                             "movesense": MovesenseProfile, "movella_dot": MovellaDotProfile,
+                             "metawear": MetaWearProfile, "sensorlogger": SensorLoggerProfile,
+                             "phyphox": PhyphoxProfile}
 
 
 def get_profile(kind: str) -> SensorProfile:

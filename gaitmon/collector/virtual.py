@@ -40,6 +40,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from gaitmon.sensors import gaitmon_profile as gp
+from gaitmon.sensors import metawear as mw
+from gaitmon.sensors import movella_dot as dot
 from gaitmon.sensors import movesense as ms
 from gaitmon.sensors import polar_pmd as pmd
 from gaitmon.sensors.base import DecodeError
@@ -485,6 +487,164 @@ class VirtualMovesenseSensor(_SimulatedPeripheral):
 
     def link_lost(self) -> None:
         self._client_ref = None  # subscriptions end with the connection
+
+
+class VirtualDotSensor(_SimulatedPeripheral):
+    """A simulated Movella DOT (XD0506P): output rate on the device control characteristic
+    (1-60 Hz streaming; ``sim.fs`` must be one of them, a write before the stream may change it),
+    measurement started/stopped with ``[1, 1|0, 21]`` on the control characteristic, one Rate
+    quantities payload (28 bytes, zero-padded to the medium characteristic's 40) per sample on the
+    medium payload characteristic, u32 µs clock (wraps), no sequence numbers; DOT battery 0x3001."""
+
+    kind = "movella_dot"
+    data_uuid = dot.MEDIUM_PAYLOAD_UUID
+    control_uuid = dot.CONTROL_UUID
+
+    def __init__(self, address: str, name: str, sim: SimConfig, *, bouts: int | None = None,
+                 clock_start_s: float = 0.0, battery_pct: int = 90, rssi_dbm: int = -60,
+                 model: str = "Movella DOT", firmware: str = "virtual-dot-2.6.0") -> None:
+        if int(sim.fs) not in dot.STREAM_RATES:
+            raise ValueError(f"a DOT streams at {dot.STREAM_RATES} Hz, not {sim.fs}")
+        super().__init__(address, name, sim, bouts=bouts, clock_start_s=clock_start_s,
+                         battery_pct=battery_pct, rssi_dbm=rssi_dbm, model=model, firmware=firmware)
+        self._measuring = False
+
+    @property
+    def characteristics(self) -> set[str]:
+        return super().characteristics | {dot.DEVICE_CONTROL_UUID, dot.BATTERY_UUID}
+
+    def read(self, uuid: str) -> bytes:
+        if uuid == dot.DEVICE_CONTROL_UUID:
+            b = bytearray(dot.set_output_rate_command(int(self.sim.fs)))
+            b[0] = 0
+            b[7] = len(self.name.encode()[:16])
+            b[8:8 + b[7]] = self.name.encode()[:16]
+            return bytes(b)
+        if uuid == dot.CONTROL_UUID:
+            return dot.control_command(self._measuring, dot.MODE_RATE_QUANTITIES)
+        if uuid == dot.BATTERY_UUID:
+            return bytes([self.battery_pct, 0])
+        return super().read(uuid)
+
+    def _packetize(self, t, rec):
+        gyr_dps = np.degrees(rec.gyr)
+        pk = [dot.encode_rate_quantities(int(round(ti * 1e6)), a, g) + bytes(12)
+              for ti, a, g in zip(t, rec.acc, gyr_dps)]
+        return pk, [float(x) for x in t], [1] * len(pk)
+
+    @property
+    def transmitting(self) -> bool:
+        return self._measuring
+
+    def write(self, uuid: str, data: bytes) -> list[bytes]:
+        if uuid == dot.DEVICE_CONTROL_UUID:
+            try:
+                cfg = dot.parse_device_control(data)
+            except DecodeError as e:
+                raise LinkError(f"device control rejected: {e}") from e
+            if cfg["visit_index"] & 0x10:
+                rate = cfg["output_rate_hz"]
+                if rate not in dot.STREAM_RATES or (self._packets and rate != int(self.sim.fs)):
+                    raise LinkError(f"output rate {rate} Hz refused")
+                self.sim = replace(self.sim, fs=float(rate))
+            return []
+        if uuid != dot.CONTROL_UUID:
+            raise LinkError(f"characteristic {uuid} is not writable")
+        try:
+            start, mode = dot.parse_control(data)
+        except DecodeError as e:
+            raise LinkError(f"measurement control rejected: {e}") from e
+        if start and mode != dot.MODE_RATE_QUANTITIES:
+            raise LinkError(f"the virtual DOT streams payload mode 21 only, not {mode}")
+        self._measuring = start
+        return []
+
+    def transmit(self, i: int) -> bytes | None:
+        return self.packet(i)[0] if self._measuring else None
+
+    def link_lost(self) -> None:
+        self._measuring = False
+
+
+class VirtualMetaWearSensor(_SimulatedPeripheral):
+    """A simulated MbientLab MetaWear (BMI160) speaking its GATT command protocol: accelerometer and
+    gyroscope configured (rate, range) on the command characteristic, subscribed, enabled and
+    powered on; packed data (three samples per notification, accelerometer then gyroscope
+    notification) on the notify characteristic. No timestamps, no counters. ``sim.fs`` must be a
+    Bosch output rate; a configuration before the stream may change it (ranges: any)."""
+
+    kind = "metawear"
+    data_uuid = mw.NOTIFY_UUID
+    control_uuid = mw.COMMAND_UUID
+
+    def __init__(self, address: str, name: str, sim: SimConfig, *, bouts: int | None = None,
+                 clock_start_s: float = 0.0, battery_pct: int = 90, rssi_dbm: int = -60,
+                 model: str = "MetaMotionR", firmware: str = "virtual-metawear-1.7") -> None:
+        if int(sim.fs) not in mw.ODR_CODES:
+            raise ValueError(f"a MetaWear samples at {sorted(mw.ODR_CODES)} Hz, not {sim.fs}")
+        super().__init__(address, name, sim, bouts=bouts, clock_start_s=clock_start_s,
+                         battery_pct=battery_pct, rssi_dbm=rssi_dbm, model=model, firmware=firmware)
+        self.acc_range_g = 16
+        self.gyro_range_dps = 2000
+        self._sub = {mw.ACC_MODULE: False, mw.GYRO_MODULE: False}
+        self._enabled = {mw.ACC_MODULE: False, mw.GYRO_MODULE: False}
+        self._power = {mw.ACC_MODULE: False, mw.GYRO_MODULE: False}
+
+    def _packetize(self, t, rec):
+        a_lsb = mw.ACC_RANGE_BMI160[self.acc_range_g][1] / 9.80665
+        g_lsb = mw.GYRO_RANGE[self.gyro_range_dps][1] * 180.0 / math.pi
+        a = np.clip(np.round(rec.acc * a_lsb), -32768, 32767)
+        g = np.clip(np.round(rec.gyr * g_lsb), -32768, 32767)
+        pk, ready, n = [], [], []
+        for i in range(0, len(t) - len(t) % 3, 3):
+            pk += [mw.encode_data(mw.ACC_MODULE, mw.ACC_PACKED["bmi160"], a[i:i + 3]),
+                   mw.encode_data(mw.GYRO_MODULE, mw.GYRO_PACKED, g[i:i + 3])]
+            ready += [float(t[i + 2])] * 2
+            n += [3, 0]
+        return pk, ready, n
+
+    @property
+    def transmitting(self) -> bool:
+        return all(self._sub.values()) and all(self._enabled.values()) and all(self._power.values())
+
+    def write(self, uuid: str, data: bytes) -> list[bytes]:
+        if uuid != mw.COMMAND_UUID:
+            raise LinkError(f"characteristic {uuid} is not writable")
+        try:
+            mod, reg, payload = mw.parse_command(data)
+        except DecodeError as e:
+            raise LinkError(f"command rejected: {e}") from e
+        if mod not in (mw.ACC_MODULE, mw.GYRO_MODULE):
+            raise LinkError(f"module 0x{mod:02x} not simulated")
+        if reg == mw.R_CONFIG and len(payload) == 2:
+            codes = {v: k for k, v in mw.ODR_CODES.items()}
+            rate = codes.get(payload[0] & 0x0F)
+            if rate is None or (self._packets and rate != int(self.sim.fs)):
+                raise LinkError(f"output rate code {payload[0] & 0x0F} refused")
+            if self._packets and any(self._power.values()):
+                raise LinkError("configuration while sampling")
+            self.sim = replace(self.sim, fs=float(rate))
+            if mod == mw.ACC_MODULE:
+                self.acc_range_g = {v[0]: k for k, v in mw.ACC_RANGE_BMI160.items()}[payload[1]]
+            else:
+                self.gyro_range_dps = {v[0]: k for k, v in mw.GYRO_RANGE.items()}[payload[1]]
+        elif reg == mw.R_POWER and len(payload) == 1:
+            self._power[mod] = payload[0] == 1
+        elif reg == mw.R_INT_ENABLE and len(payload) == 2:
+            self._enabled[mod] = payload[0] == 1
+        elif (mod, reg) in ((mw.ACC_MODULE, mw.ACC_PACKED["bmi160"]), (mw.GYRO_MODULE, mw.GYRO_PACKED)) and len(payload) == 1:
+            self._sub[mod] = payload[0] == 1
+        else:
+            raise LinkError(f"command {bytes(data).hex()} not simulated")
+        return []
+
+    def transmit(self, i: int) -> bytes | None:
+        return self.packet(i)[0] if self.transmitting else None
+
+    def link_lost(self) -> None:
+        for d in (self._sub, self._enabled, self._power):
+            for k in d:
+                d[k] = False
 
 
 @dataclass

@@ -129,7 +129,7 @@ MAX_GAIT_TILT_RANGE_DEG = 30.0
 K_PITCH = 0.25  # gentler on tilt: a ranges-only quantity, and forward accelerations are large
 PROM_MIN = 0.2
 # walking IC: smoothing of vertical acceleration (s), of its slope (s), peak test window (s)
-WALK_SIGMA_S = 0.10
+WALK_SIGMA_S = 0.12
 SLOPE_SIGMA_S = 0.03
 PEAK_BACK_S = 0.20
 PEAK_AHEAD_S = 0.15
@@ -138,10 +138,10 @@ PROM_REL = 0.15
 # phase (rad) of the yaw-rate template -cos(pi*u + phase): the pelvis' yaw rate is negative at a
 # LEFT contact in walking (McCamley 2012). Chosen on real walking (tests/core/real_data.py LOPO_GRID)
 SIDE_PHASE = 0.0
-# walking: obliquity rise from 5 % to 25 % of the step (the swing side starts to drop after contact:
+# walking: obliquity rise from 5 % to 35 % of the step (the swing side starts to drop after contact:
 # left side rising after a LEFT contact)
 SIDE_ORATE_U0 = 0.05
-SIDE_ORATE_U1 = 0.25
+SIDE_ORATE_U1 = 0.35
 # running: the swing side is lower in early stance — obliquity (stride mean removed) projected on
 # cos(pi*(u - SIDE_RUN_PEAK_U)) over the step
 SIDE_RUN_PEAK_U = 0.25
@@ -166,6 +166,7 @@ SIDE_TURN_DEG = 30.0  # heading change over one step beyond which its side evide
 #: leave-one-person-out evaluation re-chooses them on the training people only).
 PARAMS = {
     "walk_sigma_s": WALK_SIGMA_S,
+    "slope_sigma_s": SLOPE_SIGMA_S,
     "prom_rel": PROM_REL,
     "prom_min": PROM_MIN,
     "side_phase": SIDE_PHASE,
@@ -230,7 +231,7 @@ def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float
     i[I_BOXL] = max(int(round(1.0 * fs)), 4)
     # walking smoother: sigma 0.08 s as 3 cascaded boxes; slope smoother: sigma 0.03 s
     i[I_WB] = _box_width(p["walk_sigma_s"] * fs)
-    i[I_WS] = _box_width(SLOPE_SIGMA_S * fs)
+    i[I_WS] = _box_width(p["slope_sigma_s"] * fs)
     i[I_PW] = max(int(round(PEAK_BACK_S * fs)), 2)
     i[I_PA] = max(int(round(PEAK_AHEAD_S * fs)), 2)
     i[I_FLIGHTMIN] = max(int(round(FLIGHT_MIN_S * fs)), 2)

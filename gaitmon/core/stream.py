@@ -322,6 +322,11 @@ class StreamingAnalyzer:
         # refine the forward axis with the direction of travel in the earth frame
         d = calib.travel_heading_correction(_rotate(gacc, R_sp), _rotate(ggyr - bias, R_sp), fs, g_local)
         fwd2 = np.cos(d) * R_sp[0] + np.sin(d) * R_sp[1]
+        # forward, not backward: the gait gives an axis, the nominal mount its sign (the provisional
+        # axis can be ~90° off when the plain principal axis is the sway, and then its sign says
+        # nothing; a backward axis would mirror obliquity and so every side)
+        if float(fwd2 @ self._fwd) < 0.0:
+            fwd2 = -fwd2
         R_sp = calib.mount_matrix(up_n, fwd2)
         self.calibration = calib.Calibration(R_sp=R_sp, gyro_bias=bias, g_local=g_local, mode=mode, note=note,
                                              start_index=self._wb_offset + start,

@@ -31,6 +31,7 @@ Pipeline (docs/mocap.md has the why of every step):
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
@@ -331,6 +332,8 @@ def synthesize(trial: MocapTrial, cfg: MocapConfig | None = None, static: MocapT
                forces=None) -> MocapRecording:
     """Sacral-IMU recording + truth from a motion-capture trial (see the module docstring)."""
     cfg = (cfg or MocapConfig()).resolved()
+    trial = copy.deepcopy(trial)  # labels may be swapped below; the caller's trial stays as read
+    static = copy.deepcopy(static) if static is not None else None
     rng = np.random.default_rng(cfg.seed)
     ax = lab_axes(trial)
     notes = list(ax.notes)

@@ -140,13 +140,14 @@ def lab_axes(tr: MocapTrial) -> LabAxes:
     if np.linalg.norm(vh) > 0.5:
         kind, speed, fwd = "overground", float(np.linalg.norm(vh)), horiz(vh)
     elif feet:
-        # treadmill: horizontal velocity of the foot markers while near their lowest
+        # treadmill: horizontal velocity of the (forefoot) markers while near their lowest = belt
         vs = []
-        for f in feet:
+        fore = [tr.markers[m] for m in tr.markers if m[:7] in ("L_FORE:", "R_FORE:")]
+        for f in (fore or feet):  # forefoot markers: flat on the belt longest
             h = f @ up
-            lo = _nanmed(h) if False else np.nanpercentile(h, 10)
+            lo = np.nanpercentile(h, 5)
             v = np.gradient(f, t, axis=0)
-            sel = (h < lo + 0.02) & np.isfinite(v).all(axis=1)
+            sel = (h < lo + 0.01) & np.isfinite(v).all(axis=1)
             if sel.sum() > 5:
                 vs.append(v[sel])
         if vs:

@@ -9,11 +9,18 @@ exactly as to bluetoothd. The test drives it through ``org.bluez.Mock`` on ``/``
 
 - ``AddAdapter(name, alias)``                       -> adapter path (``/org/bluez/hci0``)
 - ``AddPeripheral(adapter, address, name, options)`` -> device path. ``options`` (a{sv}):
-  ``kind`` ('gaitmon' | 'other'), ``uuids`` (as, advertised), ``rssi`` (n), ``config`` (ay, the
+  ``kind`` ('gaitmon' | 'movella_dot' | 'metawear' | 'other'), ``uuids`` (as, advertised), ``rssi`` (n), ``config`` (ay, the
   gaitmon Config characteristic value), ``battery`` (y), ``battery_gatt`` (b: expose the 0x180F
   service over GATT as with ``bluetoothd -P battery``; default False = BlueZ's battery plugin
   hides it and exports ``org.bluez.Battery1`` instead), ``model``/``firmware``/``manufacturer`` (s),
   ``mtu`` (q).
+  A ``movella_dot`` peripheral serves the DOT measurement service (XD0506P): ``config`` is its
+  32-byte device control value (output rate); ``[1, 1, 21]`` on the control characteristic starts
+  the stream of precomputed Rate quantities payloads on the medium payload characteristic,
+  ``[1, 0, x]`` stops it. A ``metawear`` peripheral serves the MetaWear command/notify pair:
+  ``config`` is one byte, the Bosch ODR code of the precomputed stream (configuration writes must
+  match it); it streams once both sensors are subscribed (packed registers), enabled and powered
+  on, and stops when one is powered off. These two send packets unchanged (no sequence numbers).
 - ``LoadStream(address, packet_file, packets_per_second)`` -- the sensor's sample stream as
   packets (one hex string per line, precomputed in the project venv from ``gaitmon.sim``); once
   started, one packet's worth of sensor time passes every 1/``packets_per_second`` s of wall time
@@ -74,6 +81,15 @@ DIS_SERVICE = "0000180a-0000-1000-8000-00805f9b34fb"
 DIS_MODEL = "00002a24-0000-1000-8000-00805f9b34fb"
 DIS_FIRMWARE = "00002a26-0000-1000-8000-00805f9b34fb"
 DIS_MANUFACTURER = "00002a29-0000-1000-8000-00805f9b34fb"
+DOT_CONFIG_SERVICE = "15171000-4947-11e9-8646-d663bd873d93"
+DOT_DEVICE_CONTROL = "15171002-4947-11e9-8646-d663bd873d93"
+DOT_MEASUREMENT_SERVICE = "15172000-4947-11e9-8646-d663bd873d93"
+DOT_CONTROL = "15172001-4947-11e9-8646-d663bd873d93"
+DOT_MEDIUM_PAYLOAD = "15172003-4947-11e9-8646-d663bd873d93"
+METAWEAR_SERVICE = "326a9000-85cb-9195-d9dd-464cfbbae75a"
+METAWEAR_COMMAND = "326a9001-85cb-9195-d9dd-464cfbbae75a"
+METAWEAR_NOTIFY = "326a9006-85cb-9195-d9dd-464cfbbae75a"
+DATA_UUID = {"gaitmon": GAITMON_DATA, "movella_dot": DOT_MEDIUM_PAYLOAD, "metawear": METAWEAR_NOTIFY}
 
 TICK_MS = 5  # stream pacing timer
 ADVERTISE_MS = 200  # advertising interval while the adapter is discovering
@@ -242,6 +258,7 @@ def _link_down(path):
     st["connected"] = False
     st["notifying"] = False
     st["sending"] = False  # the device stops streaming on disconnection
+    st["mw"] = {"sub": set(), "enabled": set(), "power": set()}  # MetaWear: state ends with the link
     _set_props(path, DEVICE_IFACE, {"ServicesResolved": _b(False)})
     _set_props(path, DEVICE_IFACE, {"Connected": _b(False)})
     _remove_gatt(path)
@@ -303,6 +320,17 @@ def _export_gatt(dev_path):
         st["chars"][GAITMON_CONFIG] = _char(dev_path, svc, 0x0014, GAITMON_CONFIG, ["read"])
         st["chars"][GAITMON_CONTROL] = _char(dev_path, svc, 0x0016, GAITMON_CONTROL,
                                              ["write", "write-without-response"])
+    elif st["kind"] == "movella_dot":
+        svc = _service(dev_path, 0x0010, DOT_CONFIG_SERVICE)
+        st["chars"][DOT_DEVICE_CONTROL] = _char(dev_path, svc, 0x0011, DOT_DEVICE_CONTROL, ["read", "write"])
+        svc = _service(dev_path, 0x0040, DOT_MEASUREMENT_SERVICE)
+        st["chars"][DOT_CONTROL] = _char(dev_path, svc, 0x0041, DOT_CONTROL, ["read", "write"])
+        st["chars"][DOT_MEDIUM_PAYLOAD] = _char(dev_path, svc, 0x0043, DOT_MEDIUM_PAYLOAD, ["notify"])
+    elif st["kind"] == "metawear":
+        svc = _service(dev_path, 0x0010, METAWEAR_SERVICE)
+        st["chars"][METAWEAR_COMMAND] = _char(dev_path, svc, 0x0011, METAWEAR_COMMAND,
+                                              ["write", "write-without-response"])
+        st["chars"][METAWEAR_NOTIFY] = _char(dev_path, svc, 0x0013, METAWEAR_NOTIFY, ["notify"])
     svc = _service(dev_path, 0x0020, DIS_SERVICE)
     st["chars"][DIS_MODEL] = _char(dev_path, svc, 0x0021, DIS_MODEL, ["read"])
     st["chars"][DIS_FIRMWARE] = _char(dev_path, svc, 0x0023, DIS_FIRMWARE, ["read"])
@@ -353,7 +381,8 @@ def AddPeripheral(self, adapter_name, address, name, options):
         raise dbus.exceptions.DBusException(f"no adapter {adapter_name}", name=MOCK_IFACE + ".NoSuchAdapter")
     path = adapter_path + "/dev_" + address.upper().replace(":", "_")
     kind = str(options.get("kind", "gaitmon"))
-    uuids = [str(u) for u in options.get("uuids", [GAITMON_SERVICE] if kind == "gaitmon" else [])]
+    default_uuids = {"gaitmon": [GAITMON_SERVICE], "metawear": [METAWEAR_SERVICE]}.get(kind, [])
+    uuids = [str(u) for u in options.get("uuids", default_uuids)]
     rssi = int(options.get("rssi", -60))
     props = {
         "Address": dbus.String(address.upper(), variant_level=1),
@@ -401,6 +430,8 @@ def AddPeripheral(self, adapter_name, address, name, options):
         "clock_running": False, "seq_out": 0, "not_sent": [],
         "last_tick": None, "timer": None, "delivered": 0, "lost_injected": 0,
         "lost_list": [], "raw_pushed": 0, "connects": 0, "control_writes": [],
+        "data_uuid": DATA_UUID.get(kind, GAITMON_DATA),
+        "mw": {"sub": set(), "enabled": set(), "power": set()},
     }
     self.EmitSignal(OBJECT_MANAGER_IFACE, "InterfacesAdded", "oa{sa{sv}}",
                     [dbus.ObjectPath(path), {DEVICE_IFACE: props}])
@@ -423,6 +454,8 @@ def ReadValue(char_obj, options):
     uuid = char_obj.gm["uuid"]
     value = {
         GAITMON_CONFIG: st["config"],
+        DOT_DEVICE_CONTROL: st["config"],
+        DOT_CONTROL: bytes([1, 1 if st["sending"] else 0, 21]),
         DIS_MODEL: st["model"].encode(),
         DIS_FIRMWARE: st["firmware"].encode(),
         DIS_MANUFACTURER: st["manufacturer"].encode(),
@@ -436,6 +469,10 @@ def ReadValue(char_obj, options):
 @dbus.service.method(CHAR_IFACE, in_signature="aya{sv}", out_signature="")
 def WriteValue(char_obj, value, options):
     dev_path, st = _char_device(char_obj)
+    if st["kind"] == "movella_dot":
+        return _write_dot(dev_path, st, char_obj.gm["uuid"], bytes(value))
+    if st["kind"] == "metawear":
+        return _write_metawear(dev_path, st, char_obj.gm["uuid"], bytes(value))
     if char_obj.gm["uuid"] != GAITMON_CONTROL:
         raise dbus.exceptions.DBusException("Write not permitted", name="org.bluez.Error.NotPermitted")
     data = bytes(value)
@@ -459,13 +496,66 @@ def WriteValue(char_obj, value, options):
                                             name="org.bluez.Error.Failed")
 
 
+def _att_error(code):
+    return dbus.exceptions.DBusException(f"Operation failed with ATT error: 0x{code:02x}",
+                                         name="org.bluez.Error.Failed")
+
+
+def _write_dot(dev_path, st, uuid, data):
+    """Movella DOT: output rate on the device control (must be the precomputed stream's),
+    measurement start/stop [1, 1|0, mode] on the control characteristic."""
+    st["control_writes"].append(data)
+    if uuid == DOT_DEVICE_CONTROL:
+        if len(data) != 32:
+            raise _att_error(0x0D)
+        if data[0] & 0x10 and data[24:26] != st["config"][24:26]:
+            raise _att_error(0x13)
+        return
+    if uuid != DOT_CONTROL:
+        raise dbus.exceptions.DBusException("Write not permitted", name="org.bluez.Error.NotPermitted")
+    if len(data) != 3 or data[0] != 1 or data[1] not in (0, 1):
+        raise _att_error(0x13)
+    if data[1] == 1:
+        if data[2] != 21:  # the precomputed stream is Rate quantities
+            raise _att_error(0x13)
+        _start_stream(dev_path)
+    else:
+        _stop_stream(dev_path)
+
+
+def _write_metawear(dev_path, st, uuid, data):
+    """MetaWear: [module, register, ...] commands; config must match the precomputed ODR."""
+    if uuid != METAWEAR_COMMAND:
+        raise dbus.exceptions.DBusException("Write not permitted", name="org.bluez.Error.NotPermitted")
+    st["control_writes"].append(data)
+    if len(data) < 3 or data[0] not in (0x03, 0x13):
+        raise _att_error(0x13)
+    mod, reg, payload = data[0], data[1], data[2:]
+    m = st["mw"]
+    if reg == 0x03 and len(payload) == 2:
+        if (payload[0] & 0x0F) != st["config"][0]:
+            raise _att_error(0x13)
+    elif reg == 0x01 and len(payload) == 1:
+        (m["power"].add if payload[0] else m["power"].discard)(mod)
+    elif reg == 0x02 and len(payload) == 2:
+        (m["enabled"].add if payload[0] else m["enabled"].discard)(mod)
+    elif (mod, reg) in ((0x03, 0x1C), (0x13, 0x07)) and len(payload) == 1:
+        (m["sub"].add if payload[0] else m["sub"].discard)(mod)
+    else:
+        raise _att_error(0x13)
+    if all(len(m[k]) == 2 for k in ("sub", "enabled", "power")):
+        _start_stream(dev_path)
+    else:
+        _stop_stream(dev_path)
+
+
 @dbus.service.method(CHAR_IFACE, in_signature="", out_signature="")
 def StartNotify(char_obj):
     dev_path, st = _char_device(char_obj)
     if char_obj.props[CHAR_IFACE]["Notifying"]:
         return
     _set_props(char_obj.path, CHAR_IFACE, {"Notifying": _b(True)})
-    if char_obj.gm["uuid"] == GAITMON_DATA:
+    if char_obj.gm["uuid"] == st["data_uuid"]:
         st["notifying"] = True
 
 
@@ -473,7 +563,7 @@ def StartNotify(char_obj):
 def StopNotify(char_obj):
     dev_path, st = _char_device(char_obj)
     _set_props(char_obj.path, CHAR_IFACE, {"Notifying": _b(False)})
-    if char_obj.gm["uuid"] == GAITMON_DATA:
+    if char_obj.gm["uuid"] == st["data_uuid"]:
         st["notifying"] = False
 
 
@@ -481,7 +571,7 @@ def StopNotify(char_obj):
 
 def _notify_data(dev_path, value):
     st = DEVICES[dev_path]
-    char_path = st["chars"].get(GAITMON_DATA)
+    char_path = st["chars"].get(st["data_uuid"])
     if char_path is None:
         return False
     mockobject.objects[char_path].props[CHAR_IFACE]["Value"] = _bytes(value)
@@ -533,7 +623,8 @@ def _stream_tick(dev_path):
         if i in st["loss"]:
             st["lost_list"].append(i)  # transmitted (sequence number used), lost in the air
         else:
-            _notify_data(dev_path, _with_seq(st["packets"][i], seq))
+            pk = st["packets"][i]
+            _notify_data(dev_path, _with_seq(pk, seq) if st["kind"] == "gaitmon" else pk)
             st["delivered"] += 1
     if st["index"] >= total:
         st["sending"] = False

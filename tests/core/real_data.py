@@ -59,8 +59,9 @@ def evaluate_trial(tr: Trial, steps, tol: float = 0.2) -> dict:
     pairs = match_ics(ref_t, det_t[di], tol)
     errs = [steps[di[j]].t_ic_s - ref_t[i] for i, j in pairs]
     sides = [steps[di[j]].side == tr.ref["ics"][i]["side"] for i, j in pairs]
+    conf = [steps[di[j]].side_confidence for i, j in pairs]
     return {"n_match": len(pairs), "n_ref": len(ref_t), "n_det": len(di), "n_outside": int((~inb).sum()),
-            "errs": errs, "sides": sides, "pairs": [(i, int(di[j])) for i, j in pairs]}
+            "errs": errs, "sides": sides, "conf": conf, "pairs": [(i, int(di[j])) for i, j in pairs]}
 
 
 def aggregate(rows: list[dict]) -> dict:
@@ -68,10 +69,13 @@ def aggregate(rows: list[dict]) -> dict:
     nr = sum(r["n_ref"] for r in rows)
     nd = sum(r["n_det"] for r in rows)
     errs = np.abs(np.concatenate([r["errs"] for r in rows])) if nm else np.array([np.nan])
-    sides = np.concatenate([r["sides"] for r in rows]) if nm else np.array([np.nan])
+    sides = np.concatenate([r["sides"] for r in rows]).astype(bool) if nm else np.array([], bool)
+    conf = np.concatenate([r["conf"] for r in rows]) if nm else np.array([])
     return {"f1": f1(nm, nr, nd), "precision": nm / nd if nd else 0.0, "recall": nm / nr if nr else 0.0,
-            "median_abs_err_s": float(np.median(errs)), "side_acc": float(np.mean(sides)), "n_ref": nr,
-            "n_outside": sum(r["n_outside"] for r in rows)}
+            "median_abs_err_s": float(np.median(errs)), "side_acc": float(np.mean(sides)) if nm else float("nan"),
+            "n_ref": nr, "n_outside": sum(r["n_outside"] for r in rows),
+            # wrong sides the step table still calls sure (side_confidence >= 0.9), per matched step
+            "confident_wrong": float(np.mean(~sides & (conf >= 0.9))) if nm else float("nan")}
 
 
 # ---------------------------------------------------------------- leave-one-person-out

@@ -356,3 +356,27 @@ def test_cli_bad_input_exit_2(tmp_path, capsys):
     assert rc == EXIT_BAD_INPUT and "pelvis markers" in err and len(err.strip().splitlines()) == 1
     rc = main(["simulate", "--static", str(bad), "--out", str(tmp_path / "r.csv")])
     assert rc == EXIT_BAD_INPUT
+
+
+@pytest.mark.parametrize("name", ["dorn2012/ja1_run0350", "dorn2012/ja1_run0500", "dorn2012/ja1_run0700",
+                                  "dorn2012/ja1_run0900", "fukuchi2017/rbds0041_runT35",
+                                  "fukuchi2017/rbds0041_runT45", "fukuchi2017/rbds032_runT35"])
+def test_foot_marker_only_trials_alternate(name):
+    t = load_trial(trial_path(name))
+    c = [x for x in foot_marker_contacts(t, lab_axes(t).R_wl) if np.isfinite(x.t_ic)]
+    s = "".join(x.side for x in c)
+    assert len(c) >= 5 and all(a != b for a, b in zip(s, s[1:])), s
+    st = np.diff([x.t_ic for x in c])
+    assert 0.2 < st.min() and st.max() < 0.5  # running step times
+
+
+def test_bundled_trial_list_is_complete():
+    from tests.sim.mocap_trials import DATA as D, TRIALS, simulate_trial, trial_files
+
+    on_disk = {f"{p.parent.name}/{p.name[:-len('_markers.csv.gz')]}" for p in D.glob("*/*_markers.csv.gz")}
+    assert set(TRIALS) == {n for n in on_disk if not n.endswith("_static")}
+    for n in TRIALS:
+        m, s = trial_files(n)
+        assert m.exists() and (s is None or s.exists())
+    rec = simulate_trial("bmclab/walk2", fs=52, seed=3)
+    assert rec.truth.activity == TRIALS["bmclab/walk2"][2]
