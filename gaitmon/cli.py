@@ -117,17 +117,24 @@ def analyze_stream(rec, *, forward: str, up: str):
 
     an = StreamingAnalyzer(forward=forward, up=up)
     steps = StepTable()  # columns: ~120 bytes a step
-    seen = 0  # side revisions applied so far (a bout smoothed with its later evidence)
     for t, acc, gyr in rec.chunks():
         steps.extend(an.push(t, acc, gyr))
         an.latencies_s.clear()  # (live latency; not reported by analyze)
-        revs = an.side_revisions
-        steps.revise(revs[seen:])
-        seen = len(revs)
+        _take_revisions(an, steps)
     steps.extend(an.finish())
-    steps.revise(an.side_revisions[seen:])
+    _take_revisions(an, steps)
     return AnalysisResult(steps=steps, fs=an.fs, calibration=an.calibration, input_stats=an.stats,
                           latencies_s=[], side_disagreements=an.side_disagreements)
+
+
+def _take_revisions(an, steps) -> None:
+    """Apply the analyzer's side revisions (bouts smoothed with their later evidence) to the
+    table, then drop them from the analyzer's list: nothing else reads it, and over a day-long
+    recording it would grow to a revised copy of almost every step."""
+    revs = an.side_revisions
+    if revs:
+        steps.revise(revs)
+        del revs[:]
 
 
 def _print_summary(console, s: dict) -> None:

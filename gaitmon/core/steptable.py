@@ -10,6 +10,7 @@ gives a column as a numpy array without building any. The columns follow the ``S
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 
@@ -22,6 +23,14 @@ _FLOATS = tuple(n for n, t in _FIELDS if t == "float")
 _INTS = tuple(n for n, t in _FIELDS if t == "int")
 _STRS = tuple(n for n, t in _FIELDS if t == "str")
 assert len(_FLOATS) + len(_INTS) + len(_STRS) == len(_FIELDS), "Step field of another type"
+
+
+def _getter(names):
+    g = operator.attrgetter(*names)
+    return g if len(names) > 1 else (lambda s: (g(s),))
+
+
+_GET_F, _GET_I, _GET_S = _getter(_FLOATS), _getter(_INTS), _getter(_STRS)
 
 
 class StepTable(Sequence):
@@ -43,6 +52,17 @@ class StepTable(Sequence):
             self._words[j].append(word)
         return code
 
+    def _encode(self, steps: list) -> tuple[list, list, list]:
+        """Rows of the float, int and code columns of ``steps``."""
+        words = list(map(_GET_S, steps))
+        codes = [[0] * len(_STRS) for _ in steps]
+        for j in range(len(_STRS)):
+            vocab = self._vocab[j]
+            for row, w in zip(codes, words):
+                c = vocab.get(w[j])
+                row[j] = c if c is not None else self._code(j, w[j])
+        return list(map(_GET_F, steps)), list(map(_GET_I, steps)), codes
+
     def extend(self, steps: Iterable[Step]) -> None:
         steps = list(steps)
         if not steps:
@@ -54,32 +74,32 @@ class StepTable(Sequence):
             self._i = np.resize(self._i, (cap, len(_INTS)))
             self._s = np.resize(self._s, (cap, len(_STRS)))
         a = self._n
-        self._f[a:need] = [[getattr(s, c) for c in _FLOATS] for s in steps]
-        self._i[a:need] = [[getattr(s, c) for c in _INTS] for s in steps]
-        self._s[a:need] = [[self._code(j, getattr(s, c)) for j, c in enumerate(_STRS)] for s in steps]
+        self._f[a:need], self._i[a:need], self._s[a:need] = self._encode(steps)
         self._n = need
 
     def revise(self, revised: Iterable[Step]) -> int:
         """Replace steps by their revised versions, matched by ``stride_index`` (the core's side
-        revisions: a bout smoothed with its later evidence). Returns how many were replaced."""
+        revisions: a bout smoothed with its later evidence; the last version of a step counts).
+        Returns how many rows were replaced."""
         revised = list(revised)
         if not revised:
             return 0
-        idx = self._i[: self._n, _INTS.index("stride_index")]
-        sorted_ = bool(np.all(idx[1:] > idx[:-1]))
-        done = 0
-        for r in revised:
-            if sorted_:
-                k = int(np.searchsorted(idx, r.stride_index))
-                rows = [k] if k < self._n and idx[k] == r.stride_index else []
-            else:
-                rows = np.nonzero(idx == r.stride_index)[0].tolist()
-            for k in rows:
-                self._f[k] = [getattr(r, c) for c in _FLOATS]
-                self._i[k] = [getattr(r, c) for c in _INTS]
-                self._s[k] = [self._code(j, getattr(r, c)) for j, c in enumerate(_STRS)]
-                done += 1
-        return done
+        n = self._n
+        idx = self._i[:n, _INTS.index("stride_index")]
+        want = np.array([r.stride_index for r in revised], np.int64)
+        if n > 1 and not bool(np.all(idx[1:] > idx[:-1])):  # not in emission order: one by one
+            rows = [np.nonzero(idx == w)[0] for w in want]
+            pairs = [(k, j) for j, ks in enumerate(rows) for k in ks.tolist()]
+        else:
+            k = np.searchsorted(idx, want)
+            ok = (k < n) & (idx[np.minimum(k, max(n - 1, 0))] == want) if n else np.zeros(len(want), bool)
+            pairs = list(zip(k[ok].tolist(), np.nonzero(ok)[0].tolist()))
+        if not pairs:
+            return 0
+        rows_k = np.array([p[0] for p in pairs])
+        src = [revised[p[1]] for p in pairs]  # in order: a later revision of a step overwrites
+        self._f[rows_k], self._i[rows_k], self._s[rows_k] = self._encode(src)
+        return len(pairs)
 
     def __len__(self) -> int:
         return self._n
