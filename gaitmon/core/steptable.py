@@ -130,12 +130,13 @@ class StepTable(Sequence):
             yield self._step(i)
 
     def column(self, name: str) -> np.ndarray:
-        """One column as an array (str fields as arrays of str)."""
+        """One column as an array (numbers: a read-only view; str fields: an array of str)."""
         n = self._n
-        if name in _FLOATS:
-            return self._f[:n, _FLOATS.index(name)].copy()
-        if name in _INTS:
-            return self._i[:n, _INTS.index(name)].copy()
+        if name in _FLOATS or name in _INTS:  # a read-only view: no copy of a day's column
+            v = self._f[:n, _FLOATS.index(name)] if name in _FLOATS else self._i[:n, _INTS.index(name)]
+            v = v.view()
+            v.flags.writeable = False
+            return v
         j = _STRS.index(name)
         words = np.array(self._words[j] or [""])
         return words[self._s[:n, j]]
