@@ -191,13 +191,13 @@ def store_influx(res: SingleLegResult, *, runner: str | None, sensor: str, t_uni
 
     cfg = StoreConfig.from_env()
     runner = runner or cfg.runner or "runner"
-    deadline.begin(timeout)
-    w = open_writer(cfg)
-    try:
-        n = write_single_leg(w, res, runner=runner, sensor=sensor, t_unix_ns=t_unix_ns)
-        done = w.flush(timeout)
-    finally:
-        w.close()
+    with deadline.operation(timeout):  # the whole InfluxDB part, not each request
+        w = open_writer(cfg)
+        try:
+            n = write_single_leg(w, res, runner=runner, sensor=sensor, t_unix_ns=t_unix_ns)
+            done = w.flush(timeout)
+        finally:
+            w.close()
     loss = w.stats.loss_message()
     if loss:
         from gaitmon.store import StoreError

@@ -19,6 +19,7 @@ __all__ = ["operation", "begin", "budget", "remaining", "call_with_deadline", "D
 
 _lock = threading.Lock()
 _deadline: float | None = None  # time.monotonic() value, process-wide (sender threads too)
+_depth = 0  # open operation() blocks: begin() only acts inside one, so it never outlives it
 
 
 class DeadlineExceeded(TimeoutError):
@@ -29,9 +30,10 @@ class DeadlineExceeded(TimeoutError):
 def operation(seconds: float | None):
     """Bound every InfluxDB request and wait inside the block to ``seconds`` in total (None: no
     bound). Nested blocks keep the earlier of the two deadlines."""
-    global _deadline
+    global _deadline, _depth
     with _lock:
         saved = _deadline
+        _depth += 1
         if seconds is not None:
             new = time.monotonic() + max(0.0, float(seconds))
             _deadline = new if saved is None else min(saved, new)
@@ -40,14 +42,18 @@ def operation(seconds: float | None):
     finally:
         with _lock:
             _deadline = saved
+            _depth -= 1
 
 
 def begin(seconds: float) -> None:
     """Start (or shorten) the deadline of the current operation: the rest of the enclosing
     :func:`operation` block — for a command, the rest of the command (``gaitmon.cli.main`` opens
-    one block per command and restores the previous state after it)."""
+    one block per command and restores the previous state after it). Outside any block it does
+    nothing: a library caller's deadline never outlives its call."""
     global _deadline
     with _lock:
+        if _depth == 0:
+            return
         new = time.monotonic() + max(0.0, float(seconds))
         _deadline = new if _deadline is None else min(_deadline, new)
 

@@ -107,3 +107,16 @@ def test_collect_against_a_silent_server(server_env, tmp_path, capsys):
     capsys.readouterr()
     assert rc in (0, 4)
     assert dt < 4 + 2 * 3 + 6  # collection + start and end checks bounded (was 62 s for 10 s)
+
+
+def test_a_deadline_never_outlives_its_operation():
+    from gaitmon.store import deadline
+
+    deadline.begin(0.0)  # outside any operation: ignored (a library call must not poison the process)
+    assert deadline.remaining() == float("inf")
+    with deadline.operation(None):
+        deadline.begin(0.0)
+        assert deadline.remaining() == 0.0
+        with deadline.operation(5.0):
+            assert deadline.remaining() == 0.0  # nested blocks keep the earlier deadline
+    assert deadline.remaining() == float("inf")
