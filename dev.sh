@@ -45,6 +45,13 @@ setup_venv() {
         log "installing Python packages into $VENV"
         "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
         "$VENV/bin/python" -m pip install -q -e ".$extra"
+        # an environment from before gaitmon dropped grafana-client: its niquests dependency
+        # installed urllib3-future, which overwrites urllib3 at every interpreter start
+        if "$VENV/bin/python" -m pip show -q urllib3-future >/dev/null 2>&1; then
+            log "removing grafana-client/niquests/urllib3-future (they replace urllib3)"
+            "$VENV/bin/python" -m pip uninstall -q -y grafana-client niquests urllib3-future
+            "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "urllib3>=2,<3"
+        fi
         touch "$stamp"
     fi
 }

@@ -11,6 +11,7 @@ import sys
 
 COMMANDS = {
     "core": ("benchmarks.core_bench", "batch throughput, streaming chunk time and latency, cold/warm start"),
+    "analyze": ("benchmarks.analyze_bench", "gaitmon analyze end to end (parsing included) vs the kernel; memory vs length"),
     "orientation": ("benchmarks.orientation_bench", "gaitmon vs imufusion (x-io Fusion) vs ahrs Madgwick"),
     "events": ("benchmarks.events_bench", "initial contacts and sides vs mobgap (real and simulated)"),
     "walking": ("benchmarks.real_walking", "real walking per person: tuned vs leave-one-person-out"),

@@ -18,12 +18,20 @@ import numpy as np
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_NO_GAIT = 3
+EXIT_SERVER = 4
 
 from gaitmon.axes import AXIS_NAMES as AXES
 DEFAULT_FORWARD = "-z"
 DEFAULT_UP = "+y"
 
 log = logging.getLogger("gaitmon")
+
+
+def _esc(text: str) -> str:
+    """User text inside a Rich markup string: shown as typed, never interpreted."""
+    from rich.markup import escape
+
+    return escape(str(text))
 
 
 def _err(msg: str) -> None:
@@ -34,19 +42,29 @@ def _err(msg: str) -> None:
 def cmd_analyze(args) -> int:
     from rich.console import Console
 
-    from gaitmon.core import GaitmonInputError, analyze
+    from gaitmon.core import GaitmonInputError
     from gaitmon.core.summary import summarize
     from gaitmon.output import write_steps, write_summary
-    from gaitmon.sources import apply_mount, read_any
+    from gaitmon.recording import ArrayStream, open_recording
+    from gaitmon.sources import apply_mount, detect, read_any
 
     console = Console(stderr=True)
     try:
-        rec = apply_mount(read_any(args.recording, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit,
-                                   phone_platform=getattr(args, "phone_platform", None)),
-                          getattr(args, "mount", None))
+        path = Path(args.recording)
+        if path.is_file() and path.suffix.lower() not in (".zip", ".json") and detect(path) == "gaitmon":
+            # the recording CSV: streamed in chunks (flat memory for day-long files)
+            rec = open_recording(path, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
+        else:  # a phone export (Sensor Logger, phyphox): read whole
+            rec = ArrayStream(read_any(path, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit,
+                                       phone_platform=getattr(args, "phone_platform", None)))
+        apply_mount(rec, getattr(args, "mount", None))
+        if args.runner or getattr(args, "require_influx", False):
+            from gaitmon.names import check_name
+
+            check_name(f"{args.recording.name}: the '# sensor:' header", rec.meta.get("sensor", "file"))
         forward = args.forward or rec.forward or DEFAULT_FORWARD
         up = args.up or rec.up or DEFAULT_UP
-        res = analyze(rec.time, rec.acc, rec.gyr, forward=forward, up=up)
+        res = analyze_stream(rec, forward=forward, up=up)
     except GaitmonInputError as exc:
         _err(str(exc))
         return EXIT_BAD_INPUT
@@ -69,15 +87,54 @@ def cmd_analyze(args) -> int:
     _print_summary(console, summary)
     if res.steps and args.runner:
         _journal_session(console, res.steps, runner=args.runner, session=args.session, path=args.recording, rec=rec)
-    if res.steps and (os.environ.get("GAITMON_INFLUX_URL") or getattr(args, "require_influx", False)):
+    if res.steps and (_influx_configured() or getattr(args, "require_influx", False)):
         rc = _store_steps(args, rec, res.steps, summary, console)
         if rc:
             return rc
     if not res.steps:
+        st = res.input_stats
+        unusable = st.nan_rows + st.non_monotonic + st.implausible
+        if st.samples_in and unusable > st.samples_in / 2:
+            why = ", ".join(f"{n} {what}" for n, what in ((st.non_monotonic, "with a time not after the previous row"),
+                                                          (st.nan_rows, "with missing/NaN values"),
+                                                          (st.implausible, "with physically impossible values"))
+                            if n)
+            _err(f"{args.recording.name}: {unusable} of {st.samples_in} rows cannot be used ({why}): "
+                 "check the time_s column (seconds, increasing) and the values")
+            return EXIT_BAD_INPUT
         _err("no gait found: the recording needs walking or running after a few seconds of standing"
              " (check --forward/--up and that the sensor moved)")
         return EXIT_NO_GAIT
     return EXIT_OK
+
+
+def analyze_stream(rec, *, forward: str, up: str):
+    """Push a :class:`~gaitmon.recording.RecordingStream` chunk by chunk through one
+    StreamingAnalyzer (the same engine and results as the batch ``analyze``), so memory stays flat
+    in the recording's length. Returns the core's AnalysisResult."""
+    from gaitmon.core import AnalysisResult, StreamingAnalyzer
+    from gaitmon.core.steptable import StepTable
+
+    an = StreamingAnalyzer(forward=forward, up=up)
+    steps = StepTable()  # columns: ~120 bytes a step
+    for t, acc, gyr in rec.chunks():
+        steps.extend(an.push(t, acc, gyr))
+        an.latencies_s.clear()  # (live latency; not reported by analyze)
+        _take_revisions(an, steps)
+    steps.extend(an.finish())
+    _take_revisions(an, steps)
+    return AnalysisResult(steps=steps, fs=an.fs, calibration=an.calibration, input_stats=an.stats,
+                          latencies_s=[], side_disagreements=an.side_disagreements)
+
+
+def _take_revisions(an, steps) -> None:
+    """Apply the analyzer's side revisions (bouts smoothed with their later evidence) to the
+    table, then drop them from the analyzer's list: nothing else reads it, and over a day-long
+    recording it would grow to a revised copy of almost every step."""
+    revs = an.side_revisions
+    if revs:
+        steps.revise(revs)
+        del revs[:]
 
 
 def _print_summary(console, s: dict) -> None:
@@ -113,7 +170,8 @@ def _print_summary(console, s: dict) -> None:
     bits.append(f"{s['steps_rejected']} low-quality steps not summarised")
     console.print(" · ".join(bits))
     inp = s.get("input") or {}
-    rej = {k: v for k, v in inp.items() if k in ("nan_rows", "non_monotonic", "saturated", "gap_count", "unparseable_rows") and v}
+    rej = {k: v for k, v in inp.items() if k in ("nan_rows", "non_monotonic", "implausible", "saturated", "gap_count",
+                                                   "unparseable_rows") and v}
     if rej:
         console.print("input rejected/flagged: " + ", ".join(f"{k}={v}" for k, v in rej.items()))
     if ev.get("source"):
@@ -126,7 +184,7 @@ def _print_summary(console, s: dict) -> None:
         console.print(f"[yellow]sides:[/] in {s['side_disagreements']} bout(s) the walking and the running evidence "
                       "disagree (a missed contact, or a stance side that drops): check those steps")
     if s.get("note"):
-        console.print(f"[yellow]note:[/] {escape(s['note'])}")
+        console.print(f"[yellow]note:[/] {_esc(s['note'])}")
 
 
 def _store_steps(args, rec, steps, summary, console) -> int:
@@ -134,19 +192,34 @@ def _store_steps(args, rec, steps, summary, console) -> int:
     from gaitmon.pipeline_store import InfluxStepSink, recording_start_ns
     from gaitmon.store import StoreError
 
-    if not os.environ.get("GAITMON_INFLUX_URL") and not os.environ.get("GAITMON_CONFIG"):
+    if not _influx_configured():
         _err("set GAITMON_INFLUX_URL (and GAITMON_INFLUX_TOKEN/ORG/BUCKET or GAITMON_INFLUX_DB) to import into InfluxDB")
         return EXIT_BAD_INPUT
+    from gaitmon.store import deadline
+
+    deadline.begin(args.influx_timeout)  # all of the InfluxDB work, not each request
     try:
-        t0 = recording_start_ns(args.recording, rec.meta, float(rec.time[-1] - rec.time[0]))
+        t0 = recording_start_ns(args.recording, rec.meta, rec.t_last - rec.t_first)
         sink = InfluxStepSink.from_env(runner=args.runner, sensor=rec.meta.get("sensor", "file"), console=console,
-                                       t0_unix_ns=t0 - int(rec.time[0] * 1e9), session=args.session)
+                                       t0_unix_ns=t0 - int(rec.t_first * 1e9), session=args.session)
         sink.write_steps(steps)
-        sink.close(summary, timeout=args.influx_timeout)
+        stats = sink.close(summary, timeout=args.influx_timeout)
     except StoreError as exc:
+        from gaitmon.store import ConfigError, SpoolError
+
         _err(f"InfluxDB: {exc}")
-        return EXIT_BAD_INPUT
-    return EXIT_OK
+        return EXIT_BAD_INPUT if isinstance(exc, (ConfigError, SpoolError)) else EXIT_SERVER
+    return _report_losses(stats)
+
+
+def _report_losses(stats) -> int:
+    """Non-zero exit and a message when points will never be stored (see loss_exit_code)."""
+    from gaitmon.pipeline_store import loss_exit_code
+
+    rc = loss_exit_code(stats)
+    if rc:
+        _err(f"InfluxDB: {stats.loss_message()}")
+    return rc
 
 
 def _journal_session(console, steps, *, runner, session, path, rec) -> None:
@@ -154,9 +227,9 @@ def _journal_session(console, steps, *, runner, session, path, rec) -> None:
     from gaitmon import journal
     from gaitmon.pipeline_store import recording_start_ns, session_id
 
-    start = recording_start_ns(path, rec.meta, float(rec.time[-1] - rec.time[0]))
+    start = recording_start_ns(path, rec.meta, rec.t_last - rec.t_first)
     p = journal.append_session(steps, runner=runner, session=session or session_id(runner, start), start_ns=start)
-    console.print(f"session added to {runner}'s journal {p}")
+    console.print(f"session added to {runner}'s journal {p}", markup=False, highlight=False)
 
 
 def cmd_import(args) -> int:
@@ -320,33 +393,50 @@ def cmd_demo(args) -> int:
 
         start = time.time_ns() - int(rec.time[-1] * 1e9)
         p = journal.append_session(steps, runner=args.runner, session=session_id(args.runner, start), start_ns=start)
-        console.print(f"session added to {args.runner}'s journal {p}")
+        console.print(f"session added to {args.runner}'s journal {p}", markup=False, highlight=False)
     summary = summarize(steps, extra={"source": "simulation", "truth_drop_left_deg": cfg.drop_left_deg,
                                       "truth_drop_right_deg": cfg.drop_right_deg,
                                       "latency_median_s": float(np.median(an.latencies_s)) if an.latencies_s else None})
     write_summary(out_dir / "summary.json", summary)
+    store_rc = EXIT_OK
     if sink:
-        sink.close(summary)
+        from gaitmon.store import deadline
+
+        deadline.begin(sink.writer.cfg.timeout_s)
+        store_rc = _report_losses(sink.close(summary, timeout=sink.writer.cfg.timeout_s))
     _print_summary(Console(), summary)
-    console.print(f"steps → {steps_path}\nsummary → {out_dir / 'summary.json'}")
+    console.print(f"steps → {steps_path}\nsummary → {out_dir / 'summary.json'}", markup=False, highlight=False)
     if steps and not args.no_report:
         from gaitmon.report.build import build_report
 
         html = build_report(steps, out_dir / "report", title="gaitmon demo — simulated run",
                             source=f"simulated {cfg.activity}, seed {cfg.seed}")
-        console.print(f"report → [bold]{html}[/] (open it in a browser)")
+        console.print(f"report → [bold]{_esc(str(html))}[/] (open it in a browser)")
     console.print("next: [bold]gaitmon analyze YOUR_RECORDING.csv --out steps.csv[/] "
                   "(or gaitmon simulate --out rec.csv to make one)")
+    if store_rc:
+        return store_rc
     return EXIT_OK if steps else EXIT_NO_GAIT
 
 
+def _influx_configured() -> bool:
+    from gaitmon.store.config import influx_configured
+
+    return influx_configured()
+
+
 def _optional_influx_sink(args, console):
-    """InfluxDB sink for the demo when GAITMON_INFLUX_URL is set."""
-    if not os.environ.get("GAITMON_INFLUX_URL"):
+    """InfluxDB sink for the demo when InfluxDB is configured (environment or $GAITMON_CONFIG)."""
+    if not _influx_configured():
         return None
     from gaitmon.pipeline_store import InfluxStepSink
-    runner = getattr(args, "runner", None) or os.environ.get("GAITMON_RUNNER") or "demo"
-    return InfluxStepSink.from_env(runner=runner, sensor="sim", console=console)
+    from gaitmon.store import deadline
+
+    from gaitmon.store.config import configured_runner
+
+    runner = getattr(args, "runner", None) or configured_runner() or "demo"
+    with deadline.operation(deadline.budget()):  # the pre-flight check; closing gets its own
+        return InfluxStepSink.from_env(runner=runner, sensor="sim", console=console)
 
 
 # ------------------------------------------------------------------ parser
@@ -478,8 +568,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _collect_sinks() -> list:
-    """Sinks `gaitmon collect` adds to its files: InfluxDB when GAITMON_INFLUX_URL is set."""
-    if not os.environ.get("GAITMON_INFLUX_URL"):
+    """Sinks `gaitmon collect` adds to its files: InfluxDB when configured (env or $GAITMON_CONFIG)."""
+    if not _influx_configured():
         return []
     from gaitmon.pipeline_store import InfluxCollectSink
     from gaitmon.store import StoreError
@@ -503,7 +593,30 @@ def _mount_optional(sub) -> None:
             getattr(mod, fn)(sub)
     collect = sub.choices.get("collect")
     if collect is not None:
-        collect.set_defaults(sink_factory=_collect_sinks)
+        collect.set_defaults(sink_factory=_collect_sinks, func=_collect_checked(collect.get_default("func")))
+
+
+def _collect_checked(collect_func):
+    """`gaitmon collect` plus the store's verdict: points that will never be stored make the exit
+    code non-zero (4) with a message saying how many and why (the files keep everything)."""
+    def run(args) -> int:
+        made: list = []
+
+        def factory():
+            sinks = _collect_sinks()
+            made.extend(sinks)
+            return sinks
+
+        args.sink_factory = factory
+        rc = collect_func(args)
+        for sink in made:
+            loss = sink.writer.stats.loss_message() if hasattr(sink, "writer") else None
+            if loss:
+                _err(f"InfluxDB: {loss} (the recordings and steps files hold everything)")
+                rc = rc or EXIT_SERVER
+        return rc
+
+    return run
 
 
 def main(argv=None) -> int:
@@ -513,10 +626,55 @@ def main(argv=None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_BAD_INPUT
+    from gaitmon.store import deadline
+
     try:
-        return int(args.func(args) or 0)
+        _check_names(args)
+        with deadline.operation(None):  # a command's InfluxDB deadline ends with the command
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # the last net: a one-line message and an exit code, never a traceback
+        rc, msg = _classify(exc)
+        if rc is None:
+            raise
+        _err(msg)
+        if args.verbose:
+            log.exception("details")
+        return rc
+
+
+#: arguments holding user-given names (InfluxDB tags, journal keys, printed text)
+_NAME_ARGS = ("runner", "session", "exercise")
+
+
+def _check_names(args) -> None:
+    from gaitmon.names import check_name
+
+    for attr in _NAME_ARGS:
+        value = getattr(args, attr, None)
+        if isinstance(value, str):
+            check_name(f"--{attr}", value)
+
+
+def _classify(exc: BaseException) -> tuple[int | None, str]:
+    """Exit code and message for an error that reached main(); (None, '') for a bug."""
+    from gaitmon.core.types import GaitmonInputError
+
+    if isinstance(exc, GaitmonInputError):
+        return EXIT_BAD_INPUT, str(exc)
+    if type(exc).__module__.startswith("gaitmon.store"):
+        from gaitmon.store.errors import ConfigError, SpoolError
+
+        if isinstance(exc, (ConfigError, SpoolError)):
+            return EXIT_BAD_INPUT, str(exc)
+        return EXIT_SERVER, f"InfluxDB: {exc}"
+    if isinstance(exc, UnicodeError):
+        return EXIT_BAD_INPUT, f"cannot decode text: {exc}"
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        return EXIT_BAD_INPUT, f"{where}{exc.strerror or exc}"
+    return None, ""
 
 
 if __name__ == "__main__":

@@ -158,9 +158,13 @@ def cmd_exercise_log(args) -> int:
         if not args.exercise.strip():
             raise ValueError("--exercise must not be empty")
         t_ns = _parse_at(args.at)
-        use_db = bool(os.environ.get("GAITMON_INFLUX_URL") or args.config or os.environ.get("GAITMON_CONFIG"))
+        from gaitmon.store.config import influx_configured
+
+        use_db = bool(args.config) or influx_configured()
         cfg = StoreConfig.from_env(args.config) if use_db else None
-        runner = args.runner or (cfg.runner if cfg else os.environ.get("GAITMON_RUNNER"))
+        from gaitmon.store.config import configured_runner
+
+        runner = args.runner or (cfg.runner if cfg else configured_runner())
         if not runner:
             raise ValueError("no runner: pass --runner or set GAITMON_RUNNER")
         settings = None
@@ -179,6 +183,9 @@ def cmd_exercise_log(args) -> int:
                                        reps=args.reps, hold_s=args.hold_s, side=args.side, note=args.note)
         print(f"logged for {runner} in {path}: {text} (set GAITMON_INFLUX_URL to log to InfluxDB)")
         return EXIT_OK
+    from gaitmon.store import deadline
+
+    deadline.begin(args.timeout)  # the whole InfluxDB part
     try:
         with open_writer(cfg) as w:
             n = w.write_exercise(exercise=args.exercise, t_unix_ns=t_ns, sets=args.sets, reps=args.reps,
@@ -188,6 +195,9 @@ def cmd_exercise_log(args) -> int:
             if not w.flush(args.timeout):
                 print(f"InfluxDB did not answer within {args.timeout:g} s: the entry waits in the spool "
                       f"{w.spool_path} and is sent by the next gaitmon run", file=sys.stderr)
+        loss = w.stats.loss_message()
+        if loss:
+            raise StoreError(loss)
     except StoreError as e:
         _err(str(e))
         return EXIT_SERVER

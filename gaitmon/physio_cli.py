@@ -14,8 +14,15 @@ import sys
 import time
 from pathlib import Path
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_NO_DATA = 0, 2, 3
+EXIT_OK, EXIT_BAD_INPUT, EXIT_NO_DATA, EXIT_SERVER = 0, 2, 3, 4
 from gaitmon.axes import AXIS_NAMES as AXES
+
+
+def _esc(text) -> str:
+    """User text inside a Rich markup string: shown as typed, never interpreted."""
+    from rich.markup import escape
+
+    return escape(str(text))
 
 
 def _err(msg: str) -> None:
@@ -23,7 +30,9 @@ def _err(msg: str) -> None:
 
 
 def _influx_configured() -> bool:
-    return bool(os.environ.get("GAITMON_INFLUX_URL") or os.environ.get("GAITMON_CONFIG"))
+    from gaitmon.store.config import influx_configured
+
+    return influx_configured()
 
 
 def _date_ns(s: str) -> int:
@@ -56,7 +65,9 @@ def cmd_report(args) -> int:
     from gaitmon.report import build_report
 
     console = Console(stderr=True)
-    runner = args.runner or os.environ.get("GAITMON_RUNNER")
+    from gaitmon.store.config import configured_runner
+
+    runner = args.runner or configured_runner()
     session = args.session
     t0_ns = None
     try:
@@ -64,6 +75,9 @@ def cmd_report(args) -> int:
             if not runner:
                 _err("--influx-session needs --runner (or GAITMON_RUNNER)")
                 return EXIT_BAD_INPUT
+            from gaitmon.store import deadline
+
+            deadline.begin(deadline.budget())
             steps, t0_ns = _steps_from_influx(runner, args.influx_session)
             session = args.influx_session
             source = f"InfluxDB session {session}"
@@ -103,10 +117,13 @@ def cmd_report(args) -> int:
     previous = None
     use_influx = _influx_configured() and not args.no_influx and runner
     if use_influx:
+        from gaitmon.store import deadline
+
+        deadline.begin(deadline.budget())  # all InfluxDB work of the report
         try:
             previous = _previous_sessions(runner, exclude=session, n=args.previous)
         except Exception as exc:  # report still useful without the history
-            console.print(f"[yellow]InfluxDB: previous sessions not available ({exc})[/]")
+            console.print(f"[yellow]InfluxDB: previous sessions not available ({_esc(exc)})[/]")
     title = args.title or f"gaitmon session report{' — ' + runner if runner else ''}"
     try:
         path = build_report(steps, args.out_dir, title=title, previous=previous or None,
@@ -117,10 +134,11 @@ def cmd_report(args) -> int:
         return EXIT_BAD_INPUT
     rep = json.loads((Path(args.out_dir) / "report.json").read_text())
     for line in rep["summary"]:
-        console.print("• " + line)
-    console.print(f"report → {path}  (open it in a browser; figures also as PNG in {args.out_dir})")
+        console.print("• " + line, markup=False, highlight=False)
+    console.print(f"report → {path}  (open it in a browser; figures also as PNG in {args.out_dir})",
+                  markup=False, highlight=False)
     if use_influx and t0_ns is not None:
-        _write_fatigue(steps, runner, session, t0_ns, args, console)
+        return _write_fatigue(steps, runner, session, t0_ns, args, console)
     return EXIT_OK
 
 
@@ -158,7 +176,7 @@ def _previous_sessions(runner: str, *, exclude: str | None, n: int) -> list[dict
     return [{"label": r["label"], "L": r.get("L"), "R": r.get("R")} for r in rows]
 
 
-def _write_fatigue(steps, runner, session, t0_ns, args, console) -> None:
+def _write_fatigue(steps, runner, session, t0_ns, args, console) -> int:
     from gaitmon.analysis.fatigue import fatigue_drift
     from gaitmon.analysis.influx import write_fatigue
     from gaitmon.pipeline_store import session_id
@@ -175,16 +193,21 @@ def _write_fatigue(steps, runner, session, t0_ns, args, console) -> None:
             done = w.flush(30.0)
         finally:
             w.close()
+        if w.stats.loss_message():
+            raise StoreError(w.stats.loss_message())
         console.print(f"InfluxDB: {n} fatigue point(s) for session {session} "
-                      + ("stored" if done else "spooled (sent by the next gaitmon run)"))
+                      + ("stored" if done else "spooled (sent by the next gaitmon run)"), markup=False)
     except (StoreError, ValueError) as exc:
-        console.print(f"[yellow]InfluxDB: fatigue not written ({exc})[/]")
+        _err(f"InfluxDB: fatigue not written ({exc})")
+        return EXIT_SERVER if isinstance(exc, StoreError) and not isinstance(exc, ValueError) else EXIT_BAD_INPUT
+    return EXIT_OK
 
 
 # ------------------------------------------------------------------ trend
 def cmd_trend(args) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from gaitmon.analysis.programme import build_trend
     from gaitmon.singleleg import load_results
@@ -203,9 +226,11 @@ def cmd_trend(args) -> int:
     if _influx_configured():
         from gaitmon.analysis.influx import exercise_times, session_drops, single_leg_tests
         from gaitmon.store import StoreConfig, StoreError
+        from gaitmon.store import deadline
         from gaitmon.store.query import GaitQuery
 
         try:
+            deadline.begin(deadline.budget())
             with GaitQuery(StoreConfig.from_env()) as q:
                 drops = session_drops(q, args.runner, since=since, activity=args.activity)
                 ex = exercise_times(q, args.runner)
@@ -222,7 +247,8 @@ def cmd_trend(args) -> int:
                  if since is None or d.start_ns >= since]
         ex = journal.exercise_times(args.runner)
         sl = []
-        console.print(f"history from the local journal {journal.home()} (no GAITMON_INFLUX_URL set)")
+        console.print(f"history from the local journal {journal.home()} (no GAITMON_INFLUX_URL set)",
+                      markup=False, highlight=False)
         if not drops:
             _err(f"no sessions of {args.runner} in {journal.home()}: analyse runs with "
                  "`gaitmon analyze REC.csv --runner NAME`, or set GAITMON_INFLUX_URL to read InfluxDB")
@@ -232,7 +258,7 @@ def cmd_trend(args) -> int:
     tr = build_trend(args.runner, drops, ex, now_ns=now, programme_start_ns=start, per_day=(lo, hi),
                      washin_days=args.washin_days, single_leg=sl)
     day = lambda ns: _dt.datetime.fromtimestamp(ns / 1e9, _dt.timezone.utc).strftime("%Y-%m-%d")  # noqa: E731
-    t = Table(title=f"weekly pelvic drop — {args.runner} (mean of session means, deg)")
+    t = Table(title=Text(f"weekly pelvic drop — {args.runner} (mean of session means, deg)"))
     for c in ("week of", "left steps", "right steps", "sessions"):
         t.add_column(c, justify="right")
     weeks = sorted({w.week_start_ns for w in tr.weekly})
@@ -252,7 +278,7 @@ def cmd_trend(args) -> int:
                       w.status)
         console.print(a)
     for e in tr.effects.values():
-        console.print("• " + e.text)
+        console.print("• " + e.text, markup=False, highlight=False)
     if tr.single_leg:
         s = Table(title="single-leg stance tests")
         for c in ("date", "stance leg", "drop °", "hold s", "sway °"):
@@ -263,7 +289,7 @@ def cmd_trend(args) -> int:
                       f"{r.get('hold_s', math.nan):.1f}", f"{r.get('sway_rms_deg', math.nan):.2f}")
         console.print(s)
     for n in tr.notes:
-        console.print(f"[yellow]note:[/] {n}")
+        console.print(f"[yellow]note:[/] {_esc(n)}")
     if args.json:
         Path(args.json).write_text(json.dumps(tr.as_dict(), indent=1))
     return EXIT_OK if drops else EXIT_NO_DATA
@@ -321,11 +347,13 @@ def cmd_single_leg(args) -> int:
         console.print(f"[dim](simulated truth: drop {truth.drop_deg:.1f}°, hold {truth.hold_s:.1f} s, "
                       f"sway {truth.sway_rms_deg:.2f}°)[/]")
     now = time.time_ns()
-    runner = args.runner or os.environ.get("GAITMON_RUNNER")
+    from gaitmon.store.config import configured_runner
+
+    runner = args.runner or configured_runner()
     out = args.out or Path("gaitmon-tests") / f"single-leg-{side}-{time.strftime('%Y%m%dT%H%M%S')}.json"
     rec_json = result_record(res, runner=runner, source=source, t_unix_ns=now)
     save_result(out, rec_json)
-    console.print(f"result → {out}")
+    console.print(f"result → {out}", markup=False, highlight=False)
     if _influx_configured():
         from gaitmon.store import StoreError
 
@@ -333,7 +361,7 @@ def cmd_single_leg(args) -> int:
             store_influx(res, runner=runner, sensor=sensor, t_unix_ns=now, console=console)
         except (StoreError, ValueError) as exc:
             _err(f"InfluxDB: {exc} (the result is saved in {out})")
-            return EXIT_BAD_INPUT
+            return EXIT_SERVER if isinstance(exc, StoreError) and not isinstance(exc, ValueError) else EXIT_BAD_INPUT
     return EXIT_OK
 
 

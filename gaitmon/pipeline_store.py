@@ -51,16 +51,20 @@ class InfluxStepSink:
         t0 = t0_unix_ns if t0_unix_ns is not None else time.time_ns()
         w = open_writer(cfg)
         if console:
-            console.print(f"InfluxDB: writing to {cfg.url} (runner {runner}); spool {w.spool_path}")
+            console.print(f"InfluxDB: writing to {cfg.url} (runner {runner}); spool {w.spool_path}",
+                          markup=False, highlight=False)
         return cls(w, runner=runner, sensor=sensor, session=session or session_id(runner, t0), t0_unix_ns=t0,
                    console=console)
 
-    def write_steps(self, steps) -> None:
-        if steps:
-            self.writer.write_steps(steps, sensor=self.sensor, session=self.session, t0_unix_ns=self.t0_unix_ns,
-                                    runner=self.runner)
+    def write_steps(self, steps, batch: int = 5000) -> None:
+        # in slices: the encoded lines of a day of steps need not be in memory at once
+        for i in range(0, len(steps), batch):
+            self.writer.write_steps(steps[i:i + batch], sensor=self.sensor, session=self.session,
+                                    t0_unix_ns=self.t0_unix_ns, runner=self.runner)
 
-    def close(self, summary: dict | None = None, timeout: float = 30.0) -> None:
+    def close(self, summary: dict | None = None, timeout: float = 30.0):
+        """Write the summary, wait up to ``timeout`` s, close; return the writer's final stats
+        (``stats.loss_message()`` says what will never be stored)."""
         try:
             if summary is not None:
                 self.writer.write_session_summary(summary, sensor=self.sensor, session=self.session,
@@ -73,7 +77,16 @@ class InfluxStepSink:
             msg = f"InfluxDB: {st.sent} points acknowledged, {st.spooled} waiting in the spool"
             if not done:
                 msg += " (server not reachable: they will be sent by the next gaitmon run)"
-            self.console.print(msg)
+            self.console.print(msg, markup=False, highlight=False)
+        return st
+
+
+def loss_exit_code(stats) -> int:
+    """Exit code for points that will never be stored: 0 none, 2 only invalid input values,
+    4 otherwise (refused by the server, spool full)."""
+    if not stats.rejected:
+        return 0
+    return 2 if set(stats.rejected_by_reason) == {"invalid_input"} else 4
 
 
 class InfluxCollectSink:
@@ -83,16 +96,18 @@ class InfluxCollectSink:
     first (durable), sent by the writer's background thread — the pipeline never waits on the
     network."""
 
-    def __init__(self, writer, *, flush_timeout_s: float = 30.0):
+    def __init__(self, writer, *, flush_timeout_s: float | None = None):
         self.writer = writer
-        self.flush_timeout_s = flush_timeout_s
+        self.flush_timeout_s = writer.cfg.timeout_s if flush_timeout_s is None else flush_timeout_s
         self._steps: dict[tuple[str, str, str], list] = {}
 
     @classmethod
     def from_env(cls) -> "InfluxCollectSink":
-        from gaitmon.store import StoreConfig, open_writer
+        from gaitmon.store import StoreConfig, deadline, open_writer
 
-        return cls(open_writer(StoreConfig.from_env()))
+        cfg = StoreConfig.from_env()
+        with deadline.operation(cfg.timeout_s):  # the pre-flight check never holds up collection
+            return cls(open_writer(cfg))
 
     def write_steps(self, records) -> None:
         for r in records:
@@ -112,7 +127,15 @@ class InfluxCollectSink:
 
     def close(self) -> None:
         from gaitmon.core.summary import summarize
+        from gaitmon.store import deadline
 
+        with deadline.operation(self.flush_timeout_s):  # all of the closing, not each request
+            self._close(summarize)
+        loss = self.writer.stats.loss_message()
+        if loss:
+            log.error("InfluxDB: %s", loss)
+
+    def _close(self, summarize) -> None:
         try:
             now = time.time_ns()
             for (runner, sensor, session), steps in self._steps.items():

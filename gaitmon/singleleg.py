@@ -187,15 +187,23 @@ def store_influx(res: SingleLegResult, *, runner: str | None, sensor: str, t_uni
     from gaitmon.analysis.influx import write_single_leg
     from gaitmon.store import StoreConfig, open_writer
 
+    from gaitmon.store import deadline
+
     cfg = StoreConfig.from_env()
     runner = runner or cfg.runner or "runner"
-    w = open_writer(cfg)
-    try:
-        n = write_single_leg(w, res, runner=runner, sensor=sensor, t_unix_ns=t_unix_ns)
-        done = w.flush(timeout)
-    finally:
-        w.close()
+    with deadline.operation(timeout):  # the whole InfluxDB part, not each request
+        w = open_writer(cfg)
+        try:
+            n = write_single_leg(w, res, runner=runner, sensor=sensor, t_unix_ns=t_unix_ns)
+            done = w.flush(timeout)
+        finally:
+            w.close()
+    loss = w.stats.loss_message()
+    if loss:
+        from gaitmon.store import StoreError
+
+        raise StoreError(loss)
     if console:
         console.print(f"InfluxDB: single_leg_test for {runner} " + ("stored" if done else
-                      "spooled (server not reachable: sent by the next gaitmon run)"))
+                      "spooled (server not reachable: sent by the next gaitmon run)"), markup=False, highlight=False)
     return n

@@ -136,7 +136,9 @@ def analyze_single_leg(time, acc, gyr, *, side: str, forward: str = "-z", up: st
     t, a, w = t[ok], a[ok], w[ok]
     if len(t) < 20:
         raise GaitmonInputError("too few samples for a single-leg test")
-    order_ok = np.diff(t) > 0
+    # a sample is kept when its time is after every earlier sample's (a clock that jumps back
+    # leaves out everything until it has passed its old maximum, as the gait analysis does)
+    order_ok = t[1:] > np.maximum.accumulate(t)[:-1]
     if not order_ok.all():
         keep = np.concatenate([[True], order_ok])
         notes.append(f"{int((~keep).sum())} samples with non-increasing time left out")

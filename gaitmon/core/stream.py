@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gaitmon.axes import axis_vector as _axis_vector
-from gaitmon.core import calib, kernels as K
+from gaitmon.core import calib, hygiene, kernels as K
 from gaitmon.core.sides import BoutSides
 from gaitmon.core.types import STEP_COLUMNS, GaitmonInputError, Step
 
@@ -49,6 +49,7 @@ class InputStats:
     nan_rows: int = 0
     non_monotonic: int = 0
     saturated: int = 0
+    implausible: int = 0  # physically impossible acc/gyr values: excluded, the hole flagged
     gap_count: int = 0
     gap_seconds: float = 0.0
     long_gaps: int = 0
@@ -139,7 +140,9 @@ class StreamingAnalyzer:
             self.stats.non_monotonic += int((code == 2).sum())
             keep = code == 0
             rows, sat = rows[keep], sat[keep]
-        rows[:, 7] = sat
+        rows, sat, hole, n_imp, self._hole_open = hygiene.drop_implausible(rows, sat, self._hole_open)
+        self.stats.implausible += n_imp
+        rows[:, 7] = sat | hole
         self.stats.saturated += int(sat.sum())
         if len(rows) == 0:
             return []
@@ -242,6 +245,7 @@ class StreamingAnalyzer:
         return steps
 
     _pending_reset = False
+    _hole_open = False  # the last pushed samples were physically impossible (see hygiene)
 
     # ------------------------------------------------------------------ warm-up and engine
     def _feed_grid(self, blk: np.ndarray) -> list[Step]:

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from gaitmon.core.types import Step
+from gaitmon.core.types import STEP_COLUMNS, Step
 
 MIN_QUALITY = 0.5  # steps below this are reported as rejected, not summarised
 CERTAIN_SIDE = 0.9  # a step's side counts as certain at this side_confidence
@@ -27,17 +27,20 @@ def side_evidence(steps: list[Step]) -> dict:
         v = s.get(name, default) if isinstance(s, dict) else getattr(s, name, default)
         return default if v is None else v
 
-    conf = np.array([field(s, "side_confidence", np.nan) for s in steps], float)
+    return _side_evidence(np.array([field(s, "side_confidence", np.nan) for s in steps], float),
+                          [field(s, "side_source", "") for s in steps])
+
+
+def _side_evidence(conf: np.ndarray, sources) -> dict:
     known = conf[np.isfinite(conf)]
     src: dict = {}
-    for s in steps:
-        k = field(s, "side_source", "") or "unknown"
-        src[k] = src.get(k, 0) + 1
+    for s in sources:
+        src[s or "unknown"] = src.get(s or "unknown", 0) + 1
     n_unc = int((known < CERTAIN_SIDE).sum())
     # steps without a confidence (files written before data contracts 1.1) are not judged
     certain = (not len(known)) or bool((known >= CERTAIN_SIDE).mean() >= CERTAIN_SESSION_SHARE)
     notes = []
-    if src.get("run") and src["run"] >= 0.5 * len(steps):
+    if src.get("run") and src["run"] >= 0.5 * len(conf):
         notes.append("running sides come from the drop pattern alone (the swing side is lower in early stance); "
                      "a runner whose stance side drops would be shown mirrored — walk a few steps before the "
                      "run (same bout) to anchor them")
@@ -72,15 +75,25 @@ def _drift(t: np.ndarray, y: np.ndarray) -> dict:
     return {"deg_per_min": _f(slope), "ci95": [_f(slope - 1.96 * se), _f(slope + 1.96 * se)]}
 
 
+def _columns(steps) -> dict[str, np.ndarray]:
+    if hasattr(steps, "column"):  # a StepTable: no Step objects built
+        return {c: steps.column(c) for c in STEP_COLUMNS}
+    return {c: np.array([getattr(s, c) for s in steps]) for c in STEP_COLUMNS}
+
+
 def summarize(steps: list[Step], *, extra: dict | None = None) -> dict:
-    """Summary dict of a session (degrees, seconds, steps/min)."""
-    good = [s for s in steps if s.quality >= MIN_QUALITY]
-    out: dict = {"steps_total": len(steps), "steps_used": len(good), "steps_rejected": len(steps) - len(good)}
+    """Summary dict of a session (degrees, seconds, steps/min). ``steps``: a list of Step or a
+    :class:`~gaitmon.core.steptable.StepTable`."""
+    c = _columns(steps)
+    n = len(steps)
+    good = c["quality"] >= MIN_QUALITY if n else np.zeros(0, bool)
+    n_good = int(good.sum())
+    out: dict = {"steps_total": n, "steps_used": n_good, "steps_rejected": n - n_good}
     sides = {}
     for side in ("L", "R"):
-        ss = [s for s in good if s.side == side]
-        d = np.array([s.pelvic_drop_deg for s in ss])
-        t = np.array([s.t_ic_s for s in ss])
+        m = good & (c["side"] == side) if n else good
+        d = c["pelvic_drop_deg"][m] if n else np.zeros(0)
+        t = c["t_ic_s"][m] if n else np.zeros(0)
         if len(d) == 0:
             sides[side] = {"n": 0}
             continue
@@ -94,21 +107,26 @@ def summarize(steps: list[Step], *, extra: dict | None = None) -> dict:
             "drift": _drift(t, d),
         }
     out["sides"] = sides
-    out["side_evidence"] = ev = side_evidence(good)
+    if n:
+        out["side_evidence"] = ev = _side_evidence(c["side_confidence"][good].astype(float),
+                                                   c["side_source"][good].tolist())
+    else:
+        out["side_evidence"] = ev = _side_evidence(np.zeros(0), [])
     if sides["L"].get("n") and sides["R"].get("n") and ev["certain"]:
         out["asymmetry_l_minus_r_deg"] = _f(sides["L"]["drop_mean_deg"] - sides["R"]["drop_mean_deg"])
     else:
         out["asymmetry_l_minus_r_deg"] = None
-    if good:
-        st = np.array([s.step_time_s for s in good])
+    if n_good:
+        st = c["step_time_s"][good].astype(float)
         # trimmed mean step time: robust to a few odd steps, not quantised like a median
         out["cadence_spm"] = _f(60.0 / _trim_mean(st, 0.1))
-        ct = np.array([s.contact_time_s for s in good])
+        ct = c["contact_time_s"][good].astype(float)
         out["contact_time_s"] = _f(np.nanmedian(ct)) if np.isfinite(ct).any() else None
-        out["vertical_oscillation_cm"] = _f(np.median([s.vertical_oscillation_cm for s in good]))
-        acts = [s.activity for s in good]
-        out["activity"] = {"run": acts.count("run"), "walk": acts.count("walk")}
-        out["duration_s"] = _f(good[-1].t_ic_s - good[0].t_ic_s)
+        out["vertical_oscillation_cm"] = _f(np.median(c["vertical_oscillation_cm"][good]))
+        acts = c["activity"][good]
+        out["activity"] = {"run": int((acts == "run").sum()), "walk": int((acts == "walk").sum())}
+        tg = c["t_ic_s"][good]
+        out["duration_s"] = _f(tg[-1] - tg[0])
     if extra:
         out.update(extra)
     return out

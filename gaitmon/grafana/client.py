@@ -9,7 +9,7 @@
         g.push_dashboards(load_dashboards())
         g.add_exercise_annotation(runner="alice", exercise="hip_abduction_hold", t_unix_ms=..., text=...)
 
-Uses ``grafana-client`` and only these Grafana HTTP API endpoints: ``GET /api/health``,
+Speaks (over urllib3) only these Grafana HTTP API endpoints: ``GET /api/health``,
 ``POST /api/folders``, ``GET|PUT /api/datasources/uid/<uid>``, ``POST /api/datasources``,
 ``POST /api/dashboards/db``, ``GET /api/annotations``, ``POST /api/annotations``. Every step is
 idempotent: an existing folder is kept, an existing data source updated in place, dashboards
@@ -139,43 +139,72 @@ def load_dashboards(directory: Path = DASHBOARD_DIR) -> list[dict[str, Any]]:
 
 
 class GrafanaPusher:
-    """Idempotent installer of gaitmon's Grafana objects (see the module docstring)."""
+    """Idempotent installer of gaitmon's Grafana objects (see the module docstring).
+
+    Speaks the few Grafana HTTP API endpoints it needs over urllib3 — the same HTTP stack as the
+    InfluxDB client — instead of ``grafana-client``, whose ``niquests`` dependency installs
+    ``urllib3-future`` over ``urllib3`` for the whole environment."""
 
     def __init__(self, settings: GrafanaSettings):
-        from grafana_client import GrafanaApi
+        import urllib3
 
         self.settings = settings
+        self._headers = {"Accept": "application/json"}
         if settings.token is not None:
-            credential: Any = settings.token.reveal()
+            self._headers["Authorization"] = "Bearer " + settings.token.reveal()
         elif settings.user and settings.password is not None:
-            credential = (settings.user, settings.password.reveal())
-        else:
-            credential = None
-        self.api = GrafanaApi.from_url(settings.url, credential=credential, timeout=settings.timeout_s)
+            self._headers.update(urllib3.make_headers(basic_auth=f"{settings.user}:{settings.password.reveal()}"))
+        self._pool = urllib3.PoolManager(num_pools=1, maxsize=1, retries=False,
+                                         timeout=urllib3.Timeout(connect=min(settings.timeout_s, 5.0),
+                                                                 read=settings.timeout_s))
         self._secrets = [s for s in (settings.token.reveal() if settings.token else None,
                                      settings.password.reveal() if settings.password else None) if s]
 
     # -- helpers ----------------------------------------------------------------------------------
-    def _call(self, what: str, fn, *args, ok: tuple[int, ...] = (), **kw):
-        """Run one API call; map grafana-client errors to GrafanaError (no secrets in messages).
-        Returns ``(status, body)``: status 200 for success, or the tolerated error status."""
-        from grafana_client.client import GrafanaException
+    def _request(self, method: str, path: str, *, params=None, body: Any = None):
+        """One API call: ``(status, decoded JSON body or None)``; no answer raises OSError-like
+        errors of urllib3 (mapped by :meth:`_call`)."""
+        from gaitmon.store import deadline
 
+        url = self.settings.url + "/api" + path
+        if params:
+            url += "?" + urllib.parse.urlencode(list(params.items()) if isinstance(params, Mapping) else params)
+        headers = dict(self._headers)
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        limit = min(self.settings.timeout_s, deadline.remaining())
+
+        def call():
+            r = self._pool.request(method, url, body=data, headers=headers, redirect=False, preload_content=True)
+            return r.status, r.data
+
+        status, raw = deadline.call_with_deadline(call, limit)
         try:
-            return 200, fn(*args, **kw)
-        except GrafanaException as e:
-            if e.status_code in ok:
-                return e.status_code, e.response
-            detail = self._scrub(f"{e.message}")
-            if e.status_code in (401, 403):
-                raise GrafanaError(f"{what}: Grafana refused the credentials (HTTP {e.status_code}); check "
-                                   "GAITMON_GRAFANA_TOKEN (needs the Editor or Admin role)") from None
-            if e.status_code == 0:
-                raise GrafanaError(f"{what}: cannot reach Grafana at {self.settings.url}: {detail}") from None
-            raise GrafanaError(f"{what}: HTTP {e.status_code}: {detail}") from None
-        except Exception as e:  # connection errors of the HTTP layer
+            decoded = json.loads(raw) if raw else None
+        except ValueError:
+            decoded = raw.decode("utf-8", "replace")[:300]
+        return status, decoded
+
+    def _call(self, what: str, method: str, path: str, *, ok: tuple[int, ...] = (), **kw):
+        """Run one API call; turn failures into GrafanaError (no secrets in messages). Returns
+        ``(status, body)``: 200 for success, or the tolerated error status."""
+        try:
+            status, body = self._request(method, path, **kw)
+        except Exception as e:  # no answer: refused, reset, timed out, TLS
             raise GrafanaError(f"{what}: cannot reach Grafana at {self.settings.url}: "
                                f"{self._scrub(type(e).__name__ + ': ' + str(e))}") from None
+        if 200 <= status < 300:
+            return 200, body
+        if status in ok:
+            return status, body
+        detail = body.get("message") if isinstance(body, dict) else body
+        detail = self._scrub(str(detail or ""))
+        if status in (401, 403):
+            raise GrafanaError(f"{what}: Grafana refused the credentials (HTTP {status}); check "
+                               "GAITMON_GRAFANA_TOKEN (needs the Editor or Admin role)")
+        raise GrafanaError(f"{what}: HTTP {status}: {detail}")
 
     def _scrub(self, text: str) -> str:
         for s in self._secrets:
@@ -185,13 +214,14 @@ class GrafanaPusher:
     # -- steps ------------------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
         """``GET /api/health`` (database state, version)."""
-        _, body = self._call("health check", self.api.client.GET, "/health")
+        _, body = self._call("health check", "GET", "/health")
         log.info("Grafana %s answers (database %s)", (body or {}).get("version", "?"), (body or {}).get("database"))
         return body or {}
 
     def ensure_folder(self, uid: str = FOLDER_UID, title: str = FOLDER_TITLE) -> str:
         """Create the folder; an existing one (HTTP 409/412) is kept. Returns its uid."""
-        status, _ = self._call(f"folder {uid!r}", self.api.folder.create_folder, title, uid=uid, ok=(409, 412))
+        status, _ = self._call(f"folder {uid!r}", "POST", "/folders", body={"title": title, "uid": uid},
+                               ok=(409, 412))
         log.info("folder %s %s", uid, "exists" if status != 200 else "created")
         return uid
 
@@ -199,13 +229,13 @@ class GrafanaPusher:
         """Create the data source, or update it in place when its uid exists. Returns ``created``
         or ``updated``."""
         uid = datasource["uid"]
-        status, _ = self._call(f"data source {uid!r}", self.api.datasource.get_datasource_by_uid, uid, ok=(404,))
+        path = "/datasources/uid/" + urllib.parse.quote(uid, safe="")
+        status, _ = self._call(f"data source {uid!r}", "GET", path, ok=(404,))
         if status == 404:
-            self._call(f"creating data source {uid!r}", self.api.datasource.create_datasource, dict(datasource))
+            self._call(f"creating data source {uid!r}", "POST", "/datasources", body=dict(datasource))
             log.info("data source %s created", uid)
             return "created"
-        self._call(f"updating data source {uid!r}", self.api.datasource.update_datasource_by_uid, uid,
-                   dict(datasource))
+        self._call(f"updating data source {uid!r}", "PUT", path, body=dict(datasource))
         log.info("data source %s updated", uid)
         return "updated"
 
@@ -219,8 +249,8 @@ class GrafanaPusher:
             for var in dash.get("templating", {}).get("list", []):
                 if var.get("type") == "datasource" and var.get("name") == "datasource":
                     var["current"] = {"selected": True, "text": datasource_uid, "value": datasource_uid}
-        _, body = self._call(f"dashboard {dash.get('uid')!r}", self.api.dashboard.update_dashboard,
-                             {"dashboard": dash, "folderUid": folder_uid, "overwrite": True, "message": message})
+        _, body = self._call(f"dashboard {dash.get('uid')!r}", "POST", "/dashboards/db",
+                             body={"dashboard": dash, "folderUid": folder_uid, "overwrite": True, "message": message})
         url = (body or {}).get("url", "")
         log.info("dashboard %s pushed (%s)", dash.get("uid"), url)
         return url
@@ -236,21 +266,19 @@ class GrafanaPusher:
         t0, t1 = int(t_unix_ms), int(t_unix_ms) + int(duration_ms)
         params = [("from", str(t0)), ("to", str(t1)), ("dashboardUID", dashboard_uid), ("type", "annotation")]
         params += [("tags", t) for t in tags]
-        _, found = self._call("looking up annotations", self.api.client.GET, "/annotations", params=params)
+        _, found = self._call("looking up annotations", "GET", "/annotations", params=params)
         for a in found or []:
             if a.get("time") == t0 and a.get("text") == text and set(tags) <= set(a.get("tags") or []):
                 log.info("annotation for %s at %d exists; not added again", runner, t0)
                 return False
-        self._call("adding the annotation", self.api.annotations.add_annotation, dashboard_uid=dashboard_uid,
-                   time_from=t0, time_to=t1, tags=tags, text=text)
+        self._call("adding the annotation", "POST", "/annotations",
+                   body={"panelId": None, "dashboardUID": dashboard_uid, "time": t0, "timeEnd": t1, "tags": tags,
+                         "text": text})
         log.info("annotation added for %s (%s) at %d", runner, exercise, t0)
         return True
 
     def close(self) -> None:
-        try:
-            self.api.client.s.close()
-        except Exception:  # pragma: no cover - best effort
-            pass
+        self._pool.clear()
 
     def __enter__(self) -> "GrafanaPusher":
         return self

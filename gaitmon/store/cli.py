@@ -17,7 +17,7 @@ import sys
 import time
 
 from .config import StoreConfig
-from .errors import ConfigError, StoreError
+from .errors import ConfigError, SpoolError, StoreError
 from .schema import STEP_FLOAT_FIELDS
 
 EXIT_OK = 0
@@ -59,10 +59,13 @@ def _err(msg: str) -> None:
 
 def _run(args, body) -> int:
     """Load the settings, run ``body(cfg)``, turn store errors into messages + exit codes."""
+    from . import deadline
+
     try:
         cfg = StoreConfig.from_env(args.config)
+        deadline.begin(getattr(args, "timeout", None) or cfg.timeout_s)  # the whole command
         return body(cfg)
-    except ConfigError as e:
+    except (ConfigError, SpoolError) as e:  # local settings / the local spool: not the server
         _err(str(e))
         return EXIT_BAD_INPUT
     except StoreError as e:
@@ -88,12 +91,14 @@ def cmd_check(args) -> int:
     def body(cfg: StoreConfig) -> int:
         console = _console()
         console.print(f"settings: {cfg.describe()}, runner={cfg.runner or '(not set)'}, "
-                      f"gzip={'on' if cfg.use_gzip else 'off'}")
+                      f"gzip={'on' if cfg.use_gzip else 'off'}", markup=False, highlight=False)
         spool = Spool(cfg.spool_dir, max_bytes=int(cfg.spool_max_mb * 1e6), sync=cfg.spool_sync)
         try:
             console.print(f"spool: {spool.path}: {spool.pending} points waiting "
                           f"({spool.pending_bytes / 1e6:.1f} of {cfg.spool_max_mb:g} MB), "
-                          f"{spool.rejected_count()} refused by the server")
+                          f"{spool.rejected_count()} refused by the server", markup=False, highlight=False)
+            for note in spool.salvage_notes():
+                console.print(f"spool: damaged file kept aside: {note}", markup=False, highlight=False)
         finally:
             spool.close()
         http = HttpClient(cfg)
@@ -107,7 +112,7 @@ def cmd_check(args) -> int:
             http.close()
         version = f", server version {transport.version}" if transport.version else ""
         console.print(f"server: {cfg.url} answers; {transport.api} write API{version}; "
-                      "credentials and destination accepted")
+                      "credentials and destination accepted", markup=False, highlight=False)
         return EXIT_OK
 
     return _run(args, body)
@@ -125,9 +130,13 @@ def cmd_flush(args) -> int:
             w.close(timeout=1.0)
         st = w.stats
         _console().print(f"spool {w.spool_path}: {before} points were waiting, {st.sent} acknowledged, "
-                         f"{st.spooled} still waiting")
+                         f"{st.spooled} still waiting", markup=False, highlight=False)
         if not done:
             _err(f"not everything was sent within {args.timeout:g} s: {st.last_error or 'server slow'}")
+            return EXIT_SERVER
+        loss = st.loss_message()
+        if loss:
+            _err(f"{loss}; see `gaitmon store rejected`")
             return EXIT_SERVER
         return EXIT_OK
 
@@ -141,9 +150,9 @@ def cmd_retention(args) -> int:
         settings = create_retention_policies(cfg, raw_duration=args.raw)
         console = _console()
         console.print(f"retention policies ready on database {cfg.database!r}: raw steps kept {args.raw}, "
-                      "summaries forever. Add to your settings:")
+                      "summaries forever. Add to your settings:", markup=False, highlight=False)
         for key, value in settings.items():
-            console.print(f"  {key}={value}")
+            console.print(f"  {key}={value}", markup=False, highlight=False)
         return EXIT_OK
 
     return _run(args, body)
@@ -158,6 +167,7 @@ def _runner(args, cfg: StoreConfig) -> str:
 
 def cmd_sessions(args) -> int:
     from rich.table import Table
+    from rich.text import Text
 
     from .query import GaitQuery
 
@@ -166,11 +176,11 @@ def cmd_sessions(args) -> int:
         since = time.time_ns() - args.weeks * 7 * 86400 * 10**9 if args.weeks else None
         with GaitQuery(cfg) as q:
             sessions = q.sessions(runner, since=since)
-        table = Table(title=f"sessions of {runner}")
+        table = Table(title=Text(f"sessions of {runner}"))
         for col in ("session", "sensor", "start", "minutes", "steps"):
             table.add_column(col)
         for s in sessions:
-            table.add_row(s.session, s.sensor, _fmt_ns(s.start_ns), f"{(s.end_ns - s.start_ns) / 6e10:.1f}",
+            table.add_row(Text(s.session), Text(s.sensor), _fmt_ns(s.start_ns), f"{(s.end_ns - s.start_ns) / 6e10:.1f}",
                           str(s.steps))
         _console().print(table)
         return EXIT_OK
@@ -180,6 +190,7 @@ def cmd_sessions(args) -> int:
 
 def cmd_weekly(args) -> int:
     from rich.table import Table
+    from rich.text import Text
 
     from .query import GaitQuery
 
@@ -188,7 +199,7 @@ def cmd_weekly(args) -> int:
         since = time.time_ns() - args.weeks * 7 * 86400 * 10**9
         with GaitQuery(cfg) as q:
             means = q.weekly_side_means(runner, since=since, metric=args.metric, activity=args.activity)
-        table = Table(title=f"{args.metric}: weekly mean per side, {runner}")
+        table = Table(title=Text(f"{args.metric}: weekly mean per side, {runner}"))
         for col in ("week (Monday)", "side", "mean", "steps"):
             table.add_column(col)
         for m in means:
@@ -210,7 +221,8 @@ def cmd_rejected(args) -> int:
         finally:
             spool.close()
         console = _console()
-        console.print(f"{total} points refused by the server (kept in {spool.path}, table 'rejected')")
+        console.print(f"{total} points refused by the server (kept in {spool.path}, table 'rejected')",
+                      markup=False, highlight=False)
         for line, reason in rows:
             console.print(f"- {reason}\n  {line[:300]}", markup=False, highlight=False)
         return EXIT_OK

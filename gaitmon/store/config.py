@@ -31,7 +31,7 @@ from typing import Any, Callable, Mapping
 
 from .errors import ConfigError
 
-__all__ = ["Secret", "StoreConfig", "ENV_KEYS"]
+__all__ = ["Secret", "StoreConfig", "ENV_KEYS", "influx_configured", "configured_runner"]
 
 log = logging.getLogger("gaitmon.store")
 
@@ -219,6 +219,41 @@ class StoreConfig:
         return out
 
 
+def influx_configured(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether InfluxDB is configured — GAITMON_INFLUX_URL in the environment or in the
+    ``$GAITMON_CONFIG`` file — the one test every gaitmon command uses to decide whether to
+    write to / read from the database. A config file that cannot be read counts as configured,
+    so the command then reports what is wrong with it instead of silently skipping the database."""
+    env = os.environ if environ is None else environ
+    if str(env.get("GAITMON_INFLUX_URL") or "").strip():
+        return True
+    path = env.get("GAITMON_CONFIG")
+    if not path or not path.strip():
+        return False
+    try:
+        values = _read_toml(Path(path).expanduser())
+    except ConfigError:
+        return True
+    return bool(str(values.get("GAITMON_INFLUX_URL") or "").strip())
+
+
+def configured_runner(environ: Mapping[str, str] | None = None) -> str | None:
+    """GAITMON_RUNNER from the environment, else from the ``$GAITMON_CONFIG`` file (None if
+    neither, or the file cannot be read — the command reports that where it reads the file)."""
+    env = os.environ if environ is None else environ
+    value = str(env.get("GAITMON_RUNNER") or "").strip()
+    if value:
+        return value
+    path = env.get("GAITMON_CONFIG")
+    if not path or not path.strip():
+        return None
+    try:
+        value = _read_toml(Path(path).expanduser()).get("GAITMON_RUNNER")
+    except ConfigError:
+        return None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
 # ---------------------------------------------------------------------------------------------
 def _secret(value: Any) -> Secret:
     if not isinstance(value, str):
@@ -311,10 +346,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} does not exist") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {e.start}); save it as UTF-8") from None
     except OSError as e:
         raise ConfigError(f"config file {path} cannot be read: {e.strerror}") from None
     out: dict[str, Any] = {}
     for key, value in data.items():
+        if key not in ENV_KEYS and key.upper() in ENV_KEYS:
+            raise ConfigError(f"key {key} in {path}: keys are upper case, as the environment variables "
+                              f"(did you mean {key.upper()}?)")
         if key in ENV_KEYS:
             if isinstance(value, (dict, list)):
                 raise ConfigError(f"{key} in {path} must be a single value, not a table or list")

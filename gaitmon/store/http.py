@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 import urllib3
 
+from . import deadline as _deadline
 from .config import StoreConfig
 from .errors import (ApiMismatch, AuthError, PayloadTooLarge, PointsRejected, ServerError,
                      ServerUnavailable, TargetNotFound)
@@ -160,15 +161,25 @@ class HttpClient:
         hdrs = dict(self._auth) if auth else {}
         if headers:
             hdrs.update(headers)
-        kw: dict[str, Any] = {}
-        if timeout is not None:
-            kw["timeout"] = urllib3.Timeout(connect=min(timeout, 5.0), read=timeout)
-        try:
+        # the request as a whole (not each socket read) gets at most its timeout, and never more
+        # than what is left of the command's operation (gaitmon.store.deadline)
+        limit = min(self.cfg.timeout_s if timeout is None else timeout, _deadline.remaining())
+        if limit <= 0:
+            raise ServerUnavailable(f"{self.cfg.url}: no answer (the time limit of this operation passed)")
+        kw: dict[str, Any] = {"timeout": urllib3.Timeout(connect=min(limit, 5.0), read=limit)}
+
+        def call():
             r = self._pool.request(method, url, body=body, headers=hdrs, redirect=False,
                                    preload_content=True, **kw)
+            return Response(r.status, dict(r.headers), r.data or b"")
+
+        try:
+            return _deadline.call_with_deadline(call, limit)
+        except _deadline.DeadlineExceeded:
+            raise ServerUnavailable(f"{self.cfg.url}: no answer (timed out after {limit:.3g} s); is the server "
+                                    "running and GAITMON_INFLUX_URL right?") from None
         except (urllib3.exceptions.HTTPError, OSError) as e:
             raise connection_failure(self.cfg, e, self.redact) from None
-        return Response(r.status, dict(r.headers), r.data or b"")
 
     def close(self) -> None:
         self._pool.clear()

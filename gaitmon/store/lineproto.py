@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
@@ -66,16 +67,23 @@ class Encoded:
 
 
 def _tag_value(value: str) -> str:
-    out = value.translate(_ESCAPE_KEY)
-    return out + " " if out.endswith("\\") else out
+    return value.translate(_ESCAPE_KEY)
+
+
+_BAD_BACKSLASH = re.compile(r"\\(?=[,= ]|$)")
 
 
 def check_tag(name: str, value: Any) -> str:
-    """Validate a tag value: a non-empty string without control characters (raises ValueError)."""
+    """Validate a tag value: a non-empty string without control characters, and without a
+    backslash at its end or before ``,``/``=``/space — line protocol cannot carry those (InfluxDB
+    would store ``ann\\`` as ``ann `` or refuse the point). Raises ValueError."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"tag {name!r} must be a non-empty string, got {value!r}")
     if any(ord(c) < 32 for c in value):
         raise ValueError(f"tag {name!r} contains control characters: {value!r}")
+    if _BAD_BACKSLASH.search(value):
+        raise ValueError(f"tag {name!r} has a backslash at its end or before a comma, '=' or space, "
+                         f"which InfluxDB cannot store: {value!r}")
     return value
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -33,6 +34,15 @@ __all__ = ["Spool", "SpoolRow"]
 log = logging.getLogger("gaitmon.store.spool")
 
 SpoolRow = tuple[int, int, int, bytes]  # (id, target, number of points, UTF-8 lines joined by "\n")
+
+#: measurements gaitmon writes, and their spool target (0 raw, 1 summary) — used to recover
+#: points from a damaged spool file whose table structure cannot be read any more
+_MEASUREMENT_TARGET = {b"gait_step": 0, b"sensor_status": 0, b"gait_session": 1, b"exercise": 1,
+                       b"single_leg_test": 1, b"fatigue": 1}
+# a complete line: a known measurement, tags, fields, and a 19-digit timestamp (2001..2286); a
+# fragment cut by a page boundary misses its start or its full timestamp and is not taken
+_LINE = re.compile(rb"^(" + b"|".join(_MEASUREMENT_TARGET) + rb"),[^ ].* [^ ].* \d{19}$", re.S)
+_SEPARATORS = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS points (
@@ -90,10 +100,69 @@ class Spool:
                     os.replace(str(self.path) + suffix, str(aside) + suffix)
                 except FileNotFoundError:
                     pass
-            log.error("spool %s is damaged (%s); moved it to %s and started a new one",
-                      self.path, e, aside)
             self._db = self._open(sync)
+            self._recount()
+            recovered, unreadable = self._salvage(aside)
+            note = (f"{recovered} points recovered into the new spool"
+                    + (f", {unreadable} unreadable fragments left in it" if unreadable else ""))
+            log.error("spool %s is damaged (%s); moved it to %s and started a new one: %s",
+                      self.path, e, aside, note)
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"salvage:{aside.name}", note))
+        self.quarantined = 0  # unreadable rows moved to the rejected table by peek()
         self._recount()
+
+    def _salvage(self, aside: Path) -> tuple[int, int]:
+        """Copy every point that can still be read from the damaged file ``aside`` (and its
+        WAL) into this spool: rows through SQLite as far as it reads, then every complete
+        line found in the raw bytes. Re-sending a point already stored is harmless (same key).
+        Returns (points recovered, unreadable fragments that looked like points)."""
+        found: dict[bytes, int] = {}
+        try:
+            ro = sqlite3.connect(f"file:{aside}?mode=ro&immutable=1", uri=True)
+            try:
+                for target, lines in ro.execute("SELECT target, lines FROM points ORDER BY id"):
+                    if isinstance(lines, str):
+                        lines = lines.encode()
+                    if isinstance(lines, bytes) and target in (0, 1):
+                        for line in lines.split(b"\n"):
+                            if _LINE.match(line):
+                                found.setdefault(line, target)
+            finally:
+                ro.close()
+        except sqlite3.Error:
+            pass  # not readable as a database (any more): the raw scan below finds the lines
+        unreadable = 0
+        for path in (aside, Path(str(aside) + "-wal")):
+            try:
+                raw = path.read_bytes()
+            except OSError:
+                continue
+            for frag in _SEPARATORS.split(raw):
+                m = _LINE.match(frag)
+                if m:
+                    found.setdefault(frag, _MEASUREMENT_TARGET[m.group(1)])
+                elif any(k in frag for k in _MEASUREMENT_TARGET):
+                    unreadable += 1
+        valid = {}
+        for line, target in found.items():
+            try:
+                valid.setdefault(target, []).append(line.decode("utf-8"))
+            except UnicodeDecodeError:
+                unreadable += 1
+        n = 0
+        saved, self.max_bytes = self.max_bytes, max(self.max_bytes, 1 << 62)  # salvage never drops
+        try:
+            for target, lines in sorted(valid.items()):
+                n += self.append(target, lines)
+        finally:
+            self.max_bytes = saved
+        return n, unreadable
+
+    def salvage_notes(self) -> list[str]:
+        """What was recovered from damaged spool files (``<file>: <what>``), oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT key, value FROM meta WHERE key LIKE 'salvage:%' ORDER BY key").fetchall()
+        return [f"{self.directory / k.split(':', 1)[1]}: {v}" for k, v in rows]
 
     def _recount(self) -> None:
         self._count, self._bytes = self._db.execute(
@@ -172,11 +241,51 @@ class Spool:
             if not chosen and not skip:
                 self._count, self._bytes = 0, 0  # resync (another process may have drained it)
             rows = []
+            poison = []
+            fixed = []
             for row_id, target, n in chosen:
                 got = self._db.execute("SELECT lines FROM points WHERE id = ?", (row_id,)).fetchone()
-                if got is not None:  # None: another process sent and removed it meanwhile
-                    rows.append((row_id, target, n, got[0]))
+                if got is None:  # another process sent and removed it meanwhile
+                    continue
+                lines = got[0]
+                if isinstance(lines, str):  # written as TEXT by another tool: same lines
+                    lines = lines.encode("utf-8", "surrogateescape")
+                if not isinstance(lines, bytes) or target not in (0, 1) or not lines.strip():
+                    poison.append((row_id, target, lines))
+                    continue
+                real_n = lines.count(b"\n") + 1
+                if real_n != n:  # a damaged count would keep `pending` above zero for ever
+                    fixed.append((real_n, row_id))
+                    self._count += real_n - n
+                rows.append((row_id, target, real_n, lines))
+            if fixed:
+                try:
+                    self._db.executemany("UPDATE points SET n = ? WHERE id = ?", fixed)
+                except sqlite3.Error as e:
+                    raise SpoolError(f"cannot repair point counts in spool {self.path}: {e}") from None
+            if poison:
+                self._quarantine_locked(poison)
         return rows
+
+    def _quarantine_locked(self, poison) -> None:
+        """Move unreadable rows (not line protocol bytes, unknown target) to ``rejected`` so they
+        never block the rows behind them. Caller holds the lock."""
+        now = time.time()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            for row_id, target, lines in poison:
+                self._db.execute("INSERT INTO rejected(target, line, reason, at_unix_s) VALUES (?, ?, ?, ?)",
+                                 (target if target in (0, 1) else -1, repr(lines)[:1000],
+                                  f"unreadable spool row {row_id} ({type(lines).__name__}, target {target!r})",
+                                  now))
+                self._db.execute("DELETE FROM points WHERE id = ?", (row_id,))
+            self._db.execute("COMMIT")
+        except sqlite3.Error as e:
+            self._rollback()
+            raise SpoolError(f"cannot move unreadable rows aside in spool {self.path}: {e}") from None
+        self.quarantined += len(poison)
+        log.error("%d unreadable row(s) of spool %s moved to its rejected table", len(poison), self.path)
+        self._recount()
 
     def ack(self, rows: Sequence[SpoolRow]) -> None:
         """Remove rows whose points the server acknowledged (as returned by :meth:`peek`)."""

@@ -14,8 +14,9 @@ import re
 
 import urllib3
 
+from . import deadline as _deadline
 from .config import StoreConfig
-from .errors import ApiMismatch, PointsRejected
+from .errors import ApiMismatch, PointsRejected, ServerUnavailable
 from .http import HttpClient, Redactor, classify, connection_failure, server_message
 from .schema import RAW, SUMMARY
 
@@ -171,9 +172,17 @@ class V2Transport(Transport):
 
         data, headers = self._encode(body)
         kw = {"content_encoding": headers["Content-Encoding"]} if headers else {}
+        limit = min(self.cfg.timeout_s, _deadline.remaining())
+        if limit <= 0:
+            raise ServerUnavailable(f"{self.cfg.url}: no answer (the time limit of this operation passed)")
         try:
-            self._service.post_write(org=self.cfg.org or "", bucket=self._bucket(target), body=data,
-                                     precision="ns", content_type="text/plain; charset=utf-8", **kw)
+            _deadline.call_with_deadline(
+                lambda: self._service.post_write(org=self.cfg.org or "", bucket=self._bucket(target), body=data,
+                                                 precision="ns", content_type="text/plain; charset=utf-8", **kw),
+                limit)
+        except _deadline.DeadlineExceeded:
+            raise ServerUnavailable(f"{self.cfg.url}: no answer (timed out after {limit:.3g} s); is the server "
+                                    "running and GAITMON_INFLUX_URL right?") from None
         except ApiException as e:
             status = e.status or 0
             hdrs = e.headers or {}

@@ -31,6 +31,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from . import deadline as _deadline
 from .config import StoreConfig
 from .errors import (ApiMismatch, PayloadTooLarge, PointsRejected, ServerError, ServerUnavailable,
                      StoreError)
@@ -47,6 +48,7 @@ log = logging.getLogger("gaitmon.store")
 _BACKOFF_START_S = 0.25
 _SENDERS = 2  # batches in flight: influxd ingests two concurrent requests ~1.8x faster than one
 _REPEAT_LOG_S = 60.0
+_REFUSED_LOG_LINES = 5  # refused points logged one by one; the rest counted (stats, exit message)
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,20 @@ class WriterStats:
     api: str | None = None
     server_version: str | None = None
     last_error: str | None = None
+    rejected_examples: Mapping[str, str] = field(default_factory=dict)
+
+    def loss_message(self) -> str | None:
+        """One line saying how many points will never be stored and why; None when none."""
+        if not self.rejected:
+            return None
+        why = {"invalid_input": "invalid values", "server_refused": "refused by the server",
+               "spool_full": "the spool was full (GAITMON_SPOOL_MAX_MB)",
+               "unreadable_spool_row": "unreadable spool rows"}
+        parts = []
+        for reason, n in sorted(self.rejected_by_reason.items()):
+            example = self.rejected_examples.get(reason)
+            parts.append(f"{n} {why.get(reason, reason)}" + (f" (first: {example})" if example else ""))
+        return f"{self.rejected} point(s) not stored: " + "; ".join(parts)
 
 
 class StepWriter:
@@ -99,6 +115,9 @@ class StepWriter:
         self._retries = 0
         self._batches = 0
         self._rejected: Counter = Counter()
+        self._reject_examples: dict[str, str] = {}
+        self._quarantined_seen = 0
+        self._refused_logged = 0
         self._omitted: Counter = Counter()
         self._replayed = self._spool.pending
         self._last_error: ServerError | None = None
@@ -152,7 +171,8 @@ class StepWriter:
                 rejected=sum(self._rejected.values()), rejected_by_reason=dict(self._rejected),
                 omitted_fields=dict(self._omitted), replayed=self._replayed, retries=self._retries,
                 batches=self._batches, api=t.api if t else None, server_version=t.version if t else None,
-                last_error=str(self._last_error) if self._last_error else None)
+                last_error=str(self._last_error) if self._last_error else None,
+                rejected_examples=dict(self._reject_examples))
 
     def write_steps(self, steps: Iterable[Any], *, sensor: str, session: str, t0_unix_ns: int,
                     runner: str | None = None) -> int:
@@ -214,7 +234,7 @@ class StepWriter:
         TargetNotFound, ApiMismatch, ...) when an attempt made during this call failed in a
         way that waiting cannot fix.
         """
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + min(timeout, _deadline.remaining())  # never past the operation's
         with self._cond:
             if self._closed:
                 return self._spool.pending == 0
@@ -250,11 +270,13 @@ class StepWriter:
             self._closing = True
             self._kick += 1
             self._cond.notify_all()
-        deadline = time.monotonic() + self.cfg.timeout_s + 5.0
+        # a sender may be in the middle of a request (bounded by timeout_s and the operation)
+        deadline = time.monotonic() + min(self.cfg.timeout_s + 1.0, _deadline.remaining() + 0.5)
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
         if any(t.is_alive() for t in self._threads):
-            log.error("the writer's sending threads did not stop; the spool stays open")
+            log.warning("a request to the server is still pending; unacknowledged points stay in the spool "
+                        "%s for the next gaitmon run", self._spool.path)
             return
         pending = self._spool.pending
         if pending:
@@ -281,15 +303,19 @@ class StepWriter:
     def _accept(self, enc: Encoded, target: int, what: str) -> int:
         if self._closed or self._closing:
             raise StoreError("the writer is closed")
-        n = self._spool.append(target, enc.lines) if enc.lines else 0
+        n = self._append_with_room(target, enc.lines)
         dropped = len(enc.lines) - n
         with self._cond:
             self._queued += n
             self._omitted.update(enc.omitted)
             if enc.rejected:
                 self._rejected["invalid_input"] += len(enc.rejected)
+                self._reject_examples.setdefault("invalid_input", f"{what} #{enc.rejected[0][0]}: {enc.rejected[0][1]}")
             if dropped:
                 self._rejected["spool_full"] += dropped
+                self._reject_examples.setdefault(
+                    "spool_full", f"{self._spool.pending} points ({self._spool.pending_bytes / 1e6:.2f} MB) waiting, "
+                                  f"bound {self.cfg.spool_max_mb:g} MB")
             if self._full_batch_waiting():
                 self._cond.notify_all()
         if enc.rejected:
@@ -299,14 +325,40 @@ class StepWriter:
             self._log_spool_full(dropped)
         return n
 
+    def _append_with_room(self, target: int, lines: list[str]) -> int:
+        """Append to the spool; when it is full while the server answers, wait (up to
+        GAITMON_INFLUX_TIMEOUT_S without progress) for the senders to make room instead of
+        dropping points. Returns how many lines were spooled."""
+        n = self._spool.append(target, lines) if lines else 0
+        last_progress = time.monotonic()
+        while n < len(lines) and self._transport is not None and self._last_error is None:
+            if time.monotonic() - last_progress > self.cfg.timeout_s or _deadline.remaining() <= 0:
+                break
+            before = self._spool.pending
+            with self._cond:
+                self._kick += 1
+                self._cond.notify_all()
+                self._cond.wait(0.05)
+            more = self._spool.append(target, lines[n:])
+            if more:
+                n += more
+                last_progress = time.monotonic()
+            elif before == 0 and self._spool.pending == 0:
+                break  # a single point larger than the whole spool
+            elif self._spool.pending < before:
+                last_progress = time.monotonic()
+        return n
+
     def _log_spool_full(self, dropped: int) -> None:
         self._full_dropped_since_log += dropped
         now = time.monotonic()
         if now - self._last_full_log >= 10.0:
-            log.error("SPOOL FULL: %d points dropped (%s holds %d points, bound GAITMON_SPOOL_MAX_MB=%g); "
-                      "the server has not acknowledged anything for a while: last error: %s",
+            why = (f"the server has not acknowledged anything for a while: last error: {self._last_error}"
+                   if self._last_error is not None else
+                   "the server did not make room in time; raise GAITMON_SPOOL_MAX_MB")
+            log.error("SPOOL FULL: %d points dropped (%s holds %d points, bound GAITMON_SPOOL_MAX_MB=%g); %s",
                       self._full_dropped_since_log, self._spool.path, self._spool.pending,
-                      self.cfg.spool_max_mb, self._last_error)
+                      self.cfg.spool_max_mb, why)
             self._last_full_log = now
             self._full_dropped_since_log = 0
 
@@ -363,6 +415,12 @@ class StepWriter:
         """The oldest batch of rows no other sender thread is sending."""
         with self._claim_lock:
             rows = self._spool.peek(self._batch_limit, skip=self._claimed)
+            q = self._spool.quarantined - self._quarantined_seen
+            if q:
+                self._quarantined_seen += q
+                with self._cond:
+                    self._rejected["unreadable_spool_row"] += q
+                    self._reject_examples.setdefault("unreadable_spool_row", "see `gaitmon store rejected`")
             for r in rows:
                 self._claimed[r[0]] = r[2]
             self._claimed_points += sum(r[2] for r in rows)
@@ -431,9 +489,15 @@ class StepWriter:
             self._spool.reject(rows[0], refused)
             with self._cond:
                 self._rejected["server_refused"] += len(refused)
+                self._reject_examples.setdefault("server_refused", refused[0][1][:300])
             for line, reason in refused:
-                log.error("point refused by the server and moved to the spool's rejected table: %s "
-                          "[%s]", reason, line[:200].decode("utf-8", "replace"))
+                self._refused_logged += 1
+                if self._refused_logged <= _REFUSED_LOG_LINES:
+                    log.error("point refused by the server and moved to the spool's rejected table: %s "
+                              "[%s]", reason, line[:200].decode("utf-8", "replace"))
+                elif self._refused_logged == _REFUSED_LOG_LINES + 1:
+                    log.error("more points refused by the server: counted, not logged one by one "
+                              "(gaitmon store rejected lists them)")
             self._acknowledged(rows[0][2] - len(refused))
             return
         self._spool.ack(rows)

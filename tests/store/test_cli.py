@@ -43,7 +43,7 @@ def test_flush_sessions_weekly_rejected(env, influxd, db, tmp_path, sim_steps, t
     sp = Spool(tmp_path / "spool", max_bytes=10**8)
     sp.append(0, ["not line protocol at all"])
     sp.close()
-    assert main(["store", "flush", "--timeout", "20"]) == 0
+    assert main(["store", "flush", "--timeout", "20"]) == 4  # one point refused: not a success (issue 12)
     out = capsys.readouterr().out
     assert f"{len(sim_steps) + 1} points were waiting, {len(sim_steps)} acknowledged, 0 still waiting" in out
     assert main(["store", "sessions"]) == 0
