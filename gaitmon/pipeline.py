@@ -231,7 +231,6 @@ class _Lane:
         self.analyzer: StreamingAnalyzer | None = None
         self.markers: deque = deque()  # (t_rec of the block's last sample, arrival_mono)
         self.emitted_batches = 0
-        self.revisions_seen = 0
         self.failed = False
         self.stats = SensorStats(key=session.spec.key, runner=session.spec.runner,
                                  sensor=session.spec.sensor)
@@ -410,10 +409,10 @@ class LivePipeline:
         """Pass on the steps whose side the analyzer revised when their bout closed (sinks that
         can revise — ``revise_steps`` — get them; the records kept here are updated)."""
         revs = lane.analyzer.side_revisions if lane.analyzer is not None else []
-        new = revs[lane.revisions_seen:]
-        if not new:
+        if not revs:
             return
-        lane.revisions_seen = len(revs)
+        new = list(revs)
+        del revs[:]  # taken: over a day-long collect the list would otherwise keep every revision
         lane.stats.side_revisions += len(new)
         session = lane.session
         records = [StepRecord(runner=session.spec.runner, sensor=session.spec.sensor, session=session.session_id,
