@@ -167,6 +167,7 @@ class StreamingAnalyzer:
             if len(probe) >= 8:
                 self._start_grid(probe)
                 steps += self._feed_raw(probe)
+        steps += self._flush_last_raw()
         if self._engine is None and self._wb:
             steps += self._try_calibrate(final=True)
         self._sides.close()
@@ -227,7 +228,13 @@ class StreamingAnalyzer:
             if len(piece) == 0:
                 continue
             tp = piece[:, 0]
-            n_new = int(np.floor((tp[-1] - grid.t_next) * grid.fs + 1e-9)) + 1
+            if b == len(rows):
+                # the last piece of this push: only grid times strictly before its last raw sample;
+                # the rest waits for the next raw sample (or finish()), so that every grid value is
+                # interpolated between the same two raw samples however the stream is chunked
+                n_new = int(np.ceil((tp[-1] - grid.t_next) * grid.fs - 1e-9))
+            else:
+                n_new = int(np.floor((tp[-1] - grid.t_next) * grid.fs + 1e-9)) + 1
             if n_new <= 0:
                 continue
             # grid times from the segment origin (not accumulated), so chunking cannot change them
@@ -245,6 +252,24 @@ class StreamingAnalyzer:
         return steps
 
     _pending_reset = False
+
+    def _flush_last_raw(self) -> list[Step]:
+        """At the end of the stream: the grid times from the last one produced up to the last raw
+        sample (held back by ``_feed_raw``) take that sample's values."""
+        grid, last = self._grid, self._last_raw
+        if grid is None or last is None:
+            return []
+        n = int(np.floor((last[0] - grid.t_next) * grid.fs + 1e-9)) + 1
+        if n <= 0:
+            return []
+        seg_i, seg_t = grid.segments[-1]
+        vals = np.empty((n, 8))
+        vals[:, 0] = seg_t + (grid.n - seg_i + np.arange(n)) / grid.fs
+        vals[:, 1:7] = last[1:7]
+        vals[:, 7] = K.FLAG_SAT if last[7] > 0 else 0.0
+        grid.n += n
+        grid.t_next = seg_t + (grid.n - seg_i) / grid.fs
+        return self._feed_grid(vals)
     _hole_open = False  # the last pushed samples were physically impossible (see hygiene)
 
     # ------------------------------------------------------------------ warm-up and engine
