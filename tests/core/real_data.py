@@ -86,6 +86,8 @@ LOPO_GRID = {
     "prom_min": (0.2, 0.3),
     "side_orate_u1": (0.25, 0.35, 0.45),
     "side_phase": (0.0, 0.4),
+    "side_yaw_reversed_prior": (0.1, 0.2),
+    "side_sigma_yaw_deg": (3.0, 4.5),
 }
 
 
