@@ -21,15 +21,10 @@ REQUIRED = ("time_s", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
 G0 = 9.80665
 
 
-@dataclass
-class Recording:
-    """Raw samples of one sensor: time (s), acc (n,3) m/s², gyr (n,3) rad/s, sensor frame."""
+class _NominalAxes:
+    """``forward`` / ``up``: the nominal sensor axes named in the file header, if any."""
 
-    time: np.ndarray
-    acc: np.ndarray
-    gyr: np.ndarray
-    meta: dict = field(default_factory=dict)
-    bad_rows: int = 0  # rows that could not be parsed (counted, not silently dropped)
+    meta: dict
 
     @property
     def forward(self) -> str | None:
@@ -38,6 +33,17 @@ class Recording:
     @property
     def up(self) -> str | None:
         return self.meta.get("up")
+
+
+@dataclass
+class Recording(_NominalAxes):
+    """Raw samples of one sensor: time (s), acc (n,3) m/s², gyr (n,3) rad/s, sensor frame."""
+
+    time: np.ndarray
+    acc: np.ndarray
+    gyr: np.ndarray
+    meta: dict = field(default_factory=dict)
+    bad_rows: int = 0  # rows that could not be parsed (counted, not silently dropped)
 
 
 #: rows per chunk handed to the analysis: ~13 MB of float64 columns — memory stays flat in the
@@ -49,7 +55,7 @@ _ARROW_BLOCK_BYTES = 1 << 20
 _SEPARATORS = ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'"))
 
 
-class RecordingStream:
+class RecordingStream(_NominalAxes):
     """A recording read in chunks: header (``meta``) parsed on opening, samples by :meth:`chunks`.
 
     ``chunks()`` yields ``(time s, acc (n,3) m/s², gyr (n,3) rad/s)`` blocks of about
@@ -81,14 +87,6 @@ class RecordingStream:
             raise GaitmonInputError(f"--gyro-unit must be dps or rads, got {gyro_unit!r}")
         self._acc_scale = G0 if acc_unit == "g" else 1.0
         self._gyr_scale = math.pi / 180.0 if gyro_unit in ("dps", "deg/s") else 1.0
-
-    @property
-    def forward(self) -> str | None:
-        return self.meta.get("forward")
-
-    @property
-    def up(self) -> str | None:
-        return self.meta.get("up")
 
     # ------------------------------------------------------------------ header
     def _read_header(self) -> None:
@@ -272,7 +270,7 @@ class RecordingStream:
             yield np.array(rows, dtype=float)
 
 
-class ArrayStream:
+class ArrayStream(_NominalAxes):
     """A :class:`Recording` already in memory (e.g. a phone export) with the interface of
     :class:`RecordingStream` (``meta``, ``bad_rows``, ``t_first``/``t_last``, ``chunks()``)."""
 
@@ -283,14 +281,6 @@ class ArrayStream:
         self.n_rows = len(rec.time)
         self.t_first = float(rec.time[0]) if len(rec.time) else None
         self.t_last = float(rec.time[-1]) if len(rec.time) else None
-
-    @property
-    def forward(self) -> str | None:
-        return self.meta.get("forward")
-
-    @property
-    def up(self) -> str | None:
-        return self.meta.get("up")
 
     def chunks(self):
         yield self.rec.time, self.rec.acc, self.rec.gyr

@@ -65,8 +65,6 @@ F_ORATE_U0, F_ORATE_U1 = 47, 48  # walking side cue window (fractions of the ste
 F_RUNPEAK = 49  # running side cue: template peak (fraction of the step)
 F_SIGWALK, F_SIGRUN = 50, 51  # side evidence scales (deg): walking obliquity rate, running drop
 F_SIGYAW = 57  # walking yaw cue scale (deg)
-# F_RY0: P(yaw reversed) at the start of the current bout (see gaitmon/core/sides.py)
-F_RY0 = 56
 # how reliably the walking obliquity-rate cue alternates for this person: EMAs of the lag-1 product
 # and of the square of the cue over consecutive regular walking steps, and the previous cue
 F_OC, F_OS, F_OPREV, F_OHAVE = 58, 59, 60, 61
@@ -207,7 +205,6 @@ def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float
     f[F_SIGWALK] = p["side_sigma_walk_deg"]
     f[F_SIGRUN] = p["side_sigma_run_deg"]
     f[F_SIGYAW] = p["side_sigma_yaw_deg"]
-    f[F_RY0] = p["side_yaw_reversed_prior"]
     f[F_RYP] = p["side_yaw_reversed_prior"]
     f[F_ROP] = p["side_obliquity_reversed_prior"]
     # prior of the obliquity cue's alternation: as if ~10 steps of 2° had been seen, lag-1
@@ -486,13 +483,16 @@ def run_engine(f, s, rings, blk, out, R, bias):
                 # loading
                 best = -1e18
                 bi = tp
-                vmin = 1e18
-                for u in range(tp - pw, tp + 1):
-                    v = rings[R_CS, (u + dsl) & mask]
-                    if v < vmin:
-                        vmin = v
                 tmed = f[F_TMED]
-                grounded = s[I_BOUTJ] >= 2 and 0.0 < tmed < RUN_STEP_S * fs and vmin < 0.0
+                grounded = s[I_BOUTJ] >= 2 and 0.0 < tmed < RUN_STEP_S * fs
+                if grounded:
+                    # ... and some unloading below 1 g between the steps (only looked at then)
+                    vmin = 1e18
+                    for u in range(tp - pw, tp + 1):
+                        v = rings[R_CS, (u + dsl) & mask]
+                        if v < vmin:
+                            vmin = v
+                    grounded = vmin < 0.0
                 for u in range(tp - pw, tp + 1):
                     uc = u + dsl
                     if u - 1 < 0:
@@ -679,7 +679,6 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
     if jb == 0:
         # a new bout: sides undecided, the yaw pattern judged afresh (one odd bout — a course with
         # turns, a stumble — must not decide the next ones)
-        f[F_RY0] = f[F_RYP]
         side_step_prior_new_bout(f[F_SP0:F_SP0 + 8], f[F_RYP], f[F_ROP])
     else:
         side_step_transition(f[F_SP0:F_SP0 + 8], eps)
@@ -719,7 +718,7 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
     o[O_EPS] = eps
     o[O_PL] = pl
     o[O_LLRY] = ly
-    o[O_RY0] = f[F_RY0]
+    o[O_RY0] = f[F_RYP]
     o[O_CO] = co
     s[I_STRIDE] += 1
     _update_box(f, s, rings, m)
