@@ -249,7 +249,7 @@ def _box_width(sigma_samples: float) -> int:
     return max(w, 1)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _qmul(a0, a1, a2, a3, b0, b1, b2, b3):
     return (
         a0 * b0 - a1 * b1 - a2 * b2 - a3 * b3,
@@ -259,7 +259,7 @@ def _qmul(a0, a1, a2, a3, b0, b1, b2, b3):
     )
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _gyro_step(q0, q1, q2, q3, wx, wy, wz, dt):
     """q ⊗ exp(w dt / 2): one step of body-rate integration (w in rad/s, body frame)."""
     hx, hy, hz = 0.5 * wx * dt, 0.5 * wy * dt, 0.5 * wz * dt
@@ -275,7 +275,7 @@ def _gyro_step(q0, q1, q2, q3, wx, wy, wz, dt):
     return _qmul(q0, q1, q2, q3, c, hx * sh, hy * sh, hz * sh)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _to_earth(q0, q1, q2, q3, ax, ay, az):
     """Body vector (ax, ay, az) rotated to the earth frame by q, plus the rotation-matrix entries
     the filters need: (fx, fy, fz, r00, r10, r20, r21, r22)."""
@@ -292,7 +292,7 @@ def _to_earth(q0, q1, q2, q3, ax, ay, az):
             r00, r10, r20, r21, r22)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _tilt_correct(q0, q1, q2, q3, r00, r10, mx, my, mn, k_obl, k_tilt, dt):
     """Rotate the estimate (earth frame) so the averaged support direction (mx, my, .)/mn goes to
     +z. The correction is split into its part about the heading (obliquity, gain k_obl 1/s) and
@@ -307,7 +307,7 @@ def _tilt_correct(q0, q1, q2, q3, r00, r10, mx, my, mn, k_obl, k_tilt, dt):
     return _qmul(1.0, h * (k_tilt * ex + d * r00), h * (k_tilt * ey + d * r10), 0.0, q0, q1, q2, q3)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _box3(f, fsum, rings, r1, rout, m, j, w, mask):
     """Three cascaded running boxes of width w over ring R_AV at sample m (ring slot j): the
     stages' running sums live in f[fsum], f[fsum+1], f[fsum+2]; the first two stages' outputs in
@@ -323,7 +323,7 @@ def _box3(f, fsum, rings, r1, rout, m, j, w, mask):
     return x
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def run_engine(f, s, rings, blk, out, R, bias):
     """Process samples (uniform grid) and write finished steps into ``out``.
 
@@ -527,7 +527,7 @@ def run_engine(f, s, rings, blk, out, R, bias):
     return nout
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _accept_ic(f, s, rings, tic, m, out, nout):
     """Register an initial contact at fractional sample index ``tic``; emit finished step(s)."""
     fs = f[F_FS]
@@ -558,7 +558,7 @@ def _accept_ic(f, s, rings, tic, m, out, nout):
     return nout
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
     fs = f[F_FS]
     mask = s[I_RB] - 1
@@ -725,7 +725,7 @@ def _emit_step(f, s, rings, ta, tb, m, out, nout, qfac):
     return nout + 1
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _obliquity_reliability(f, xo, learn):
     """Scale (0.05..1) of the walking obliquity-rate evidence for this person: a cue that carries
     the side flips sign from step to step (lag-1 correlation near -1); for a person in whom it is
@@ -746,7 +746,7 @@ def _obliquity_reliability(f, xo, learn):
     return c
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _clip(x, lim):
     return lim if x > lim else (-lim if x < -lim else x)
 
@@ -797,7 +797,7 @@ def side_step_update(p, lo, ly):
     return pl
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _side_evidence(rings, mask, ia, ib, have_prev, run, yaw_phase, u0, u1, run_peak):
     """Evidence (deg) that the step [ia, ib] (ring sample indices) is a LEFT step; < 0: right.
     Returns (obliquity cue, yaw cue); running: (obliquity-level cue, 0).
@@ -838,7 +838,7 @@ def _side_evidence(rings, mask, ia, ib, have_prev, run, yaw_phase, u0, u1, run_p
     return xo, xy
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _update_box(f, s, rings, m):
     """Match the tilt-correction box to one stride (two typical steps)."""
     fs = f[F_FS]
@@ -867,7 +867,7 @@ def _update_box(f, s, rings, m):
     s[I_BOXN] = nb
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def orient_pass(acc, gyr, fs, g, box_s, kcorr, kpitch=-1.0):
     """Orientation only (same filter as the engine, fixed box): earth-frame specific force and yaw.
 
