@@ -1,4 +1,4 @@
-"""``python -m benchmarks {core,orientation,events,walking,running,population,scale,store,all} [options]`` (or ``./dev.sh bench ...``).
+"""``python -m benchmarks {core,versus,orientation,events,walking,running,population,scale,store,all} [options]`` (or ``./dev.sh bench ...``).
 
 Each subcommand prints a table with the issue-7 target beside the measured figure; ``-h`` after a
 subcommand lists its options. ``all`` runs every benchmark with its defaults.
@@ -18,6 +18,7 @@ COMMANDS = {
     "running": ("benchmarks.real_running", "real running kinematics (mocap) per trial and runner"),
     "scale": ("benchmarks.scale_bench", "N virtual sensors -> streaming core -> store writer with spool"),
     "store": ("benchmarks.store_bench", "StepWriter -> real influxd (the storage engineer's benchmark)"),
+    "versus": ("benchmarks.versus_bench", "the core against an earlier git revision (REF), same input, side by side"),
     "population": ("benchmarks.population", "the core on 200 simulated people drawn from published physiology ranges"),
 }
 
@@ -36,7 +37,8 @@ def main(argv: list[str]) -> int:
     cmd, rest = argv[0], argv[1:]
     if cmd == "all":
         for name, (mod, _) in COMMANDS.items():
-            _run(mod, [])
+            if name != "versus":  # needs a revision to compare with
+                _run(mod, [])
         return 0
     if cmd not in COMMANDS:
         print(f"unknown benchmark {cmd!r}\n\n{usage()}", file=sys.stderr)

@@ -1,6 +1,6 @@
 """Orientation, same job, same data: ``python -m benchmarks orientation [--seeds 3] [--duration 60]``.
 
-gaitmon's orientation filter (the Numba engine ``gaitmon.core.kernels.run_engine``; its
+gaitmon's orientation filter (the Numba engine ``gaitmon.core.engine.run_engine``; its
 orientation-only twin ``orient_pass`` is timed too) vs ``imufusion`` (x-io Fusion, driven the way
 its users drive it: ``Ahrs`` + ``AhrsSettings(gain 0.5, acceleration_rejection 10°, rejection
 timeout 5 s)``, ``update_no_magnetometer(gyr deg/s, acc g)`` sample by sample in a Python loop,
@@ -43,53 +43,56 @@ def roll_pitch(q: np.ndarray):
 
 
 # ------------------------------------------------------------------------------------ filters
-def _engine(K, f, s, rings, acc, gyr, flags, out):
+def _engine(settings, state, rings, acc, gyr, flags, out):
     """Call the engine on pelvis-frame, bias-free samples (identity mount, zero bias)."""
     blk = np.empty((len(acc), 8))
     blk[:, 0] = 0.0
     blk[:, 1:4] = acc
     blk[:, 4:7] = gyr
     blk[:, 7] = flags
-    return K.run_engine(f, s, rings, blk, out, np.eye(3), np.zeros(3))
+    from gaitmon.core.engine import run_engine
+
+    return run_engine(settings, state, rings, blk, out, np.eye(3), np.zeros(3))
 
 
 def run_gaitmon(acc, gyr, fs, g):
     """gaitmon's engine over pelvis-frame samples; roll/pitch per sample read from its rings
     (chunks of half a ring). Returns (roll deg, pitch deg)."""
-    from gaitmon.core import kernels as K
+    from gaitmon.core.state import STEP_ROW, new_state, ring_angles_deg
 
-    f, s, rings = K.new_state(fs, g, 1.0)
+    settings, state, rings = new_state(fs, g, 1.0)
     n = len(acc)
-    rb = int(s[K.I_RB])
+    rb = int(settings[0]["ring"])
     step = rb // 2
-    out = np.zeros((max(16, step // 20), K.NO))
+    out = np.zeros(max(16, step // 20), STEP_ROW)
     roll, pitch = np.empty(n), np.empty(n)
     flags = np.zeros(n)
     for a in range(0, n, step):
         b = min(n, a + step)
-        _engine(K, f, s, rings, acc[a:b], gyr[a:b], flags[a:b], out)
+        _engine(settings, state, rings, acc[a:b], gyr[a:b], flags[a:b], out)
         idx = np.arange(a, b) & (rb - 1)
-        roll[a:b], pitch[a:b] = K.ring_angles_deg(rings, idx)
+        roll[a:b], pitch[a:b] = ring_angles_deg(rings, idx)
     return roll, pitch
 
 
 def time_gaitmon(acc, gyr, fs, g, repeats: int = 5):
     """ns/sample of the whole engine and of orient_pass (orientation only): best of ``repeats``
     runs each (timeit's convention; the peers get the same treatment in run_fusion/run_madgwick)."""
-    from gaitmon.core import kernels as K
+    from gaitmon.core.orientation import orient_pass
+    from gaitmon.core.state import STEP_ROW, new_state
 
-    K.orient_pass(acc[:400], gyr[:400], fs, g, 1.0, 2.0)  # load the JIT caches before timing
-    _engine(K, *K.new_state(fs, g, 1.0), acc[:400], gyr[:400], np.zeros(400), np.zeros((64, K.NO)))
+    orient_pass(acc[:400], gyr[:400], fs, g, 1.0, 2.0)  # load the JIT caches before timing
+    _engine(*new_state(fs, g, 1.0), acc[:400], gyr[:400], np.zeros(400), np.zeros(64, STEP_ROW))
     eng, op = np.inf, np.inf
     for _ in range(repeats):
-        f, s, rings = K.new_state(fs, g, 1.0)
-        out = np.zeros((len(acc) // 20 + 16, K.NO))
+        settings, state, rings = new_state(fs, g, 1.0)
+        out = np.zeros(len(acc) // 20 + 16, STEP_ROW)
         flags = np.zeros(len(acc))
         a = time.perf_counter()
-        _engine(K, f, s, rings, acc, gyr, flags, out)
+        _engine(settings, state, rings, acc, gyr, flags, out)
         eng = min(eng, time.perf_counter() - a)
         a = time.perf_counter()
-        K.orient_pass(acc, gyr, fs, g, 1.0, 2.0)
+        orient_pass(acc, gyr, fs, g, 1.0, 2.0)
         op = min(op, time.perf_counter() - a)
     return eng / len(acc) * 1e9, op / len(acc) * 1e9
 

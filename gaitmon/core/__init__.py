@@ -5,7 +5,9 @@ Units: time s, acc m/s² specific force, gyr rad/s (sensor frame in, pelvis-fram
 """
 
 from gaitmon.core.batch import AnalysisResult, analyze
-from gaitmon.core.stream import InputStats, StreamingAnalyzer, steps_to_array
+from gaitmon.core.hygiene import InputStats
+from gaitmon.core.steptable import steps_to_array
+from gaitmon.core.stream import StreamingAnalyzer
 from gaitmon.core.types import STEP_COLUMNS, GaitmonInputError, NoGaitError, Step, UnitsError
 
 __all__ = ["analyze", "AnalysisResult", "StreamingAnalyzer", "InputStats", "Step", "STEP_COLUMNS",

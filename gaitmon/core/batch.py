@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gaitmon.core.sides import apply_revisions
-from gaitmon.core.stream import InputStats, StreamingAnalyzer
+from gaitmon.core.hygiene import InputStats
+from gaitmon.core.stream import StreamingAnalyzer
 from gaitmon.core.calib import Calibration
 from gaitmon.core.types import Step
 

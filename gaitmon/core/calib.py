@@ -144,7 +144,7 @@ def travel_heading_correction(acc_p: np.ndarray, gyr_p: np.ndarray, fs: float, g
     instantaneous one, so the pelvis' own rotation does not smear it) and its principal axis is
     the direction of travel — free of the gravity leak that roll/tilt cause in the sensor frame.
     """
-    from gaitmon.core.kernels import orient_pass
+    from gaitmon.core.orientation import orient_pass
 
     fe, yaw = orient_pass(np.ascontiguousarray(acc_p), np.ascontiguousarray(gyr_p), fs, g, 1.0, 0.5)
     w = max(int(round(1.2 * fs)), 3)
@@ -234,3 +234,9 @@ class Calibration:
         """Where the pelvis axes point in the sensor frame, as a readable dict."""
         R = self.R_sp
         return {"forward_in_sensor": R[0].round(3).tolist(), "up_in_sensor": R[2].round(3).tolist()}
+
+
+def rotate_rows(v: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """v @ R.T computed element-wise (BLAS may round differently for different array lengths,
+    which would make streaming and batch results differ in the last bit)."""
+    return v[:, 0:1] * R[:, 0] + v[:, 1:2] * R[:, 1] + v[:, 2:3] * R[:, 2]

@@ -13,8 +13,10 @@ that spans it loses quality — the hole is visible, never bridged silently. Pur
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from numba import njit
+from gaitmon.core.jit import kernel
 
 #: ≈ 204 g: beyond the range of any body-worn accelerometer (m/s², per axis)
 MAX_ACC_MPS2 = 2000.0
@@ -22,7 +24,7 @@ MAX_ACC_MPS2 = 2000.0
 MAX_GYR_RADS = 100.0
 
 
-@njit(cache=True)
+@kernel
 def _mask(rows, max_acc, max_gyr):
     n = rows.shape[0]
     bad = np.zeros(n, np.bool_)
@@ -63,3 +65,20 @@ def drop_implausible(rows: np.ndarray, sat: np.ndarray, hole_open: bool
     keep = ~bad
     hole = keep & prev_bad  # a kept row right after removed ones
     return rows[keep], sat[keep], hole[keep], int(bad.sum()), bool(bad[-1])
+
+
+@dataclass
+class InputStats:
+    """Counts of rejected or flagged input (reported in the session summary)."""
+
+    samples_in: int = 0
+    nan_rows: int = 0
+    non_monotonic: int = 0
+    saturated: int = 0
+    implausible: int = 0  # physically impossible acc/gyr values: excluded, the hole flagged
+    gap_count: int = 0
+    gap_seconds: float = 0.0
+    long_gaps: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)

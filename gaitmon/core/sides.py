@@ -1,7 +1,7 @@
 """Left/right: one decision per bout, from the whole bout's evidence, revised as evidence grows.
 
 Inside a continuous bout the feet alternate, so the sides of all its steps are one binary choice.
-The engine (`kernels._emit_step`) gives every step its evidence — log-likelihood ratios (LLR)
+The engine (`side_model.step_side`) gives every step its evidence — log-likelihood ratios (LLR)
 "this step is LEFT : RIGHT" of an obliquity cue and, walking, of a yaw cue — and the probability
 ``eps`` that the alternation is broken just before it (a missed or extra contact hides behind an
 irregular, repaired or turning step). The hidden states are (side L/R) x (this person's yaw
@@ -36,19 +36,18 @@ this model; it does not cover the mirrored-runner ambiguity, which ``side_source
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
+from gaitmon.core.jit import kernel
 
-from gaitmon.core.kernels import side_step_emission, side_step_prior_new_bout, side_step_transition, side_step_update
+from gaitmon.core.side_model import side_step_emission, side_step_prior_new_bout, side_step_transition, side_step_update
 
 
-@njit(cache=True)
+@kernel
 def smooth_bout(lo, ly, eps, ry0, ro0):
     """Forward-backward over one bout of the 8-state model (side x yaw pattern x obliquity
-    pattern, see kernels.side_step_*). lo, ly: (n,) obliquity- and yaw-cue log-likelihood ratios
+    pattern, see side_model.side_step_*). lo, ly: (n,) obliquity- and yaw-cue log-likelihood ratios
     L:R per step; eps: (n,) P(alternation broken before step k) (eps[0] unused); ry0, ro0: P(yaw /
     obliquity pattern reversed) at the bout's start. Returns (filtered, smoothed) P(left)."""
     n = lo.shape[0]
@@ -157,7 +156,7 @@ class BoutSides:
             # walking cues over the whole bout: remove their bout means (a slow trend that does not
             # alternate is no side evidence) and scale the obliquity evidence by how reliably it
             # alternates in this bout, blended with the prior of ~10 steps (see
-            # kernels._obliquity_reliability for the live, causal version)
+            # side_model.obliquity_reliability for the live, causal version)
             lo[walk] -= lo[walk].mean()
             ly[walk] -= ly[walk].mean()
             idx = np.nonzero(walk)[0]

@@ -16,7 +16,7 @@ from dataclasses import fields
 
 import numpy as np
 
-from gaitmon.core.types import Step
+from gaitmon.core.types import STEP_COLUMNS, Step
 
 _FIELDS = [(f.name, str(f.type)) for f in fields(Step)]
 _FLOATS = tuple(n for n, t in _FIELDS if t == "float")
@@ -140,3 +140,8 @@ class StepTable(Sequence):
         j = _STRS.index(name)
         words = np.array(self._words[j] or [""])
         return words[self._s[:n, j]]
+
+
+def steps_to_array(steps: list[Step]) -> dict[str, np.ndarray]:
+    """Column arrays (contract names) from a list of steps."""
+    return {c: np.array([getattr(s, c) for s in steps]) for c in STEP_COLUMNS}

@@ -10,7 +10,7 @@ the sensor clock, acc in m/s² specific force, gyr in rad/s) and returns the ste
    ones restart step detection — nothing is silently bridged;
 3. a warm-up that waits for quiet standing followed by gait to calibrate (up axis, gyro bias, local
    g, forward direction from the gait), then replays the buffered samples;
-4. the Numba engine (`gaitmon.core.kernels.run_engine`), one sample at a time.
+4. the Numba engine (`gaitmon.core.engine.run_engine`), one sample at a time.
 
 Every decision depends only on sample content, never on chunk boundaries, so pushing a recording in
 one piece or in many gives the same steps (tested).
@@ -19,51 +19,24 @@ one piece or in many gives the same steps (tested).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from gaitmon.axes import axis_vector as _axis_vector
-from gaitmon.core import calib, hygiene, kernels as K
+from gaitmon.axes import axis_vector
+from gaitmon.core import calib, hygiene
+from gaitmon.core.grid import FS_PROBE, UniformGrid
+from gaitmon.core.hygiene import InputStats
+from gaitmon.core.engine import run_engine
+from gaitmon.core.params import PARAMS
+from gaitmon.core.screen import screen_rows
+from gaitmon.core.state import STEP_ROW, new_state
 from gaitmon.core.sides import BoutSides
-from gaitmon.core.types import STEP_COLUMNS, GaitmonInputError, Step
+from gaitmon.core.types import GaitmonInputError, Step
 
 log = logging.getLogger("gaitmon.core")
 
-FS_PROBE = 32  # raw samples used to estimate the sample rate
-LONG_GAP_S = 1.0  # holes longer than this restart step detection
 WARMUP_GAIT_S = 8.0  # gait used to find the forward direction
 MAX_WARMUP_S = 60.0
-
-
-def axis_vector(name: str) -> np.ndarray:
-    """Unit vector (sensor frame) of an axis name in ``+x -x +y -y +z -z``."""
-    return _axis_vector(name, GaitmonInputError)
-
-
-@dataclass
-class InputStats:
-    """Counts of rejected or flagged input (reported in the session summary)."""
-
-    samples_in: int = 0
-    nan_rows: int = 0
-    non_monotonic: int = 0
-    saturated: int = 0
-    implausible: int = 0  # physically impossible acc/gyr values: excluded, the hole flagged
-    gap_count: int = 0
-    gap_seconds: float = 0.0
-    long_gaps: int = 0
-
-    def as_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-@dataclass
-class _Grid:
-    fs: float
-    t_next: float  # time of the next grid sample
-    n: int = 0  # grid samples produced
-    segments: list = field(default_factory=list)  # (grid index, time) where a segment starts
 
 
 class StreamingAnalyzer:
@@ -78,7 +51,7 @@ class StreamingAnalyzer:
         Optional saturation limits (m/s², rad/s); samples at or beyond them are flagged. Without
         them, repeated identical extreme values (> 2.5 g, > 8 rad/s) are flagged.
     params:
-        Overrides of the engine's data-chosen parameters (``gaitmon.core.kernels.PARAMS``); for
+        Overrides of the engine's data-chosen parameters (``gaitmon.core.params.PARAMS``); for
         evaluation (leave-one-person-out), not for users.
     """
 
@@ -86,8 +59,8 @@ class StreamingAnalyzer:
                  params: dict | None = None):
         self.forward = forward
         self.up = up
-        self._fwd = axis_vector(forward)
-        self._up = axis_vector(up)
+        self._fwd = axis_vector(forward, GaitmonInputError)
+        self._up = axis_vector(up, GaitmonInputError)
         if abs(self._fwd @ self._up) > 0.5:
             raise GaitmonInputError(f"--forward {forward} and --up {up} must be perpendicular axes")
         self.sat_acc = sat_acc
@@ -95,18 +68,17 @@ class StreamingAnalyzer:
         self.stats = InputStats()
         self.calibration: calib.Calibration | None = None
         self._probe: list[np.ndarray] = []
-        self._grid: _Grid | None = None
-        self._last_raw: np.ndarray | None = None  # last accepted raw row (t, 6 values)
+        self._grid: UniformGrid | None = None
         self._wb: list[np.ndarray] = []  # warm-up buffer blocks (grid rows: t, acc3, gyr3, flag)
         self._wb_offset = 0  # grid index of the warm-up buffer's first row
         self._engine = None
         self._steps_emitted = 0
         self.latencies_s: list[float] = []
         self._finished = False
-        self._out = np.zeros((64, K.NO))
+        self._out = np.zeros(64, STEP_ROW)
         self._params = params
         self._sides = BoutSides()
-        self._ro_prior = (params or {}).get("side_obliquity_reversed_prior", K.PARAMS["side_obliquity_reversed_prior"])
+        self._ro_prior = (params or {}).get("side_obliquity_reversed_prior", PARAMS["side_obliquity_reversed_prior"])
 
     # ------------------------------------------------------------------ public
     @property
@@ -130,10 +102,10 @@ class StreamingAnalyzer:
         rows[:, 0] = t
         rows[:, 1:4] = a
         rows[:, 4:7] = g
-        last = self._last_raw if self._last_raw is not None else (self._probe[-1][-1] if self._probe else None)
+        last = self._grid.last_raw if self._grid is not None and self._grid.last_raw is not None else (self._probe[-1][-1] if self._probe else None)
         last_t = last[0] if last is not None else -np.inf
         prev = last[:7] if last is not None else np.full(7, np.nan)
-        code, sat = K.screen_rows(rows, last_t, prev, self.sat_acc or 0.0, self.sat_gyr or 0.0,
+        code, sat = screen_rows(rows, last_t, prev, self.sat_acc or 0.0, self.sat_gyr or 0.0,
                                   2.5 * calib.G0, 8.0)
         if code.any():
             self.stats.nan_rows += int((code == 1).sum())
@@ -186,90 +158,27 @@ class StreamingAnalyzer:
         """Bouts where a walking segment fixed the sides and the running drop pattern disagreed."""
         return self._sides.disagreements
 
-    # ------------------------------------------------------------------ input hygiene
-    def _start_grid(self, probe: np.ndarray) -> None:
-        dt = np.diff(probe[:FS_PROBE, 0])  # exactly the first FS_PROBE samples, whatever the chunking
-        med = float(np.median(dt))
-        if not med > 0:
-            raise GaitmonInputError("cannot estimate the sample rate: timestamps do not advance")
-        fs = 1.0 / med
-        if fs < 20 or fs > 2000:
-            raise GaitmonInputError(f"sample rate {fs:.1f} Hz is outside 20..2000 Hz: is time_s in seconds?")
-        self._grid = _Grid(fs=fs, t_next=float(probe[0, 0]))
-        self._grid.segments.append((0, float(probe[0, 0])))
-
     # ------------------------------------------------------------------ resampling
+    def _start_grid(self, probe: np.ndarray) -> None:
+        self._grid = UniformGrid.from_probe(probe)
+
     def _feed_raw(self, rows: np.ndarray) -> list[Step]:
-        grid = self._grid
-        if self._last_raw is not None:
-            rows = np.vstack([self._last_raw[None, :], rows])
-        self._last_raw = rows[-1].copy()
-        if len(rows) < 2:
-            return []
-        t = rows[:, 0]
-        out_blocks = []
-        dt_raw = np.diff(t)
-        long_idx = np.nonzero(dt_raw > LONG_GAP_S)[0]
-        # split at long gaps: resample each piece separately
-        starts = np.concatenate([[0], long_idx + 1])
-        stops = np.concatenate([long_idx + 1, [len(rows)]])
-        for pi, (a, b) in enumerate(zip(starts, stops)):
-            if pi > 0:
-                # long hole: no samples are invented; detection restarts after it
-                gap_len = t[a] - t[a - 1]
-                self.stats.long_gaps += 1
-                self.stats.gap_count += 1
-                self.stats.gap_seconds += gap_len
-                k = np.ceil((t[a] - grid.t_next) * grid.fs - 1e-9)
-                grid.t_next = grid.t_next + k / grid.fs
-                grid.segments.append((grid.n, grid.t_next))
-                self._pending_reset = True
-            piece = rows[a:b]
-            if len(piece) == 0:
-                continue
-            tp = piece[:, 0]
-            if b == len(rows):
-                # the last piece of this push: only grid times strictly before its last raw sample;
-                # the rest waits for the next raw sample (or finish()), so that every grid value is
-                # interpolated between the same two raw samples however the stream is chunked
-                n_new = int(np.ceil((tp[-1] - grid.t_next) * grid.fs - 1e-9))
-            else:
-                n_new = int(np.floor((tp[-1] - grid.t_next) * grid.fs + 1e-9)) + 1
-            if n_new <= 0:
-                continue
-            # grid times from the segment origin (not accumulated), so chunking cannot change them
-            seg_i, seg_t = grid.segments[-1]
-            vals, nh, hs = K.resample_piece(np.ascontiguousarray(piece), seg_t, grid.n - seg_i, grid.fs, n_new,
-                                            2.5 / grid.fs)
-            self.stats.gap_count += nh
-            self.stats.gap_seconds += hs
-            grid.n += n_new
-            grid.t_next = seg_t + (grid.n - seg_i) / grid.fs
-            out_blocks.append(vals)
+        blocks = self._grid.feed(rows, self.stats)
+        if any(restart for _, restart in blocks):
+            self._pending_reset = True
         steps: list[Step] = []
-        for blk in out_blocks:
-            steps += self._feed_grid(blk)
+        for blk, _ in blocks:
+            if len(blk):
+                steps += self._feed_grid(blk)
         return steps
 
     _pending_reset = False
 
     def _flush_last_raw(self) -> list[Step]:
-        """At the end of the stream: the grid times from the last one produced up to the last raw
-        sample (held back by ``_feed_raw``) take that sample's values."""
-        grid, last = self._grid, self._last_raw
-        if grid is None or last is None:
-            return []
-        n = int(np.floor((last[0] - grid.t_next) * grid.fs + 1e-9)) + 1
-        if n <= 0:
-            return []
-        seg_i, seg_t = grid.segments[-1]
-        vals = np.empty((n, 8))
-        vals[:, 0] = seg_t + (grid.n - seg_i + np.arange(n)) / grid.fs
-        vals[:, 1:7] = last[1:7]
-        vals[:, 7] = K.FLAG_SAT if last[7] > 0 else 0.0
-        grid.n += n
-        grid.t_next = seg_t + (grid.n - seg_i) / grid.fs
-        return self._feed_grid(vals)
+        """At the end of the stream: the grid times up to the held-back last raw sample."""
+        vals = self._grid.flush_last() if self._grid is not None else None
+        return self._feed_grid(vals) if vals is not None else []
+
     _hole_open = False  # the last pushed samples were physically impossible (see hygiene)
 
     # ------------------------------------------------------------------ warm-up and engine
@@ -345,7 +254,7 @@ class StreamingAnalyzer:
         fwd = calib.heading_axis(gacc, up_n, self._fwd)
         R_sp = calib.mount_matrix(up_n, fwd)
         # refine the forward axis with the direction of travel in the earth frame
-        d = calib.travel_heading_correction(_rotate(gacc, R_sp), _rotate(ggyr - bias, R_sp), fs, g_local)
+        d = calib.travel_heading_correction(calib.rotate_rows(gacc, R_sp), calib.rotate_rows(ggyr - bias, R_sp), fs, g_local)
         fwd2 = np.cos(d) * R_sp[0] + np.sin(d) * R_sp[1]
         # forward, not backward: the gait gives an axis, the nominal mount its sign (the provisional
         # axis can be ~90° off when the plain principal axis is the sway, and then its sign says
@@ -357,64 +266,49 @@ class StreamingAnalyzer:
                                              start_index=self._wb_offset + start,
                                              standing=(self._wb_offset + run[0], self._wb_offset + run[1]) if run else None,
                                              quality=qcal)
-        f, s, rings = K.new_state(fs, g_local, qcal, params=self._params)
-        self._engine = (f, s, rings)
+        self._engine = new_state(fs, g_local, qcal, params=self._params)
         self._engine_start = self._wb_offset + start
         self._wb = []
         return self._run(buf[start:])
 
     def _run(self, blk: np.ndarray) -> list[Step]:
-        f, s, rings = self._engine
+        settings, state, rings = self._engine
         cal = self.calibration
         if self._pending_reset:
-            s[K.I_RESET] = 1
+            state[0]["reset"] = 1
             self._pending_reset = False
         cap = int(len(blk) / (0.2 * self._grid.fs)) + 8
         if self._out.shape[0] < cap:
-            self._out = np.zeros((cap, K.NO))
-        n = K.run_engine(f, s, rings, np.ascontiguousarray(blk), self._out, cal.R_sp, cal.gyro_bias)
+            self._out = np.zeros(cap, STEP_ROW)
+        n = run_engine(settings, state, rings, np.ascontiguousarray(blk), self._out, cal.R_sp, cal.gyro_bias)
         return self._to_steps(self._out[:n])
 
     def _grid_time(self, idx: np.ndarray) -> np.ndarray:
         """Engine sample index (may be fractional) -> recording time (s)."""
-        g = self._grid
-        gi = np.asarray(idx, float) + self._engine_start
-        seg_idx = np.array([sgi for sgi, _ in g.segments], float)
-        seg_t = np.array([st for _, st in g.segments])
-        k = np.clip(np.searchsorted(seg_idx, gi, side="right") - 1, 0, len(seg_idx) - 1)
-        return seg_t[k] + (gi - seg_idx[k]) / g.fs
+        return self._grid.time_of(np.asarray(idx, float) + self._engine_start)
 
     def _to_steps(self, rows: np.ndarray) -> list[Step]:
+        """Engine rows (``state.STEP_ROW``) -> Steps on the recording's clock; the side evidence
+        goes to the bout's side smoother."""
         if len(rows) == 0:
             return []
         fs = self._grid.fs
-        t_ic = self._grid_time(rows[:, K.O_T]).tolist()
-        self.latencies_s.extend(((rows[:, K.O_EMIT] - rows[:, K.O_END]) / fs).tolist())
-        cols = rows.T.tolist()
-        qual = np.round(rows[:, K.O_QUAL], 3).tolist()
-        pl = rows[:, K.O_PL]
+        t_ic = self._grid_time(rows["t"]).tolist()
+        self.latencies_s.extend(((rows["emitted"] - rows["end"]) / fs).tolist())
+        qual = np.round(rows["quality"], 3).tolist()
+        pl = rows["p_left"]
         conf = np.round(np.maximum(pl, 1.0 - pl), 2).tolist()
+        col = {name: rows[name].tolist() for name in STEP_ROW.names}
         steps = []
-        for t, side, st, cad, ct, drop, oblr, tiltr, rotr, vo, act, q, stride, c, bout, lo, ly, eps, ry0, co, omax, omin in zip(
-                t_ic, cols[K.O_SIDE], cols[K.O_STEPT], cols[K.O_CAD], cols[K.O_CONTACT], cols[K.O_DROP],
-                cols[K.O_OBLR], cols[K.O_TILTR], cols[K.O_ROTR], cols[K.O_VO], cols[K.O_ACT], qual,
-                cols[K.O_STRIDE], conf, cols[K.O_BOUT], cols[K.O_LLRO], cols[K.O_LLRY], cols[K.O_EPS], cols[K.O_RY0],
-                cols[K.O_CO], cols[K.O_OMAX], cols[K.O_OMIN]):
-            activity = "run" if act > 0.5 else "walk"
-            step = Step(t, "L" if side > 0 else "R", st, cad, ct, drop, oblr, tiltr, rotr, vo, activity, q,
-                        int(stride), c, activity)
-            self._sides.add(step, bout, lo, ly, eps, ry0, self._ro_prior, co, omax, omin)
+        for k, t in enumerate(t_ic):
+            activity = "run" if col["running"][k] > 0.5 else "walk"
+            step = Step(t, "L" if col["side"][k] > 0 else "R", col["step_time"][k], col["cadence"][k],
+                        col["contact_time"][k], col["drop"][k], col["obliquity_range"][k], col["tilt_range"][k],
+                        col["rotation_range"][k], col["vertical_oscillation"][k], activity, qual[k],
+                        int(col["stride"][k]), conf[k], activity)
+            self._sides.add(step, col["bout"][k], col["llr_obliquity"][k], col["llr_yaw"][k], col["eps"][k],
+                            col["yaw_reversed_prior"][k], self._ro_prior, col["cue_reliability"][k],
+                            col["obliquity_max"][k], col["obliquity_min"][k])
             steps.append(step)
         self._steps_emitted += len(steps)
         return steps
-
-
-def _rotate(v: np.ndarray, R: np.ndarray) -> np.ndarray:
-    """v @ R.T computed element-wise (BLAS may round differently for different array lengths,
-    which would make streaming and batch results differ in the last bit)."""
-    return v[:, 0:1] * R[:, 0] + v[:, 1:2] * R[:, 1] + v[:, 2:3] * R[:, 2]
-
-
-def steps_to_array(steps: list[Step]) -> dict[str, np.ndarray]:
-    """Column arrays (contract names) from a list of steps."""
-    return {c: np.array([getattr(s, c) for s in steps]) for c in STEP_COLUMNS}

@@ -79,7 +79,7 @@ def aggregate(rows: list[dict]) -> dict:
 
 
 # ---------------------------------------------------------------- leave-one-person-out
-#: The grid the data-chosen parameters are re-chosen from in each fold (see kernels.PARAMS).
+#: The grid the data-chosen parameters are re-chosen from in each fold (see gaitmon.core.params.PARAMS).
 LOPO_GRID = {
     "walk_sigma_s": (0.08, 0.10),  # 0.12 would be better on these data but delays steps past one step at 125 spm
     "prom_rel": (0.15, 0.25),

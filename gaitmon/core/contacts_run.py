@@ -1,0 +1,76 @@
+"""Running contacts from the earth-frame vertical specific force fz (m/s²): the end of a flight.
+
+A flight is fz below ``flight_level`` (0.3 g) for at least ``flight_min`` samples (shorter dips are
+impact ringing). The contact is the onset of the loading rise after it: the rise's crossings of
+L1 (0.45 g) and L2 (0.9 g), interpolated, extrapolated back to the flight's baseline. The toe-off
+(for contact time) is the same construction on the falling edge. Times are fractional sample
+indices. States (``STATE.phase``): 0 unknown / after toe-off, 1 flight, 2 rising, 3 contact.
+"""
+
+from __future__ import annotations
+
+from gaitmon.core.state import RING
+from gaitmon.core.jit import engine_kernel, inline_kernel
+from gaitmon.core.params import G0, NO_CONTACT
+
+
+@engine_kernel
+def _onset(t1, t2, base, l1, l2):
+    """Extrapolate the crossings t1 (level l1) and t2 (level l2) to where fz left ``base``."""
+    if base > l1 - 0.1 * G0:
+        base = l1 - 0.1 * G0
+    return t1 - (t2 - t1) * (l1 - base) / (l2 - l1)
+
+
+@inline_kernel
+def flight_and_rise(c, st, rings, fz, m, mask):
+    """Flight bookkeeping and the rising edge after a flight at sample m.
+
+    Returns the contact time (fractional sample index) when the rise completes, else NO_CONTACT."""
+    tic = NO_CONTACT
+    ph = st.phase
+    if fz < c.flight_level:
+        st.flight_n += 1
+        st.flight_sum += fz
+        if st.flight_n >= c.flight_min:
+            if ph != 1:
+                st.phase = 1  # entering flight
+            st.flight_base = st.flight_sum / st.flight_n
+            st.last_flight = m
+    else:
+        if ph == 1 and fz >= c.l1:
+            # rising edge after a flight: L1 crossing (interpolated)
+            prev = rings[RING.fz, (m - 1) & mask]
+            frac = (c.l1 - prev) / (fz - prev) if fz != prev else 0.0
+            st.t_rise1 = m - 1 + frac
+            st.phase = 2
+            ph = 2
+        if ph == 2 and fz >= c.l2:
+            prev = rings[RING.fz, (m - 1) & mask]
+            frac = (c.l2 - prev) / (fz - prev) if fz != prev else 0.0
+            tic = _onset(st.t_rise1, m - 1 + frac, st.flight_base, c.l1, c.l2)
+            st.phase = 3
+            st.contact_n = 0
+            st.t_fall2 = -1.0
+        st.flight_n = 0
+        st.flight_sum = 0.0
+    return tic
+
+
+@inline_kernel
+def contact_and_toe_off(c, st, rings, fz, m, mask):
+    """During a contact: the falling edge's L2 and L1 crossings give the toe-off (``t_toe_off``)."""
+    if st.phase != 3:
+        return
+    st.contact_n += 1
+    prev = rings[RING.fz, (m - 1) & mask]
+    if st.contact_n > int(0.06 * c.fs):
+        if prev >= c.l2 and fz < c.l2:
+            st.t_fall2 = m - 1 + (prev - c.l2) / (prev - fz)
+        if st.t_fall2 >= 0 and prev >= c.l1 and fz < c.l1:
+            td1 = m - 1 + (prev - c.l1) / (prev - fz)
+            base = st.flight_base
+            if base > c.l1 - 0.1 * G0:
+                base = c.l1 - 0.1 * G0
+            st.t_toe_off = td1 + (td1 - st.t_fall2) * (c.l1 - base) / (c.l2 - c.l1)
+            st.phase = 0

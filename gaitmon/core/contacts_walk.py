@@ -1,0 +1,79 @@
+"""Walking contacts (and running without a flight): peaks of the smoothed vertical acceleration.
+
+The candidate is a peak of the walking-smoothed earth-frame vertical acceleration (ring ``walk``,
+m/s², gravity removed) that is the maximum of [-PEAK_BACK_S, +PEAK_AHEAD_S] around it and
+prominent against the trough before it (at least ``prom_min`` and ``prom_rel`` × recent peaks).
+The contact is then refined backwards within the look-back:
+- walking: to the steepest rise of the slope-smoothed signal (the heel-strike loading);
+- running without a flight phase (a running cadence, steps shorter than ``run_step_s``, and some
+  unloading below 1 g between the steps): to the valley before the loading rise, where the old
+  foot's unloading turns into the new one's loading.
+Walking contacts are ignored within 1 s of a flight (running contacts come from contacts_run).
+"""
+
+from __future__ import annotations
+
+from gaitmon.core.state import RING
+from gaitmon.core.jit import inline_kernel
+from gaitmon.core.params import NO_CONTACT
+
+
+@inline_kernel
+def walking_contact(c, st, rings, m, mask, dw, dsl):
+    """Test the sample ``peak_ahead`` samples back for a walking peak at sample m; dw, dsl: delays
+    of the walking and slope smoothers (samples). Returns the refined contact (sample index, in
+    the engine's un-delayed time) or NO_CONTACT."""
+    pw = c.peak_back
+    pa = c.peak_ahead
+    mp = m - pa  # candidate in smoothed-ring coordinates
+    if not (mp - pw >= 0 and m >= dw + pw + pa):
+        return NO_CONTACT
+    yc = rings[RING.walk, mp & mask]
+    # cheap pre-check: a local maximum of its neighbours, and above the mean level
+    is_peak = yc > 0.0 and yc > rings[RING.walk, (mp - 1) & mask] and yc >= rings[RING.walk, (mp + 1) & mask]
+    lo = 1e18
+    for u in range(mp - pw, m + 1 if is_peak else mp - pw):
+        v = rings[RING.walk, u & mask]
+        if v < lo:
+            lo = v
+        if u < mp and v >= yc:
+            is_peak = False
+        elif u > mp and v > yc:
+            is_peak = False
+    # prominence against the trough of the look-back, relative to recent peaks
+    thr = c.prom_rel * st.peak_ema
+    if thr < c.prom_min:
+        thr = c.prom_min
+    if not (is_peak and yc > 0.0 and (yc - lo) > thr):
+        return NO_CONTACT
+    tp = mp - dw  # peak time in sample units
+    best = -1e18
+    bi = tp
+    tmed = st.step_typ
+    grounded = st.bout_step >= 2 and 0.0 < tmed < c.run_step_s * c.fs
+    if grounded:
+        # ... and some unloading below 1 g between the steps (only looked at then)
+        vmin = 1e18
+        for u in range(tp - pw, tp + 1):
+            v = rings[RING.slope, (u + dsl) & mask]
+            if v < vmin:
+                vmin = v
+        grounded = vmin < 0.0
+    for u in range(tp - pw, tp + 1):
+        uc = u + dsl
+        if u - 1 < 0:
+            continue
+        if grounded:
+            # the unloading valley of the gait-smoothed signal (the slope-smoothed one has a
+            # second valley just after the impact transient)
+            d = -rings[RING.walk, (u + dw) & mask]
+        else:
+            d = rings[RING.slope, (uc + 1) & mask] - rings[RING.slope, (uc - 1) & mask]
+        if d > best:
+            best = d
+            bi = u
+    st.peak_ema = 0.8 * st.peak_ema + 0.2 * (yc - lo)
+    # walking contacts are ignored while running (a flight within +-1 s)
+    if st.last_flight < bi - c.fs:
+        return float(bi)
+    return NO_CONTACT

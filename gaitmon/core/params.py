@@ -1,0 +1,87 @@
+"""The gait engine's constants and data-chosen parameters, with units and where they come from.
+
+The kernels do not compile these in: ``state.new_state`` copies them into the session's settings
+record, so a changed value here (or an override through ``PARAMS``) reaches every kernel without
+stale JIT caches. Only the fixed codes and physical constants at the top are compiled in.
+"""
+
+from __future__ import annotations
+
+import math
+
+# ---- fixed codes and physical constants (compiled into the kernels)
+G0 = 9.80665  # standard gravity, m/s²
+RAD2DEG = 180.0 / math.pi
+FLAG_GAP = 1.0  # sample flag: interpolated across a raw hole
+FLAG_SAT = 2.0  # sample flag: next to a saturated raw sample
+NO_CONTACT = -1e18  # "no contact at this sample" from a detector
+REPAIRED = 0.5  # quality factor of the two halves of a step split at a missed contact
+
+# ---- orientation
+K_TILT = 2.0  # obliquity-correction gain towards the stride-averaged support direction, 1/s
+K_PITCH = 0.25  # tilt-correction gain, 1/s: gentler — a ranges-only quantity, forward accelerations are large
+BOX_S = 1.0  # initial tilt-correction box (s), matched to one stride once steps are found
+
+# ---- running contacts (vertical specific force in the earth frame, m/s²)
+L1 = 0.45 * G0  # rise level 1
+L2 = 0.90 * G0  # rise level 2
+FLIGHT_LEVEL = 0.30 * G0  # below: flight
+FLIGHT_MIN_S = 0.03  # a flight lasts at least this long (s); shorter dips are impact ringing
+RUN_STEP_S = 0.42  # steps shorter than this (s) are running, with or without a flight phase
+
+# ---- walking contacts
+WALK_SIGMA_S = 0.10  # Gaussian smoothing of vertical acceleration (s), as 3 cascaded boxes
+SLOPE_SIGMA_S = 0.03  # smoothing of the signal whose slope refines the contact (s)
+PEAK_BACK_S = 0.20  # peak test look-back (s) — also the contact-refinement window
+PEAK_AHEAD_S = 0.15  # peak test look-ahead (s)
+PROM_MIN = 0.3  # minimum peak prominence, m/s²
+PROM_REL = 0.15  # prominence relative to the EMA of recent peak prominences
+
+# ---- step plausibility (deg): beyond these ranges the step is a transfer or a turn on the spot
+MAX_GAIT_OBLIQUITY_RANGE_DEG = 25.0
+MAX_GAIT_TILT_RANGE_DEG = 30.0
+
+# ---- left/right (see gaitmon/core/sides.py for the evidence on real data and the held-out figures)
+# phase (rad) of the yaw-rate template -cos(pi*u + phase): the pelvis' yaw rate is negative at a
+# LEFT contact in walking (McCamley 2012). Chosen on real walking (tests/core/real_data.py LOPO_GRID)
+SIDE_PHASE = 0.0
+# walking: obliquity rise from 5 % to 25 % of the step (the swing side starts to drop after contact:
+# left side rising after a LEFT contact)
+SIDE_ORATE_U0 = 0.05
+SIDE_ORATE_U1 = 0.25
+# running: the swing side is lower in early stance — obliquity (stride mean removed) projected on
+# cos(pi*(u - SIDE_RUN_PEAK_U)) over the step
+SIDE_RUN_PEAK_U = 0.25
+SIDE_SIGMA_WALK_DEG = 1.0  # walking obliquity-rate cue: evidence scale (deg) -> log-likelihood ratio
+SIDE_SIGMA_YAW_DEG = 3.0  # walking yaw cue: evidence scale (deg)
+SIDE_SIGMA_RUN_DEG = 1.0  # running: obliquity-level evidence scale (deg)
+# prior probability that a person's yaw pattern is reversed (yaw rate positive at a LEFT contact):
+# the yaw-sign rule is at chance for about half of 19 real walkers (issue 11), reversed in some
+SIDE_YAW_REVERSED_PRIOR = 0.2
+# prior probability that a person's obliquity pattern is reversed (the STANCE side drops): 0 of 19
+# walkers for the obliquity rate (issue 11), one of the seven here (the Mobilise-D participant)
+SIDE_OBLIQUITY_REVERSED_PRIOR = 0.05
+SIDE_CUE_DECAY = 0.9  # memory of the obliquity cue's reliability: ~10 step pairs
+SIDE_LLR_MAX = 2.0  # one cue of one step alone never makes a side certain (P <= 0.88)
+SIDE_EPS_REGULAR = 0.01  # P(alternation broken) between two regular steps
+SIDE_EPS_IRREGULAR = 0.3  # ... around an irregular/repaired/turning step (missed or extra contact?)
+SIDE_STEP_DEV = 0.3  # a step deviating more than this from the typical step time is irregular
+SIDE_TURN_DEG = 30.0  # heading change over one step beyond which its side evidence is ignored
+
+#: Parameters chosen on data, with their defaults; ``new_state(params=...)`` overrides them (the
+#: leave-one-person-out evaluation re-chooses them on the training people only).
+PARAMS = {
+    "walk_sigma_s": WALK_SIGMA_S,
+    "slope_sigma_s": SLOPE_SIGMA_S,
+    "prom_rel": PROM_REL,
+    "prom_min": PROM_MIN,
+    "side_phase": SIDE_PHASE,
+    "side_orate_u0": SIDE_ORATE_U0,
+    "side_orate_u1": SIDE_ORATE_U1,
+    "side_run_peak_u": SIDE_RUN_PEAK_U,
+    "side_sigma_walk_deg": SIDE_SIGMA_WALK_DEG,
+    "side_sigma_run_deg": SIDE_SIGMA_RUN_DEG,
+    "side_sigma_yaw_deg": SIDE_SIGMA_YAW_DEG,
+    "side_yaw_reversed_prior": SIDE_YAW_REVERSED_PRIOR,
+    "side_obliquity_reversed_prior": SIDE_OBLIQUITY_REVERSED_PRIOR,
+}

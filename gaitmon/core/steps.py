@@ -1,0 +1,147 @@
+"""From contacts to steps: accepting a contact, repairing a missed one, closing a bout, and the
+step row (metrics from ``step_metrics``, side from ``side_model``).
+
+Contacts are fractional engine sample indices. A step runs from one contact to the next; its
+quality (0..1) multiplies the calibration's with penalties for an irregular step time, gaps,
+saturation, turning and implausible ranges.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gaitmon.core.state import RING
+from gaitmon.core.jit import engine_kernel, inline_kernel
+from gaitmon.core.orientation import match_box_to_stride
+from gaitmon.core.params import RAD2DEG, REPAIRED
+from gaitmon.core.side_model import step_side
+from gaitmon.core.step_metrics import step_extremes, vertical_excursion
+
+
+@engine_kernel
+def accept_contact(c, st, rings, tic, m, out, nout):
+    """Register an initial contact at fractional sample index ``tic``; emit finished step(s) into
+    ``out`` (STEP_ROW records) from row ``nout``. Returns the new row count."""
+    fs = c.fs
+    last = st.last_ic
+    if st.terminal_done == 1:
+        last = -1.0  # the previous contact was already closed as a terminal step
+    if st.reset == 1:
+        last = -1.0
+        st.reset = 0
+        st.bout_step = 0
+    if last >= 0:
+        dstep = tic - last
+        if dstep < 0.2 * fs:
+            return nout  # too close to the previous contact: duplicate
+        tmed = st.step_typ
+        too_long = dstep > 2.0 * fs or (st.bout_step >= 3 and dstep > 2.4 * tmed)
+        if too_long:
+            st.bout_step = 0
+        elif st.bout_step >= 3 and dstep > 1.6 * tmed:
+            # one contact missed: split the step in two halves of reduced quality
+            mid = 0.5 * (last + tic)
+            nout = emit_step(c, st, rings, last, mid, m, out, nout, REPAIRED)
+            nout = emit_step(c, st, rings, mid, tic, m, out, nout, REPAIRED)
+        else:
+            nout = emit_step(c, st, rings, last, tic, m, out, nout, 1.0)
+    st.prev_ic = last
+    st.last_ic = tic
+    st.terminal_done = 0
+    return nout
+
+
+@inline_kernel
+def close_if_stopped(c, st, rings, m, out, nout):
+    """No next contact within max(2.4 typical steps, 1 s): the runner stopped. Emit the last step
+    over one typical step time, with reduced quality (its end is not a contact)."""
+    last = st.last_ic
+    if last >= 0 and st.terminal_done == 0 and st.bout_step >= 1:
+        tm = st.step_typ
+        lim = 2.4 * tm
+        if lim < 1.0 * c.fs:
+            lim = 1.0 * c.fs
+        if m - last > lim:
+            nout = emit_step(c, st, rings, last, last + tm, m, out, nout, 0.4)
+            st.terminal_done = 1
+            st.bout_step = 0
+    return nout
+
+
+@engine_kernel
+def emit_step(c, st, rings, ta, tb, m, out, nout, qfac):
+    """Write the step [ta, tb] (fractional sample indices) as row ``nout`` of ``out``; ``qfac``:
+    quality factor of how its ends were found (1, REPAIRED, 0.4 terminal). Returns the row count."""
+    fs = c.fs
+    mask = c.ring - 1
+    ia = int(math.floor(ta + 0.5))
+    ib = int(math.floor(tb + 0.5))
+    if ib <= ia + 1 or m - ia >= c.ring or nout >= out.shape[0]:
+        return nout
+    dstep = tb - ta
+    # typical step time (EMA within the bout)
+    if st.bout_step == 0:
+        st.step_typ = dstep
+    qual = qfac * c.quality_cal
+    tm_before = st.step_typ
+    if st.bout_step >= 2 and abs(dstep - st.step_typ) > 0.25 * st.step_typ:
+        qual *= 0.8
+    st.step_typ = 0.8 * st.step_typ + 0.2 * dstep
+    rmax, rmin, pmax, pmin, ymax, ymin, fzmin, gap, sat = step_extremes(rings, mask, ia, ib)
+    excursion = vertical_excursion(rings, mask, ia, ib, c.dt)
+    if gap:
+        qual *= 0.3
+    if sat:
+        qual *= 0.5
+    # turning: heading change over the last stride (same gait phase)
+    pv = st.prev_ic
+    if pv >= 0 and m - pv < c.ring and tb - pv < 2.5 * fs:
+        turn = rings[RING.yaw, ib & mask] - rings[RING.yaw, int(math.floor(pv + 0.5)) & mask]
+        if abs(turn) > 20.0:
+            qual *= 0.7
+    # running: a flight phase, or (running without one) a running cadence
+    run = fzmin < c.flight_level or dstep < c.run_step_s * fs
+    if st.bout_step == 0:
+        st.bout_id += 1.0
+    side, pl, lo, ly, eps, co = step_side(c, st, rings, m, ia, ib, run, dstep, tm_before, qfac)
+    st.bout_step += 1
+    o = out[nout]
+    o.t = ta
+    o.side = side
+    o.step_time = dstep / fs
+    o.cadence = 60.0 * fs / dstep
+    tto = st.t_toe_off
+    if run and tto > ta and tto < tb:
+        o.contact_time = (tto - ta) / fs
+    else:
+        o.contact_time = np.nan
+    omax = math.atan(rmax) * RAD2DEG
+    omin = math.atan(rmin) * RAD2DEG
+    o.drop = omax if side > 0 else -omin
+    o.obliquity_range = omax - omin
+    o.tilt_range = (math.asin(pmax) - math.asin(pmin)) * RAD2DEG
+    o.rotation_range = ymax - ymin
+    o.vertical_oscillation = excursion * 100.0
+    o.running = 1.0 if run else 0.0
+    # a pelvis that rolls or tilts this much within one step is sitting down, standing up or
+    # turning on the spot — not a gait step: keep it in the table, out of the statistics
+    if o.obliquity_range > c.max_obliquity_range_deg or o.tilt_range > c.max_tilt_range_deg:
+        qual *= 0.1
+    o.quality = qual
+    o.stride = st.stride
+    o.emitted = m
+    o.end = tb
+    o.bout = st.bout_id
+    o.obliquity_max = omax
+    o.obliquity_min = omin
+    o.llr_obliquity = lo
+    o.eps = eps
+    o.p_left = pl
+    o.llr_yaw = ly
+    o.yaw_reversed_prior = c.yaw_reversed_prior
+    o.cue_reliability = co
+    st.stride += 1
+    match_box_to_stride(c, st, rings, m)
+    return nout + 1
