@@ -46,9 +46,10 @@ class UniformGrid:
         g.segments.append((0, float(probe[0, 0])))
         return g
 
-    def feed(self, rows: np.ndarray, stats) -> list[tuple[np.ndarray, bool]]:
-        """Resample screened raw rows; returns (grid block (n, 8): t, acc3, gyr3, flag; whether a
-        long hole precedes it). Holes are counted in ``stats`` (``hygiene.InputStats``)."""
+    def feed(self, rows: np.ndarray, stats) -> list[tuple[np.ndarray, int, bool]]:
+        """Resample screened raw rows; returns (grid block (n, 8): t, acc3, gyr3, flag; grid index
+        of its first row; whether a long hole precedes it). Holes are counted in ``stats``
+        (``hygiene.InputStats``)."""
         if self.last_raw is not None:
             rows = np.vstack([self.last_raw[None, :], rows])
         self.last_raw = rows[-1].copy()
@@ -79,16 +80,16 @@ class UniformGrid:
                 n_new = int(np.floor((tp[-1] - self.t_next) * self.fs + 1e-9)) + 1
             if n_new <= 0:
                 if restart:
-                    blocks.append((np.empty((0, 8)), True))
+                    blocks.append((np.empty((0, 8)), self.n, True))
                 continue
             seg_i, seg_t = self.segments[-1]
             vals, nh, hs = resample_piece(np.ascontiguousarray(piece), seg_t, self.n - seg_i, self.fs, n_new,
                                           2.5 / self.fs)
             stats.gap_count += nh
             stats.gap_seconds += hs
+            blocks.append((vals, self.n, restart))
             self.n += n_new
             self.t_next = seg_t + (self.n - seg_i) / self.fs
-            blocks.append((vals, restart))
         return blocks
 
     def flush_last(self) -> np.ndarray | None:

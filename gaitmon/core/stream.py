@@ -69,6 +69,7 @@ class StreamingAnalyzer:
         self.calibration: calib.Calibration | None = None
         self._probe: list[np.ndarray] = []
         self._grid: UniformGrid | None = None
+        self._resets: list[int] = []  # grid indices after long holes, not yet given to the engine
         self._wb: list[np.ndarray] = []  # warm-up buffer blocks (grid rows: t, acc3, gyr3, flag)
         self._wb_offset = 0  # grid index of the warm-up buffer's first row
         self._engine = None
@@ -163,16 +164,14 @@ class StreamingAnalyzer:
         self._grid = UniformGrid.from_probe(probe)
 
     def _feed_raw(self, rows: np.ndarray) -> list[Step]:
-        blocks = self._grid.feed(rows, self.stats)
-        if any(restart for _, restart in blocks):
-            self._pending_reset = True
         steps: list[Step] = []
-        for blk, _ in blocks:
+        for blk, start, restart in self._grid.feed(rows, self.stats):
+            if restart:
+                # detection restarts at this grid index: the engine forgets the last contact there
+                self._resets.append(start)
             if len(blk):
                 steps += self._feed_grid(blk)
         return steps
-
-    _pending_reset = False
 
     def _flush_last_raw(self) -> list[Step]:
         """At the end of the stream: the grid times up to the held-back last raw sample."""
@@ -272,11 +271,23 @@ class StreamingAnalyzer:
         return self._run(buf[start:])
 
     def _run(self, blk: np.ndarray) -> list[Step]:
+        """Engine over grid rows; a long hole inside them (``_resets``, grid indices) splits the
+        block there and the engine forgets its last contact, wherever the chunk boundaries fall."""
+        settings, state, rings = self._engine
+        first = int(state[0]["n"]) + self._engine_start  # grid index of blk[0]
+        cuts = sorted({max(r - first, 0) for r in self._resets if r < first + len(blk)})
+        self._resets = [r for r in self._resets if r >= first + len(blk)]
+        steps: list[Step] = []
+        bounds = [0, *[c for c in cuts if c > 0], len(blk)]
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            if a in cuts:
+                state[0]["reset"] = 1
+            steps += self._run_piece(blk[a:b])
+        return steps
+
+    def _run_piece(self, blk: np.ndarray) -> list[Step]:
         settings, state, rings = self._engine
         cal = self.calibration
-        if self._pending_reset:
-            state[0]["reset"] = 1
-            self._pending_reset = False
         cap = int(len(blk) / (0.2 * self._grid.fs)) + 8
         if self._out.shape[0] < cap:
             self._out = np.zeros(cap, STEP_ROW)
