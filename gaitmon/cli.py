@@ -45,7 +45,7 @@ def cmd_analyze(args) -> int:
     from gaitmon.core import GaitmonInputError
     from gaitmon.core.summary import summarize
     from gaitmon.output import write_steps, write_summary
-    from gaitmon.recording import ArrayStream, open_recording
+    from gaitmon.sources.recording import ArrayStream, open_recording
     from gaitmon.sources import apply_mount, detect, read_any
 
     console = Console(stderr=True)
@@ -109,7 +109,7 @@ def cmd_analyze(args) -> int:
 
 
 def analyze_stream(rec, *, forward: str, up: str):
-    """Push a :class:`~gaitmon.recording.RecordingStream` chunk by chunk through one
+    """Push a :class:`~gaitmon.sources.recording.RecordingStream` chunk by chunk through one
     StreamingAnalyzer (the same engine and results as the batch ``analyze``), so memory stays flat
     in the recording's length. Returns the core's AnalysisResult."""
     from gaitmon.core import AnalysisResult, StreamingAnalyzer
@@ -250,7 +250,7 @@ def _sim_config(args):
 
 def cmd_simulate_mocap(args) -> int:
     """`gaitmon simulate --from-mocap TRIAL`: sacral-IMU recording + truth from motion capture."""
-    from gaitmon.recording import write_recording
+    from gaitmon.sources.recording import write_recording
     from gaitmon.sim.mocap import MocapConfig, synthesize
     from gaitmon.sim.mocap_io import load_trial
 
@@ -280,7 +280,7 @@ def cmd_simulate_mocap(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from gaitmon.recording import write_recording
+    from gaitmon.sources.recording import write_recording
     from gaitmon.sim import simulate
 
     if getattr(args, "from_mocap", None):

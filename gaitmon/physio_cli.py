@@ -95,7 +95,7 @@ def cmd_report(args) -> int:
         else:
             from gaitmon.core import analyze
             from gaitmon.pipeline_store import recording_start_ns
-            from gaitmon.recording import read_recording
+            from gaitmon.sources.recording import read_recording
 
             rec = read_recording(args.source)
             steps = analyze(rec.time, rec.acc, rec.gyr, forward=args.forward or rec.forward or "-z",
@@ -326,7 +326,7 @@ def cmd_single_leg(args) -> int:
                 return EXIT_BAD_INPUT
             source, sensor = f"BLE sensor {args.sensor} (raw recording {rec_path})", args.sensor
         elif args.recording:
-            from gaitmon.recording import read_recording
+            from gaitmon.sources.recording import read_recording
 
             rec = read_recording(args.recording)
             t, a, g = rec.time, rec.acc, rec.gyr

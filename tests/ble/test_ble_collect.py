@@ -20,7 +20,7 @@ import pytest
 
 from gaitmon.collector.app import collect_async
 from gaitmon.collector.config import CollectConfig
-from gaitmon.recording import read_recording
+from gaitmon.sources.recording import read_recording
 from tests.ble.streams import WRAP_S, make_stream
 from tests.ble.truth import match_truth
 

@@ -18,7 +18,7 @@ import pytest
 from gaitmon.collector.app import add_cli, collect_async, run_collect
 from gaitmon.collector.config import CollectConfig
 from gaitmon.collector.virtual import VirtualLink, VirtualSensor
-from gaitmon.recording import read_recording
+from gaitmon.sources.recording import read_recording
 from gaitmon.sensors import gaitmon_profile as gp
 from gaitmon.sim import SimConfig
 from tests.ble.truth import match_truth

@@ -10,7 +10,7 @@ import pytest
 
 from gaitmon.cli import main
 from gaitmon.output import write_steps
-from gaitmon.recording import write_recording
+from gaitmon.sources.recording import write_recording
 
 PROBE = """<script>
 window.__errors = [];

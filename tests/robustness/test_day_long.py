@@ -11,7 +11,7 @@ import pytest
 
 from gaitmon.cli import analyze_stream, main
 from gaitmon.core import analyze
-from gaitmon.recording import open_recording, read_recording, write_recording
+from gaitmon.sources.recording import open_recording, read_recording, write_recording
 from gaitmon.sim import SimConfig, simulate
 from tests.core.test_stream_batch import same_steps
 
