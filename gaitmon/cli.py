@@ -44,9 +44,11 @@ def cmd_analyze(args) -> int:
 
     from gaitmon.core import GaitmonInputError
     from gaitmon.core.summary import summarize
-    from gaitmon.output import write_steps, write_summary
-    from gaitmon.sources.recording import ArrayStream, open_recording
+    from gaitmon.pipeline.analyze import analyze_stream
+    from gaitmon.pipeline.step_files import write_steps, write_summary
     from gaitmon.sources import apply_mount, detect, read_any
+    from gaitmon.sources.recording import ArrayStream, open_recording
+    from gaitmon.ui.summary_view import print_summary
 
     console = Console(stderr=True)
     try:
@@ -84,7 +86,7 @@ def cmd_analyze(args) -> int:
         write_steps(args.out, res.steps, args.format)
     if args.summary:
         write_summary(args.summary, summary)
-    _print_summary(console, summary)
+    print_summary(console, summary)
     if res.steps and args.runner:
         _journal_session(console, res.steps, runner=args.runner, session=args.session, path=args.recording, rec=rec)
     if res.steps and (_influx_configured() or getattr(args, "require_influx", False)):
@@ -108,88 +110,10 @@ def cmd_analyze(args) -> int:
     return EXIT_OK
 
 
-def analyze_stream(rec, *, forward: str, up: str):
-    """Push a :class:`~gaitmon.sources.recording.RecordingStream` chunk by chunk through one
-    StreamingAnalyzer (the same engine and results as the batch ``analyze``), so memory stays flat
-    in the recording's length. Returns the core's AnalysisResult."""
-    from gaitmon.core import AnalysisResult, StreamingAnalyzer
-    from gaitmon.core.steptable import StepTable
-
-    an = StreamingAnalyzer(forward=forward, up=up)
-    steps = StepTable()  # columns: ~120 bytes a step
-    for t, acc, gyr in rec.chunks():
-        steps.extend(an.push(t, acc, gyr))
-        an.latencies_s.clear()  # (live latency; not reported by analyze)
-        _take_revisions(an, steps)
-    steps.extend(an.finish())
-    _take_revisions(an, steps)
-    return AnalysisResult(steps=steps, fs=an.fs, calibration=an.calibration, input_stats=an.stats,
-                          latencies_s=[], side_disagreements=an.side_disagreements)
-
-
-def _take_revisions(an, steps) -> None:
-    """Apply the analyzer's side revisions (bouts smoothed with their later evidence) to the
-    table, then drop them from the analyzer's list: nothing else reads it, and over a day-long
-    recording it would grow to a revised copy of almost every step."""
-    revs = an.side_revisions
-    if revs:
-        steps.revise(revs)
-        del revs[:]
-
-
-def _print_summary(console, s: dict) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
-    ev = s.get("side_evidence") or {}
-    title = "pelvic drop per side (deg)"
-    if ev and not ev.get("certain", True):
-        title += " — SIDES UNCERTAIN"
-    t = Table(title=title, show_lines=False)
-    for c in ("side", "steps", "mean", "SD", "p10", "median", "p90", "drift deg/min"):
-        t.add_column(c, justify="right")
-    for side in ("L", "R"):
-        d = s["sides"].get(side, {})
-        if not d.get("n"):
-            t.add_row(side, "0", "", "", "", "", "", "")
-            continue
-        dr = d["drift"]["deg_per_min"]
-        t.add_row(side, str(d["n"]), f"{d['drop_mean_deg']:.1f}", f"{d['drop_sd_deg'] or 0:.1f}",
-                  f"{d['drop_p10_deg']:.1f}", f"{d['drop_median_deg']:.1f}", f"{d['drop_p90_deg']:.1f}",
-                  "" if dr is None else f"{dr:+.2f}")
-    console.print(t)
-    bits = []
-    if s.get("asymmetry_l_minus_r_deg") is not None:
-        bits.append(f"L−R asymmetry {s['asymmetry_l_minus_r_deg']:+.1f}°")
-    if s.get("cadence_spm"):
-        bits.append(f"cadence {s['cadence_spm']:.0f} steps/min")
-    if s.get("contact_time_s"):
-        bits.append(f"contact {s['contact_time_s'] * 1000:.0f} ms")
-    if s.get("vertical_oscillation_cm") is not None:
-        bits.append(f"vertical oscillation {s['vertical_oscillation_cm']:.1f} cm")
-    bits.append(f"{s['steps_rejected']} low-quality steps not summarised")
-    console.print(" · ".join(bits))
-    inp = s.get("input") or {}
-    rej = {k: v for k, v in inp.items() if k in ("nan_rows", "non_monotonic", "implausible", "saturated", "gap_count",
-                                                   "unparseable_rows") and v}
-    if rej:
-        console.print("input rejected/flagged: " + ", ".join(f"{k}={v}" for k, v in rej.items()))
-    if ev.get("source"):
-        src = ", ".join(f"{k} {v}" for k, v in ev["source"].items())
-        conf = ev.get("confidence_median")
-        console.print(f"sides from: {src}" + (f" · median confidence {conf:.2f}" if conf is not None else ""))
-    if ev.get("note"):
-        console.print(f"[yellow]sides:[/] {escape(ev['note'])}")
-    if s.get("side_disagreements"):
-        console.print(f"[yellow]sides:[/] in {s['side_disagreements']} bout(s) the walking and the running evidence "
-                      "disagree (a missed contact, or a stance side that drops): check those steps")
-    if s.get("note"):
-        console.print(f"[yellow]note:[/] {_esc(s['note'])}")
-
-
 def _store_steps(args, rec, steps, summary, console) -> int:
     """Back-fill analysed steps into InfluxDB (spooled first, so nothing is lost if it is down)."""
-    from gaitmon.pipeline_store import InfluxStepSink, recording_start_ns
+    from gaitmon.pipeline.influx import InfluxStepSink
+    from gaitmon.pipeline.sessions import recording_start_ns
     from gaitmon.store import StoreError
 
     if not _influx_configured():
@@ -214,7 +138,7 @@ def _store_steps(args, rec, steps, summary, console) -> int:
 
 def _report_losses(stats) -> int:
     """Non-zero exit and a message when points will never be stored (see loss_exit_code)."""
-    from gaitmon.pipeline_store import loss_exit_code
+    from gaitmon.pipeline.influx import loss_exit_code
 
     rc = loss_exit_code(stats)
     if rc:
@@ -224,8 +148,8 @@ def _report_losses(stats) -> int:
 
 def _journal_session(console, steps, *, runner, session, path, rec) -> None:
     """Append the session to the runner's local journal (read by `gaitmon trend` without a DB)."""
-    from gaitmon import journal
-    from gaitmon.pipeline_store import recording_start_ns, session_id
+    from gaitmon.pipeline import journal
+    from gaitmon.pipeline.sessions import recording_start_ns, session_id
 
     start = recording_start_ns(path, rec.meta, rec.t_last - rec.t_first)
     p = journal.append_session(steps, runner=runner, session=session or session_id(runner, start), start_ns=start)
@@ -315,8 +239,9 @@ def cmd_demo(args) -> int:
 
     from gaitmon.core import StreamingAnalyzer
     from gaitmon.core.summary import summarize
-    from gaitmon.output import StepCsvWriter, write_summary
+    from gaitmon.pipeline.step_files import StepCsvWriter, write_summary
     from gaitmon.sim import simulate
+    from gaitmon.ui.summary_view import print_summary
 
     console = Console()
     out_dir = Path(args.out_dir)
@@ -383,13 +308,13 @@ def cmd_demo(args) -> int:
     if an.side_revisions:
         # bouts smoothed with their later evidence: the files and the summary get the final sides
         from gaitmon.core.sides import apply_revisions
-        from gaitmon.output import write_steps
+        from gaitmon.pipeline.step_files import write_steps
 
         steps = apply_revisions(steps, an.side_revisions)
         write_steps(steps_path, steps, "csv")
     if steps and args.runner:
-        from gaitmon import journal
-        from gaitmon.pipeline_store import session_id
+        from gaitmon.pipeline import journal
+        from gaitmon.pipeline.sessions import session_id
 
         start = time.time_ns() - int(rec.time[-1] * 1e9)
         p = journal.append_session(steps, runner=args.runner, session=session_id(args.runner, start), start_ns=start)
@@ -404,7 +329,7 @@ def cmd_demo(args) -> int:
 
         deadline.begin(sink.writer.cfg.timeout_s)
         store_rc = _report_losses(sink.close(summary, timeout=sink.writer.cfg.timeout_s))
-    _print_summary(Console(), summary)
+    print_summary(Console(), summary)
     console.print(f"steps → {steps_path}\nsummary → {out_dir / 'summary.json'}", markup=False, highlight=False)
     if steps and not args.no_report:
         from gaitmon.report.build import build_report
@@ -429,7 +354,7 @@ def _optional_influx_sink(args, console):
     """InfluxDB sink for the demo when InfluxDB is configured (environment or $GAITMON_CONFIG)."""
     if not _influx_configured():
         return None
-    from gaitmon.pipeline_store import InfluxStepSink
+    from gaitmon.pipeline.influx import InfluxStepSink
     from gaitmon.store import deadline
 
     from gaitmon.store.config import configured_runner
@@ -571,7 +496,7 @@ def _collect_sinks() -> list:
     """Sinks `gaitmon collect` adds to its files: InfluxDB when configured (env or $GAITMON_CONFIG)."""
     if not _influx_configured():
         return []
-    from gaitmon.pipeline_store import InfluxCollectSink
+    from gaitmon.pipeline.influx import InfluxCollectSink
     from gaitmon.store import StoreError
 
     try:

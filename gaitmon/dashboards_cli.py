@@ -177,7 +177,7 @@ def cmd_exercise_log(args) -> int:
                          side=args.side, note=args.note)
     if cfg is None:
         # no database configured: the runner's local journal (read by `gaitmon trend`)
-        from gaitmon import journal
+        from gaitmon.pipeline import journal
 
         path = journal.append_exercise(runner=runner, exercise=args.exercise, t_ns=t_ns, sets=args.sets,
                                        reps=args.reps, hold_s=args.hold_s, side=args.side, note=args.note)

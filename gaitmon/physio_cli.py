@@ -88,13 +88,13 @@ def cmd_report(args) -> int:
             _err(f"{args.source}: no such file")
             return EXIT_BAD_INPUT
         elif _is_steps_csv(Path(args.source)):
-            from gaitmon.output import read_steps_csv
+            from gaitmon.pipeline.step_files import read_steps_csv
 
             steps = read_steps_csv(args.source)
             source = f"steps file {Path(args.source).name}"
         else:
             from gaitmon.core import analyze
-            from gaitmon.pipeline_store import recording_start_ns
+            from gaitmon.pipeline.sessions import recording_start_ns
             from gaitmon.sources.recording import read_recording
 
             rec = read_recording(args.source)
@@ -179,7 +179,7 @@ def _previous_sessions(runner: str, *, exclude: str | None, n: int) -> list[dict
 def _write_fatigue(steps, runner, session, t0_ns, args, console) -> int:
     from gaitmon.analysis.fatigue import fatigue_drift
     from gaitmon.analysis.influx import write_fatigue
-    from gaitmon.pipeline_store import session_id
+    from gaitmon.pipeline.sessions import session_id
     from gaitmon.store import StoreConfig, StoreError, open_writer
 
     fat = fatigue_drift(steps, threshold_deg=args.fatigue_threshold, leg_length_m=args.leg_length,
@@ -210,7 +210,7 @@ def cmd_trend(args) -> int:
     from rich.text import Text
 
     from gaitmon.analysis.programme import build_trend
-    from gaitmon.singleleg import load_results
+    from gaitmon.pipeline.single_leg import load_results
 
     console = Console()
     try:
@@ -241,7 +241,7 @@ def cmd_trend(args) -> int:
     else:
         # no database: the runner's local journal (sessions from `gaitmon analyze --runner`,
         # exercises from `gaitmon exercise log`)
-        from gaitmon import journal
+        from gaitmon.pipeline import journal
 
         drops = [d for d in journal.session_drops(args.runner, activity=args.activity)
                  if since is None or d.start_ns >= since]
@@ -301,29 +301,33 @@ def cmd_single_leg(args) -> int:
 
     from gaitmon.core import GaitmonInputError
     from gaitmon.core.singleleg import analyze_single_leg
-    from gaitmon.singleleg import describe, result_record, run_virtual, save_result, store_influx
+    from gaitmon.pipeline.single_leg import result_record, run_virtual, save_result, store_influx
+    from gaitmon.ui.single_leg_view import Countdown, describe, link_note
 
     console = Console()
     side = args.side.upper()
     truth = None
     try:
         if args.virtual:
-            t, a, g, fwd, up, truth = run_virtual(side, console=console, speed=args.speed,
+            t, a, g, fwd, up, truth = run_virtual(side, countdown=Countdown(console, side), speed=args.speed,
                                                   hold_s=args.virtual_hold, drop_deg=args.virtual_drop,
                                                   seed=args.seed)
             source, sensor = "virtual sensor", "virtual"
         elif args.sensor:
             import asyncio
 
-            from gaitmon.singleleg import collect_ble
+            from gaitmon.pipeline.single_leg import collect_ble
 
             try:
-                t, a, g, fwd, up, rec_path = asyncio.run(collect_ble(
-                    side, args.sensor, console=console, kind=args.kind, out_dir=args.record_dir,
+                t, a, g, fwd, up, rec_path, link = asyncio.run(collect_ble(
+                    side, args.sensor, countdown=Countdown(console, side), kind=args.kind, out_dir=args.record_dir,
                     runner=args.runner, forward=args.forward, up=args.up))
             except TimeoutError as exc:
                 _err(str(exc))
                 return EXIT_BAD_INPUT
+            note = link_note(link.packets_lost, link.packets_rejected)
+            if note:
+                console.print(note)
             source, sensor = f"BLE sensor {args.sensor} (raw recording {rec_path})", args.sensor
         elif args.recording:
             from gaitmon.sources.recording import read_recording

@@ -201,7 +201,8 @@ async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: flo
     """The coroutine behind :func:`run_collect` (``stop_event`` ends it when set;
     ``on_sessions`` receives the sensor sessions once they exist, e.g. to watch them;
     ``links``: extra (SensorSpec, Link) pairs collected alongside, e.g. phones pushing over HTTP)."""
-    from gaitmon.pipeline import FileSink, LivePipeline
+    from gaitmon.pipeline.file_sink import FileSink
+    from gaitmon.pipeline.live import LivePipeline
 
     duration = duration_s if duration_s is not None else cfg.duration_s
     session_id = cfg.session_name or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")

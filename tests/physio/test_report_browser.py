@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gaitmon.cli import main
-from gaitmon.output import write_steps
+from gaitmon.pipeline.step_files import write_steps
 from gaitmon.sources.recording import write_recording
 
 PROBE = """<script>
