@@ -15,7 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gaitmon.collector.app import add_cli, collect_async, run_collect
+from gaitmon.cli.collect import add_parser as add_collect_parser
+from gaitmon.cli.collect import cmd_collect
+from gaitmon.cli.scan import add_parser as add_scan_parser
+from gaitmon.collector.app import collect_async, run_collect
 from gaitmon.collector.config import CollectConfig
 from gaitmon.collector.virtual import VirtualLink, VirtualSensor
 from gaitmon.sources.recording import read_recording
@@ -169,7 +172,8 @@ def test_cli_parsers_have_help():
 
     parser = argparse.ArgumentParser(prog="gaitmon")
     sub = parser.add_subparsers()
-    add_cli(sub)
+    add_scan_parser(sub)
+    add_collect_parser(sub)
     collect_help = sub.choices["collect"].format_help()
     for flag in ("--config", "--virtual", "--duration", "--out", "--no-live", "--packet-loss"):
         assert flag in collect_help
@@ -180,12 +184,11 @@ def test_cli_parsers_have_help():
 
 
 def test_cli_rejects_missing_sources(capsys):
-    from gaitmon.collector.app import cmd_collect
     import argparse
 
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()
-    add_cli(sub)
+    add_collect_parser(sub)
     assert cmd_collect(parser.parse_args(["collect"])) == 2
     assert "--config FILE" in capsys.readouterr().err
     assert cmd_collect(parser.parse_args(["collect", "--config", "/nonexistent.toml"])) == 2
