@@ -1,7 +1,9 @@
 """`gaitmon collect`: stream sensors live — record the raw data, analyse every step, show a live table.
 
-The collector itself knows nothing of the store: the InfluxDB sink is made here and handed to
-:func:`gaitmon.collector.app.run_collect` with the session's other sinks.
+The command wires the layers (the collector knows neither the pipeline nor the ui nor the store):
+:func:`gaitmon.collector.app.run_collect` gets the live pipeline as its block consumer
+(:func:`gaitmon.pipeline.live.pipeline_factory`: the session files, and InfluxDB when configured)
+and the live table as its watcher (:class:`gaitmon.ui.collect_view.CollectView`).
 
 Exit codes: 0 ok, 2 bad configuration or usage, 4 points the store will never keep (refused by
 the server, spool full; the recordings and steps files hold everything).
@@ -129,13 +131,28 @@ def _collect(args, made: list) -> int:
         sinks = _influx_sinks()
         made.extend(sinks)
         links_factory = _phone_links_factory(args, phone, pphox)
-        result = run_collect(cfg, virtual=args.virtual, duration_s=args.duration, out_dir=out_dir,
-                             live=not args.no_live, sinks=sinks, links_factory=links_factory)
+        result = run_collect(cfg, consumer=_pipeline(sinks), watcher=None if args.no_live else _live_table,
+                             virtual=args.virtual, duration_s=args.duration, out_dir=out_dir,
+                             links_factory=links_factory)
     except ConfigError as e:
         err(str(e))
         return EXIT_BAD_INPUT
     _print_result(result)
     return EXIT_OK
+
+
+def _pipeline(sinks):
+    """The collector's block consumer: the live pipeline writing the session files and to ``sinks``."""
+    from gaitmon.pipeline.live import pipeline_factory
+
+    return pipeline_factory(sinks)
+
+
+def _live_table(pipeline, title: str):
+    """The collector's watcher: the live table of the pipeline's sensors (stderr)."""
+    from gaitmon.ui.collect_view import CollectView
+
+    return CollectView(pipeline, title=title)
 
 
 def _influx_sinks() -> list:
@@ -179,7 +196,8 @@ def _phone_links_factory(args, phone, pphox):
 def _print_result(result) -> None:
     """What the session produced, on stderr: steps, per-sensor link counts, step latency."""
     lat = result.stats["latency"]
-    print(f"session {result.session_id}: {result.steps} steps -> {result.run_dir}", file=sys.stderr)
+    steps = sum(v["steps"] for v in result.stats["sensors"].values())
+    print(f"session {result.session_id}: {steps} steps -> {result.run_dir}", file=sys.stderr)
     for st in result.statuses:
         print(f"  {st.runner}/{st.sensor}: {st.packets_received} packets, {st.packets_lost} lost, "
               f"{st.packets_rejected} rejected; {st.samples_received} samples, {st.samples_lost} "

@@ -4,7 +4,8 @@ bleak scan/connect/notify (:class:`BleakLink`), or an in-process virtual sensor
 (:class:`VirtualLink`) behind the same small :class:`Link` interface; one
 :class:`SensorSession` per sensor (reconnect with backoff, explicit gaps, clock drift, raw
 recording, status). Entry points are in :mod:`gaitmon.collector.app` (``scan``, ``run_collect``);
-the ``scan`` and ``collect`` commands in :mod:`gaitmon.cli`. Knows bleak, not InfluxDB.
+where the samples go is injected (:mod:`gaitmon.collector.consumer`: the command line passes the
+live pipeline). Knows bleak, not InfluxDB, the pipeline or the terminal views.
 """
 
 from .accounting import Gap, StreamAccountant

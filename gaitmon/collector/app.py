@@ -2,15 +2,22 @@
 ``gaitmon collect`` commands are in :mod:`gaitmon.cli.scan` and :mod:`gaitmon.cli.collect`).
 
 * ``await scan(timeout) -> list[FoundDevice]`` — recognised sensors nearby.
-* ``run_collect(cfg, virtual=0, duration_s=None, out_dir=..., live=True, sinks=())`` — run a
-  collection session (blocking; Ctrl-C or SIGTERM stops it cleanly: streams stopped, analyzers
-  finished, files flushed and closed, final status written). Returns a :class:`CollectResult`.
+* ``run_collect(cfg, consumer=..., watcher=..., virtual=0, duration_s=None, out_dir=...)`` — run a
+  collection session (blocking; Ctrl-C or SIGTERM stops it cleanly: streams stopped, the consumer
+  drained and finished, files flushed and closed, final status written). Returns a
+  :class:`CollectResult`.
 * ``phone_links`` / ``phyphox_links`` — (SensorSpec, Link) pairs for phones, for ``links_factory``.
+
+Where the samples go is injected (:mod:`gaitmon.collector.consumer`): ``consumer`` builds the
+:class:`~gaitmon.collector.consumer.BlockConsumer` that receives every sensor's blocks (``gaitmon
+collect``: the live pipeline, :func:`gaitmon.pipeline.live.pipeline_factory`), ``watcher`` the
+live view (:class:`gaitmon.ui.collect_view.CollectView`). The collector imports neither.
 
 Output directory layout (``<out_dir>/<session>/``): ``<runner>_<sensor>.csv`` raw recording per
 sensor (recording format, sensor frame, gaps are missing rows) + ``.session.json`` sidecar (gaps,
-clock fit, status); ``steps_<runner>.csv``; ``status.jsonl`` / ``status_final.json``;
-``run.json`` (what ran, per-sensor counts, step latency p50/p99).
+clock fit, status); ``run.json`` (what ran, per-sensor counts, and the consumer's statistics under
+``pipeline``: step latency p50/p99); and what the consumer writes there (the live pipeline:
+``steps_<runner>.csv``, ``status.jsonl`` / ``status_final.json``).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from pathlib import Path
 
 from .clock import HostClock
 from .config import CollectConfig, ConfigError, SensorEntry
+from .consumer import BlockConsumer, ConsumerFactory, WatcherFactory
 from .link import Link
 from .profiles import get_profile
 from .scanner import FoundDevice, ScanError, find_device, find_devices, scan_devices
@@ -50,48 +58,50 @@ async def scan(timeout: float = 10.0, *, all_devices: bool = False) -> list[Foun
 class CollectResult:
     """What a collection run produced.
 
-    run_dir: the session directory; statuses: final SensorStatus per sensor; stats: pipeline
-    statistics (steps, latency p50/p99 in s); steps: number of steps written; interrupted: True
-    if stopped by Ctrl-C / SIGTERM; virtual_links: the virtual links (exact loss counts).
+    run_dir: the session directory; statuses: final SensorStatus per sensor; stats: the consumer's
+    statistics (the live pipeline: steps, latency p50/p99 in s; ``{}`` without a consumer);
+    interrupted: True if stopped by Ctrl-C / SIGTERM; virtual_links: the virtual links (exact loss
+    counts); consumer: the block consumer of the run (e.g. the LivePipeline with its step records).
     """
 
     run_dir: Path
     session_id: str
     statuses: list[SensorStatus]
     stats: dict
-    steps: int
     interrupted: bool = False
     virtual_links: list = field(default_factory=list)
     sessions: list = field(default_factory=list, repr=False)
-    records: list = field(default_factory=list, repr=False)
+    consumer: BlockConsumer | None = field(default=None, repr=False)
 
 
 def _safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text) or "sensor"
 
 
-def run_collect(cfg: CollectConfig, *, virtual: int = 0, duration_s: float | None = None,
-                out_dir: Path, live: bool = True, sinks=(), file_sink: bool = True,
-                virtual_links: list | None = None, links_factory: Callable | None = None) -> CollectResult:
+def run_collect(cfg: CollectConfig, *, consumer: ConsumerFactory | None = None,
+                watcher: WatcherFactory | None = None, virtual: int = 0, duration_s: float | None = None,
+                out_dir: Path, virtual_links: list | None = None,
+                links_factory: Callable | None = None) -> CollectResult:
     """Collect from the configured sensors (or ``virtual`` simulated ones) until ``duration_s``
     (default: the config's, else until Ctrl-C). Blocking; see module docstring.
 
     Args:
         cfg: validated configuration (:meth:`CollectConfig.load`).
+        consumer: builds the consumer of every sensor's sample blocks, given the session
+            directory (:class:`~gaitmon.collector.consumer.ConsumerFactory`; ``gaitmon collect``:
+            the live pipeline). None: the samples are only recorded.
+        watcher: builds the live view, given the consumer and a title (None: no view).
         virtual: number of virtual sensors to use instead of the radio (0 = real sensors).
         links_factory: returns extra (SensorSpec, Link) pairs (e.g. :func:`phone_links`).
         duration_s: session length in seconds (None: ``cfg.duration_s``, else until stopped).
         out_dir: parent directory of the session directory.
-        live: show the rich live view on stderr.
-        sinks: extra sinks (e.g. the InfluxDB sink) receiving steps and status.
-        file_sink: also write steps/status files (default True).
         virtual_links: pre-built VirtualLinks to use (tests); overrides ``virtual``.
     """
     async def main() -> CollectResult:
         links = links_factory() if links_factory else None  # built inside the event loop
-        return await collect_async(cfg, virtual=virtual, duration_s=duration_s, out_dir=out_dir,
-                                   live=live, sinks=sinks, file_sink=file_sink,
-                                   virtual_links=virtual_links, links=links)
+        return await collect_async(cfg, consumer=consumer, watcher=watcher, virtual=virtual,
+                                   duration_s=duration_s, out_dir=out_dir, virtual_links=virtual_links,
+                                   links=links)
 
     return asyncio.run(main())
 
@@ -183,8 +193,9 @@ async def _resolve(entry: SensorEntry, timeout: float):
     return d.device if d else None
 
 
-async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: float | None = None,
-                        out_dir: Path, live: bool = True, sinks=(), file_sink: bool = True,
+async def collect_async(cfg: CollectConfig, *, consumer: ConsumerFactory | None = None,
+                        watcher: WatcherFactory | None = None, virtual: int = 0,
+                        duration_s: float | None = None, out_dir: Path,
                         virtual_links: list | None = None,
                         links: list | None = None,
                         stop_event: asyncio.Event | None = None,
@@ -193,16 +204,12 @@ async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: flo
     """The coroutine behind :func:`run_collect` (``stop_event`` ends it when set;
     ``on_sessions`` receives the sensor sessions once they exist, e.g. to watch them;
     ``links``: extra (SensorSpec, Link) pairs collected alongside, e.g. phones pushing over HTTP)."""
-    from gaitmon.pipeline.file_sink import FileSink
-    from gaitmon.pipeline.live import LivePipeline
-
     duration = duration_s if duration_s is not None else cfg.duration_s
     session_id = cfg.session_name or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     run_dir = Path(out_dir) / session_id
     run_dir.mkdir(parents=True, exist_ok=True)
-    all_sinks = ([FileSink(run_dir)] if file_sink else []) + list(sinks)
     tuning = cfg.collector
-    pipeline = LivePipeline(all_sinks, status_interval_s=tuning.status_interval_s)
+    receiver = consumer(run_dir, status_interval_s=tuning.status_interval_s) if consumer else None
     host_clock = HostClock()
     policy = ReconnectPolicy(initial_s=tuning.reconnect_initial_s, max_s=tuning.reconnect_max_s,
                              connect_timeout_s=tuning.connect_timeout_s)
@@ -233,10 +240,12 @@ async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: flo
     sessions: list[SensorSession] = []
     for i, (spec, link) in enumerate(pairs):
         s = SensorSession(spec, link, get_profile(spec.kind), session_id=session_id,
-                          recording_path=run_dir / f"{spec.key}.csv", on_block=pipeline.on_block,
+                          recording_path=run_dir / f"{spec.key}.csv",
+                          on_block=receiver.on_block if receiver is not None else None,
                           host_clock=host_clock, policy=policy,
                           status_interval_s=tuning.status_interval_s, seed=i)
-        pipeline.add_session(s)
+        if receiver is not None:
+            receiver.add_session(s)
         sessions.append(s)
 
     if on_sessions is not None:
@@ -262,13 +271,9 @@ async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: flo
         except (NotImplementedError, RuntimeError, ValueError):
             pass
 
-    view = None
-    if live:
-        from gaitmon.ui.collect_view import CollectView
-
-        view = CollectView(pipeline, title=f"gaitmon collect — session {session_id}")
+    view = watcher(receiver, f"gaitmon collect — session {session_id}") if watcher else None
     started = time.monotonic()
-    pipe_task = asyncio.create_task(pipeline.run(), name="pipeline")
+    consumer_task = asyncio.create_task(receiver.run(), name="consumer") if receiver is not None else None
     session_tasks = [asyncio.create_task(s.run(), name=f"session-{s.spec.key}") for s in sessions]
     view_task = asyncio.create_task(view.run(), name="view") if view else None
     try:
@@ -288,9 +293,10 @@ async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: flo
         for s, r in zip(sessions, results):
             if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
                 log.error("%s: session ended with an error: %r", s.spec.key, r)
-        pipeline.stop()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pipe_task
+        if receiver is not None:
+            receiver.stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await consumer_task
         for link in vlinks:
             await link.aclose()
         for _spec, link in links or ():
@@ -303,12 +309,11 @@ async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: flo
         for sig in installed:
             loop.remove_signal_handler(sig)
 
-    stats = pipeline.stats()
+    stats = receiver.stats() if receiver is not None else {}
     result = CollectResult(run_dir=run_dir, session_id=session_id,
                            statuses=[s.status for s in sessions], stats=stats,
-                           steps=sum(v["steps"] for v in stats["sensors"].values()),
                            interrupted=interrupted, virtual_links=vlinks, sessions=sessions,
-                           records=pipeline.records)
+                           consumer=receiver)
     (run_dir / "run.json").write_text(json.dumps({
         "session": session_id,
         "virtual": bool(vlinks),

@@ -10,7 +10,8 @@ Modules, one job each:
 * :mod:`.records` — :class:`~.records.StepRecord` (a finished step with its identity and UTC
   time) and the :class:`~.records.Sink` protocol every live sink implements;
 * :mod:`.live` — :class:`~.live.LivePipeline`: collector sessions → one analyzer per sensor →
-  sinks, with per-step latency;
+  sinks, with per-step latency; it is the collector's block consumer (the collector only knows
+  the protocol :class:`gaitmon.collector.consumer.BlockConsumer`; the command line wires the two);
 * :mod:`.file_sink` — :class:`~.file_sink.FileSink`: the live session's steps CSV per runner and
   status files;
 * :mod:`.influx` — the InfluxDB sinks (:class:`~.influx.InfluxCollectSink` live,

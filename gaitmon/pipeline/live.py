@@ -10,6 +10,10 @@ Sinks: see :mod:`gaitmon.pipeline.records` (:class:`~gaitmon.pipeline.records.Si
 pipeline passes each a list of :class:`~gaitmon.pipeline.records.StepRecord`, the status
 snapshots and, where a sink can take them, the steps whose side was revised.
 
+The pipeline is the collector's block consumer (:class:`gaitmon.collector.consumer.BlockConsumer`:
+``add_session``, ``on_block``, ``run``, ``stop``, ``stats``); the collector never imports it —
+the command line hands :func:`pipeline_factory` to :func:`gaitmon.collector.app.run_collect`.
+
 Per-step latency: from the host arrival of the packet holding the step's last sample (the next
 contralateral IC, ``t_ic_s + step_time_s``) to the moment the step leaves the core. Recorded
 per step (``StepRecord.latency_s``), summarised as p50/p99 in :meth:`LivePipeline.stats`. The
@@ -26,15 +30,17 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from gaitmon.collector.session import SampleBlock, SensorSession
 from gaitmon.core import StreamingAnalyzer, Step
 
+from .file_sink import FileSink
 from .records import Sink, StepRecord
 
-__all__ = ["LivePipeline", "SensorStats", "latency_summary", "default_analyzer"]
+__all__ = ["LivePipeline", "SensorStats", "latency_summary", "default_analyzer", "pipeline_factory"]
 
 log = logging.getLogger("gaitmon.pipeline")
 
@@ -321,3 +327,17 @@ class LivePipeline:
             }
         return {"sensors": out, "latency": latency_summary(all_lat)}
 
+
+def pipeline_factory(sinks=(), *, file_sink: bool = True) -> Callable[..., LivePipeline]:
+    """The collector's consumer factory (:class:`gaitmon.collector.consumer.ConsumerFactory`) for a
+    live session: once the collector has made the session directory it calls
+    ``factory(run_dir, status_interval_s=...)`` and feeds the returned :class:`LivePipeline`,
+    which writes the session's files there (:class:`FileSink`, unless ``file_sink`` is False)
+    and to ``sinks`` (e.g. the InfluxDB sink)."""
+    extra = list(sinks)
+
+    def make(run_dir: Path, *, status_interval_s: float = 5.0) -> LivePipeline:
+        all_sinks = ([FileSink(run_dir)] if file_sink else []) + extra
+        return LivePipeline(all_sinks, status_interval_s=status_interval_s)
+
+    return make
