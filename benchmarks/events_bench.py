@@ -64,8 +64,8 @@ def _body_frame(acc, gyr, R_sp):
 def datasets(sim_seeds: int, sim_s: float):
     """Yield (set name, recording dict): time, acc, gyr, forward, up, R_sp, ref_t, ref_side,
     bouts [(t0, t1)], tol."""
-    from gaitmon.recording import read_recording
     from gaitmon.sim import SimConfig, nominal_mount, simulate
+    from gaitmon.sources.recording import read_recording
 
     data = ROOT / "tests" / "data" / "real-walking"
     for csv in sorted(data.glob("*.csv")):

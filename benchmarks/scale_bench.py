@@ -8,12 +8,12 @@ millisecond) -> per sensor a ``GaitmonProfileDecoder`` -> one ``gaitmon.core.Str
 per sensor -> one ``gaitmon.store.StepWriter`` (SQLite spool, sync=normal, batches to a real
 ``influxd`` started in a temp dir like the tests do).
 
-Like ``gaitmon.pipeline.LivePipeline``, the processing loop takes every packet that has arrived
-since its last round, decodes them and pushes each sensor's packets in one call — so when it is
-late, later rounds carry more samples per push. It keeps up when the lag (now minus the arrival
-of the oldest unprocessed packet) stays bounded over the measurement window (grows < 0.5 s from
-its first to its last quarter); a constant lag left over from the calibration burst is reported
-as lag, not as falling behind.
+Like ``gaitmon.pipeline.live.LivePipeline``, the processing loop takes every packet that has
+arrived since its last round, decodes them and pushes each sensor's packets in one call — so when
+it is late, later rounds carry more samples per push. It keeps up when the lag (now minus the
+arrival of the oldest unprocessed packet) stays bounded over the measurement window (grows < 0.5 s
+from its first to its last quarter); a constant lag left over from the calibration burst is
+reported as lag, not as falling behind.
 
 Measured over ``--window`` s after every sensor has calibrated (the core's warm-up: standing +
 8 s of gait): CPU % of this process (all threads: decode, core, spool, HTTP) and of influxd,

@@ -3,8 +3,9 @@
 bleak scan/connect/notify (:class:`BleakLink`), or an in-process virtual sensor
 (:class:`VirtualLink`) behind the same small :class:`Link` interface; one
 :class:`SensorSession` per sensor (reconnect with backoff, explicit gaps, clock drift, raw
-recording, status). Entry points for the CLI are in :mod:`gaitmon.collector.app`.
-Knows bleak, not InfluxDB.
+recording, status). Entry points are in :mod:`gaitmon.collector.app` (``scan``, ``run_collect``);
+where the samples go is injected (:mod:`gaitmon.collector.consumer`: the command line passes the
+live pipeline). Knows bleak, not InfluxDB, the pipeline or the terminal views.
 """
 
 from .accounting import Gap, StreamAccountant

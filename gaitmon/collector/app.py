@@ -1,51 +1,51 @@
-"""Entry points of the collector for the CLI: ``scan`` and ``collect``.
+"""Entry points of the collector: ``scan`` and ``run_collect`` (the ``gaitmon scan`` and
+``gaitmon collect`` commands are in :mod:`gaitmon.cli.scan` and :mod:`gaitmon.cli.collect`).
 
-For the lead's ``gaitmon/cli.py``:
-
-* ``add_cli(subparsers)`` mounts ``scan`` and ``collect`` (``add_scan_parser`` /
-  ``add_collect_parser`` individually); each sets ``func`` to a handler returning an exit code.
 * ``await scan(timeout) -> list[FoundDevice]`` — recognised sensors nearby.
-* ``run_collect(cfg, virtual=0, duration_s=None, out_dir=..., live=True, sinks=())`` — run a
-  collection session (blocking; Ctrl-C or SIGTERM stops it cleanly: streams stopped, analyzers
-  finished, files flushed and closed, final status written). Returns a :class:`CollectResult`.
+* ``run_collect(cfg, consumer=..., watcher=..., virtual=0, duration_s=None, out_dir=...)`` — run a
+  collection session (blocking; Ctrl-C or SIGTERM stops it cleanly: streams stopped, the consumer
+  drained and finished, files flushed and closed, final status written). Returns a
+  :class:`CollectResult`.
+* ``phone_links`` / ``phyphox_links`` — (SensorSpec, Link) pairs for phones, for ``links_factory``.
+
+Where the samples go is injected (:mod:`gaitmon.collector.consumer`): ``consumer`` builds the
+:class:`~gaitmon.collector.consumer.BlockConsumer` that receives every sensor's blocks (``gaitmon
+collect``: the live pipeline, :func:`gaitmon.pipeline.live.pipeline_factory`), ``watcher`` the
+live view (:class:`gaitmon.ui.collect_view.CollectView`). The collector imports neither.
 
 Output directory layout (``<out_dir>/<session>/``): ``<runner>_<sensor>.csv`` raw recording per
 sensor (recording format, sensor frame, gaps are missing rows) + ``.session.json`` sidecar (gaps,
-clock fit, status); ``steps_<runner>.csv``; ``status.jsonl`` / ``status_final.json``;
-``run.json`` (what ran, per-sensor counts, step latency p50/p99).
+clock fit, status); ``run.json`` (what ran, per-sensor counts, and the consumer's statistics under
+``pipeline``: step latency p50/p99); and what the consumer writes there (the live pipeline:
+``steps_<runner>.csv``, ``status.jsonl`` / ``status_final.json``).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
 import logging
 import signal
-import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .clock import HostClock
 from .config import CollectConfig, ConfigError, SensorEntry
+from .consumer import BlockConsumer, ConsumerFactory, WatcherFactory
 from .link import Link
 from .profiles import get_profile
 from .scanner import FoundDevice, ScanError, find_device, find_devices, scan_devices
 from .session import ReconnectPolicy, SensorSession, SensorSpec
 from .status import SensorStatus
 
-__all__ = ["scan", "run_collect", "CollectResult", "FoundDevice", "add_cli", "add_scan_parser",
-           "add_collect_parser", "cmd_scan", "cmd_collect"]
+__all__ = ["scan", "run_collect", "collect_async", "CollectResult", "FoundDevice", "phone_links",
+           "phyphox_links"]
 
 log = logging.getLogger("gaitmon.collector.app")
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-EXIT_NO_BLUETOOTH = 4
 
 
 async def scan(timeout: float = 10.0, *, all_devices: bool = False) -> list[FoundDevice]:
@@ -58,48 +58,50 @@ async def scan(timeout: float = 10.0, *, all_devices: bool = False) -> list[Foun
 class CollectResult:
     """What a collection run produced.
 
-    run_dir: the session directory; statuses: final SensorStatus per sensor; stats: pipeline
-    statistics (steps, latency p50/p99 in s); steps: number of steps written; interrupted: True
-    if stopped by Ctrl-C / SIGTERM; virtual_links: the virtual links (exact loss counts).
+    run_dir: the session directory; statuses: final SensorStatus per sensor; stats: the consumer's
+    statistics (the live pipeline: steps, latency p50/p99 in s; ``{}`` without a consumer);
+    interrupted: True if stopped by Ctrl-C / SIGTERM; virtual_links: the virtual links (exact loss
+    counts); consumer: the block consumer of the run (e.g. the LivePipeline with its step records).
     """
 
     run_dir: Path
     session_id: str
     statuses: list[SensorStatus]
     stats: dict
-    steps: int
     interrupted: bool = False
     virtual_links: list = field(default_factory=list)
     sessions: list = field(default_factory=list, repr=False)
-    records: list = field(default_factory=list, repr=False)
+    consumer: BlockConsumer | None = field(default=None, repr=False)
 
 
 def _safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text) or "sensor"
 
 
-def run_collect(cfg: CollectConfig, *, virtual: int = 0, duration_s: float | None = None,
-                out_dir: Path, live: bool = True, sinks=(), file_sink: bool = True,
-                virtual_links: list | None = None, links_factory: Callable | None = None) -> CollectResult:
+def run_collect(cfg: CollectConfig, *, consumer: ConsumerFactory | None = None,
+                watcher: WatcherFactory | None = None, virtual: int = 0, duration_s: float | None = None,
+                out_dir: Path, virtual_links: list | None = None,
+                links_factory: Callable | None = None) -> CollectResult:
     """Collect from the configured sensors (or ``virtual`` simulated ones) until ``duration_s``
     (default: the config's, else until Ctrl-C). Blocking; see module docstring.
 
     Args:
         cfg: validated configuration (:meth:`CollectConfig.load`).
+        consumer: builds the consumer of every sensor's sample blocks, given the session
+            directory (:class:`~gaitmon.collector.consumer.ConsumerFactory`; ``gaitmon collect``:
+            the live pipeline). None: the samples are only recorded.
+        watcher: builds the live view, given the consumer and a title (None: no view).
         virtual: number of virtual sensors to use instead of the radio (0 = real sensors).
         links_factory: returns extra (SensorSpec, Link) pairs (e.g. :func:`phone_links`).
         duration_s: session length in seconds (None: ``cfg.duration_s``, else until stopped).
         out_dir: parent directory of the session directory.
-        live: show the rich live view on stderr.
-        sinks: extra sinks (e.g. the InfluxDB sink) receiving steps and status.
-        file_sink: also write steps/status files (default True).
         virtual_links: pre-built VirtualLinks to use (tests); overrides ``virtual``.
     """
     async def main() -> CollectResult:
         links = links_factory() if links_factory else None  # built inside the event loop
-        return await collect_async(cfg, virtual=virtual, duration_s=duration_s, out_dir=out_dir,
-                                   live=live, sinks=sinks, file_sink=file_sink,
-                                   virtual_links=virtual_links, links=links)
+        return await collect_async(cfg, consumer=consumer, watcher=watcher, virtual=virtual,
+                                   duration_s=duration_s, out_dir=out_dir, virtual_links=virtual_links,
+                                   links=links)
 
     return asyncio.run(main())
 
@@ -191,8 +193,9 @@ async def _resolve(entry: SensorEntry, timeout: float):
     return d.device if d else None
 
 
-async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: float | None = None,
-                        out_dir: Path, live: bool = True, sinks=(), file_sink: bool = True,
+async def collect_async(cfg: CollectConfig, *, consumer: ConsumerFactory | None = None,
+                        watcher: WatcherFactory | None = None, virtual: int = 0,
+                        duration_s: float | None = None, out_dir: Path,
                         virtual_links: list | None = None,
                         links: list | None = None,
                         stop_event: asyncio.Event | None = None,
@@ -201,15 +204,12 @@ async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: flo
     """The coroutine behind :func:`run_collect` (``stop_event`` ends it when set;
     ``on_sessions`` receives the sensor sessions once they exist, e.g. to watch them;
     ``links``: extra (SensorSpec, Link) pairs collected alongside, e.g. phones pushing over HTTP)."""
-    from gaitmon.pipeline import FileSink, LivePipeline
-
     duration = duration_s if duration_s is not None else cfg.duration_s
     session_id = cfg.session_name or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     run_dir = Path(out_dir) / session_id
     run_dir.mkdir(parents=True, exist_ok=True)
-    all_sinks = ([FileSink(run_dir)] if file_sink else []) + list(sinks)
     tuning = cfg.collector
-    pipeline = LivePipeline(all_sinks, status_interval_s=tuning.status_interval_s)
+    receiver = consumer(run_dir, status_interval_s=tuning.status_interval_s) if consumer else None
     host_clock = HostClock()
     policy = ReconnectPolicy(initial_s=tuning.reconnect_initial_s, max_s=tuning.reconnect_max_s,
                              connect_timeout_s=tuning.connect_timeout_s)
@@ -240,10 +240,12 @@ async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: flo
     sessions: list[SensorSession] = []
     for i, (spec, link) in enumerate(pairs):
         s = SensorSession(spec, link, get_profile(spec.kind), session_id=session_id,
-                          recording_path=run_dir / f"{spec.key}.csv", on_block=pipeline.on_block,
+                          recording_path=run_dir / f"{spec.key}.csv",
+                          on_block=receiver.on_block if receiver is not None else None,
                           host_clock=host_clock, policy=policy,
                           status_interval_s=tuning.status_interval_s, seed=i)
-        pipeline.add_session(s)
+        if receiver is not None:
+            receiver.add_session(s)
         sessions.append(s)
 
     if on_sessions is not None:
@@ -269,13 +271,9 @@ async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: flo
         except (NotImplementedError, RuntimeError, ValueError):
             pass
 
-    view = None
-    if live:
-        from gaitmon.ui.collect_view import CollectView
-
-        view = CollectView(pipeline, title=f"gaitmon collect — session {session_id}")
+    view = watcher(receiver, f"gaitmon collect — session {session_id}") if watcher else None
     started = time.monotonic()
-    pipe_task = asyncio.create_task(pipeline.run(), name="pipeline")
+    consumer_task = asyncio.create_task(receiver.run(), name="consumer") if receiver is not None else None
     session_tasks = [asyncio.create_task(s.run(), name=f"session-{s.spec.key}") for s in sessions]
     view_task = asyncio.create_task(view.run(), name="view") if view else None
     try:
@@ -295,9 +293,10 @@ async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: flo
         for s, r in zip(sessions, results):
             if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
                 log.error("%s: session ended with an error: %r", s.spec.key, r)
-        pipeline.stop()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pipe_task
+        if receiver is not None:
+            receiver.stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await consumer_task
         for link in vlinks:
             await link.aclose()
         for _spec, link in links or ():
@@ -310,12 +309,11 @@ async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: flo
         for sig in installed:
             loop.remove_signal_handler(sig)
 
-    stats = pipeline.stats()
+    stats = receiver.stats() if receiver is not None else {}
     result = CollectResult(run_dir=run_dir, session_id=session_id,
                            statuses=[s.status for s in sessions], stats=stats,
-                           steps=sum(v["steps"] for v in stats["sensors"].values()),
                            interrupted=interrupted, virtual_links=vlinks, sessions=sessions,
-                           records=pipeline.records)
+                           consumer=receiver)
     (run_dir / "run.json").write_text(json.dumps({
         "session": session_id,
         "virtual": bool(vlinks),
@@ -327,76 +325,6 @@ async def collect_async(cfg: CollectConfig, *, virtual: int = 0, duration_s: flo
         "pipeline": stats,
     }, indent=2) + "\n", encoding="utf-8")
     return result
-
-
-# ------------------------------------------------------------------------------------ CLI
-def add_scan_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "scan", help="list gaitmon-capable BLE sensors nearby",
-        description="Scan for Bluetooth LE sensors that gaitmon can read (the open gaitmon IMU "
-                    "profile, Polar PMD and Movesense devices, recognised by service UUID or "
-                    "name) and print address, name, kind and signal strength. Use an address or "
-                    "name in the [[sensor]] entries of the collect config.")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="S",
-                   help="scan duration in seconds (default 10)")
-    p.add_argument("--all", action="store_true", help="list every advertising device, not only "
-                   "recognised sensors")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.set_defaults(func=cmd_scan)
-    return p
-
-
-def add_collect_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "collect", help="stream sensors live: record raw data, analyse steps, show a live view",
-        description="Connect to the sensors listed in a TOML config (see docs/collector.md), "
-                    "stream their IMU data, record it (recording CSV per sensor, gaps kept as "
-                    "gaps), analyse every step live (steps CSV per runner) and show a live table. "
-                    "Lost links are reconnected automatically. Ctrl-C stops cleanly and flushes "
-                    "everything. --virtual N runs N simulated sensors with no radio.",
-        epilog="example: gaitmon collect --virtual 3 --duration 60 --out recordings")
-    p.add_argument("--config", "-c", type=Path, metavar="FILE",
-                   help="TOML config: [[sensor]] address/name, runner, axes; [session]; "
-                        "[collector]; [virtual]")
-    p.add_argument("--virtual", type=int, default=0, metavar="N",
-                   help="use N virtual sensors (simulated runners, no Bluetooth needed)")
-    p.add_argument("--duration", type=float, default=None, metavar="S",
-                   help="stop after S seconds (default: config [session] duration_s, else Ctrl-C)")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="output directory; a sub-directory per session is created "
-                        "(default: config [session] out_dir, else ./recordings)")
-    p.add_argument("--session", default=None, metavar="NAME",
-                   help="session name (default: config [session] name, else the UTC start time)")
-    p.add_argument("--no-live", action="store_true", help="no live table (e.g. when logging to a file)")
-    p.add_argument("--virtual-kind", choices=("gaitmon", "polar", "movesense", "movella_dot", "metawear"),
-                   default=None,
-                   help="protocol of the virtual sensors: the open gaitmon profile (default), "
-                        "Polar PMD (ACC+GYRO), Movesense GSP (IMU6), Movella DOT (rate quantities, "
-                        "<= 60 Hz) or MetaWear (BMI160 acc + gyro)")
-    p.add_argument("--speed", type=float, default=None, metavar="X",
-                   help="virtual sensors: sensor seconds per wall second (default 1 = real time)")
-    p.add_argument("--packet-loss", type=float, default=None, metavar="P",
-                   help="virtual sensors: probability of losing each packet (default 0)")
-    p.add_argument("--link-drop-every", type=float, default=None, metavar="S",
-                   help="virtual sensors: drop the link every S sensor seconds (default never)")
-    ph = p.add_argument_group("phone (Sensor Logger HTTP push, phyphox remote access; docs/phone.md)")
-    ph.add_argument("--sensorlogger", metavar="[HOST:]PORT", default=None,
-                    help="listen for Sensor Logger's HTTP push on PORT (set the app's push URL to "
-                         "http://<this computer>:PORT/)")
-    ph.add_argument("--phyphox", metavar="URL", default=None,
-                    help="poll phyphox's remote access at URL (shown by the app, e.g. http://192.168.1.20:8080)")
-    ph.add_argument("--phone-platform", choices=("android", "ios", "ios-standardised"), default=None,
-                    help="the phone's platform (required with --sensorlogger: the acceleration sign "
-                         "differs and the messages do not say)")
-    ph.add_argument("--phone-runner", default="phone", metavar="NAME", help="runner wearing the phone")
-    ph.add_argument("--phone-mount", default="belt-screen-out",
-                    help="phone mount preset (belt-screen-out, belt-screen-in, …; default belt-screen-out)")
-    ph.add_argument("--phone-rate", type=float, default=None, metavar="HZ",
-                    help="the app's sampling rate (default: measured from the first message)")
-    ph.add_argument("--phone-timeout", type=float, default=5.0, metavar="S",
-                    help="no push for S seconds = link lost (default 5; keep it above the app's batch period)")
-    p.set_defaults(func=cmd_collect)
-    return p
 
 
 def phone_links(listen: str, *, platform: str, runner: str = "phone", mount: str = "belt-screen-out",
@@ -437,112 +365,3 @@ def phyphox_links(url: str, *, runner: str = "phone", mount: str = "belt-screen-
     spec = SensorSpec(key=f"{_safe(runner)}_phyphox", runner=runner, sensor=link.name,
                       kind="phyphox", forward=fwd, up=up, rate_hz=rate_hz)
     return [(spec, link)]
-
-
-def add_cli(subparsers) -> None:
-    """Mount ``scan`` and ``collect`` on an argparse sub-parser collection."""
-    add_scan_parser(subparsers)
-    add_collect_parser(subparsers)
-
-
-def cmd_scan(args) -> int:
-    try:
-        found = asyncio.run(scan(args.timeout, all_devices=args.all))
-    except ScanError as e:
-        print(f"gaitmon: error: {e}", file=sys.stderr)
-        return EXIT_NO_BLUETOOTH
-    if args.json:
-        print(json.dumps([{"address": d.address, "name": d.name, "rssi_dbm": d.rssi,
-                           "kind": d.kind, "service_uuids": list(d.service_uuids)} for d in found],
-                         indent=2))
-        return EXIT_OK
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"BLE scan ({args.timeout:g} s): {len(found)} device(s)")
-    for col in ("address", "name", "kind", "RSSI dBm"):
-        table.add_column(col)
-    for d in found:
-        table.add_row(d.address, d.name or "", d.kind or "–", "" if d.rssi is None else str(d.rssi))
-    Console().print(table)
-    if not found:
-        print("No sensor found: is it switched on, charged and not connected to another device? "
-              "(--all lists every advertising device)", file=sys.stderr)
-    return EXIT_OK
-
-
-def cmd_collect(args) -> int:
-    try:
-        cfg = CollectConfig.load(args.config) if args.config else CollectConfig()
-    except ConfigError as e:
-        print(f"gaitmon: error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.virtual < 0:
-        print("gaitmon: error: --virtual must be >= 0", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    phone = getattr(args, "sensorlogger", None)
-    pphox = getattr(args, "phyphox", None)
-    if phone and not args.phone_platform:
-        print("gaitmon: error: --sensorlogger needs --phone-platform android|ios|ios-standardised "
-              "(Sensor Logger's pushes do not say which platform sent them)", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if not args.config and args.virtual == 0 and not phone and not pphox:
-        print("gaitmon: error: give --config FILE (the sensors to collect) or --virtual N "
-              "(simulated sensors)", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    v = cfg.virtual
-    try:
-        if args.speed is not None and not args.speed > 0:
-            raise ConfigError("--speed must be > 0")
-        if args.packet_loss is not None and not 0 <= args.packet_loss < 0.9:
-            raise ConfigError("--packet-loss must be in [0, 0.9)")
-        if args.link_drop_every is not None and args.link_drop_every < 0:
-            raise ConfigError("--link-drop-every must be >= 0")
-        if args.duration is not None and not args.duration > 0:
-            raise ConfigError("--duration must be > 0 seconds")
-    except ConfigError as e:
-        print(f"gaitmon: error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    v = replace(v, kind=args.virtual_kind or v.kind,
-                speed=args.speed if args.speed is not None else v.speed,
-                packet_loss=args.packet_loss if args.packet_loss is not None else v.packet_loss,
-                link_drop_every_s=(args.link_drop_every if args.link_drop_every is not None
-                                   else v.link_drop_every_s))
-    cfg = replace(cfg, virtual=v, session_name=args.session or cfg.session_name)
-    out_dir = args.out or cfg.out_dir or Path("recordings")
-    try:
-        # extra sinks (e.g. InfluxDB) are provided by the program that mounts this command: the
-        # collector itself knows nothing of the store
-        factory = getattr(args, "sink_factory", None)
-        sinks = factory() if factory else ()
-        links_factory = None
-        if phone or pphox:
-            from gaitmon.sources import MOUNTS
-
-            if args.phone_mount not in MOUNTS:
-                raise ConfigError(f"--phone-mount must be one of {', '.join(MOUNTS)}")
-            if phone and pphox:
-                raise ConfigError("give --sensorlogger or --phyphox, not both (one phone per runner)")
-
-            def links_factory():
-                if pphox:
-                    return phyphox_links(pphox, runner=args.phone_runner, mount=args.phone_mount,
-                                         rate_hz=args.phone_rate, idle_timeout_s=args.phone_timeout)
-                return phone_links(phone, platform=args.phone_platform, runner=args.phone_runner,
-                                   mount=args.phone_mount, rate_hz=args.phone_rate,
-                                   idle_timeout_s=args.phone_timeout)
-        result = run_collect(cfg, virtual=args.virtual, duration_s=args.duration, out_dir=out_dir,
-                             live=not args.no_live, sinks=sinks, links_factory=links_factory)
-    except ConfigError as e:
-        print(f"gaitmon: error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    lat = result.stats["latency"]
-    print(f"session {result.session_id}: {result.steps} steps -> {result.run_dir}", file=sys.stderr)
-    for st in result.statuses:
-        print(f"  {st.runner}/{st.sensor}: {st.packets_received} packets, {st.packets_lost} lost, "
-              f"{st.packets_rejected} rejected; {st.samples_received} samples, {st.samples_lost} "
-              f"lost in {st.gaps} gaps; {st.reconnects} reconnects", file=sys.stderr)
-    if lat["n"]:
-        print(f"  step latency p50 {lat['p50_s']:.3f} s, p99 {lat['p99_s']:.3f} s (n={lat['n']})",
-              file=sys.stderr)
-    return EXIT_OK

@@ -1,8 +1,9 @@
-"""Recordings from other sources than gaitmon's own CSV: phone apps' exports (Sensor Logger, phyphox).
+"""Recordings from files: gaitmon's own recording CSV (:mod:`.recording`) and phone apps' exports
+(Sensor Logger, phyphox).
 
 :func:`read_any` picks the reader from the file's content and returns the same
-:class:`gaitmon.recording.Recording` as :func:`gaitmon.recording.read_recording` (time s, specific
-force m/s², rad/s, sensor frame = the phone's screen frame for phones).
+:class:`gaitmon.sources.recording.Recording` as :func:`gaitmon.sources.recording.read_recording`
+(time s, specific force m/s², rad/s, sensor frame = the phone's screen frame for phones).
 
 Phone mounts (``--mount``): a phone carried upright in a running belt over the sacrum has its screen's
 y axis up; with the screen facing out (away from the body) its z axis (out of the screen) points
@@ -14,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gaitmon.core.types import GaitmonInputError
-from gaitmon.recording import Recording, read_recording
+from gaitmon.sources.recording import Recording, read_recording
 
 # preset -> (forward, up) in the phone's screen frame (x right, y up the screen, z out of the screen)
 MOUNTS = {

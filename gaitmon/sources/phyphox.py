@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from gaitmon.core.types import GaitmonInputError
-from gaitmon.recording import Recording
+from gaitmon.sources.recording import Recording
 from gaitmon.sources.resample import merge_streams
 
 APP = "phyphox"

@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from gaitmon.core.types import GaitmonInputError
-from gaitmon.recording import G0, Recording
 from gaitmon.sensors.grid import bracket_interp
+from gaitmon.sources.recording import G0, Recording
 from gaitmon.sources.resample import merge_streams
 
 APP = "Sensor Logger"

@@ -8,10 +8,11 @@ Public API (what the CLI/pipeline wires):
 * :func:`import_recording_steps` — back-fill one analysed recording.
 * :class:`GaitQuery` — InfluxQL read-back (sessions, weekly side means, summaries, steps).
 * :func:`create_retention_policies` — InfluxDB 1.x retention policies.
-* errors: :mod:`gaitmon.store.errors`; ``gaitmon store ...`` commands: :mod:`gaitmon.store.cli`.
+* errors: :mod:`gaitmon.store.errors`; ``gaitmon store ...`` commands: :mod:`gaitmon.cli.store`.
 
-Knows InfluxDB, not bleak: nothing here imports the collector or the core. Names are loaded on
-first use, so ``import gaitmon.store.cli`` (mounted by every ``gaitmon`` run) stays cheap.
+Knows InfluxDB, not bleak: nothing here imports the collector, the core, the pipeline or the
+command line. Names are loaded on first use, so ``gaitmon.cli.store`` (mounted by every
+``gaitmon`` run) stays cheap.
 """
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from gaitmon.pipeline import LivePipeline
+from gaitmon.pipeline.live import LivePipeline
 
 __all__ = ["CollectView", "render_table"]
 

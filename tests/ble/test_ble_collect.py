@@ -20,7 +20,8 @@ import pytest
 
 from gaitmon.collector.app import collect_async
 from gaitmon.collector.config import CollectConfig
-from gaitmon.recording import read_recording
+from gaitmon.pipeline.live import pipeline_factory
+from gaitmon.sources.recording import read_recording
 from tests.ble.streams import WRAP_S, make_stream
 from tests.ble.truth import match_truth
 
@@ -88,7 +89,7 @@ def run(bluez, tmp_path_factory):
 
     async def main():
         stop = asyncio.Event()
-        task = asyncio.create_task(collect_async(cfg, out_dir=out, live=False, stop_event=stop,
+        task = asyncio.create_task(collect_async(cfg, consumer=pipeline_factory(), out_dir=out, stop_event=stop,
                                                  on_sessions=sessions.extend))
         try:
             await _until(lambda: _both(bluez, "sending"), 30, "both streams to start")
@@ -226,7 +227,7 @@ def test_recording_file_keeps_gaps_and_header(run):
 def test_steps_match_simulator_truth(run, runner):
     s = _session(run, runner)
     stream = run["a"] if runner == "alice" else run["b"]
-    records = [r for r in run["result"].records if r.runner == runner]
+    records = [r for r in run["result"].consumer.records if r.runner == runner]
     assert len(records) > 60
     ic, side, drop, steady = stream.truth_rec_time(0)
     m = match_truth(records, ic, side, drop, steady, s.accountant.gaps)
@@ -241,12 +242,12 @@ def test_latency_recorded_and_step_files(run):
     res = run["result"]
     lat = res.stats["latency"]
     assert lat["n"] > 50 and 0 <= lat["p50_s"] <= lat["p99_s"] <= lat["max_s"]
-    for r in res.records:
+    for r in res.consumer.records:
         assert r.latency_s is None or r.latency_s >= 0
     for runner in ("alice", "bob"):
         path = res.run_dir / f"steps_{runner}.csv"
         rows = list(csv.DictReader(path.open()))
-        assert len(rows) == sum(1 for r in res.records if r.runner == runner)
+        assert len(rows) == sum(1 for r in res.consumer.records if r.runner == runner)
         assert list(rows[0])[:4] == ["t_ic_s", "side", "step_time_s", "cadence_spm"]
         assert {r["session"] for r in rows} == {"ble-e2e"}
     final = json.loads((res.run_dir / "status_final.json").read_text())

@@ -17,6 +17,7 @@ import pytest
 from gaitmon.collector.app import collect_async
 from gaitmon.collector.config import CollectConfig
 from gaitmon.collector.virtual import VirtualDotSensor, VirtualMetaWearSensor
+from gaitmon.pipeline.live import pipeline_factory
 from gaitmon.sensors import metawear as mw
 from gaitmon.sensors import movella_dot as dot
 from gaitmon.sim import SimConfig
@@ -74,7 +75,7 @@ def run(bluez, tmp_path_factory):
 
     async def main():
         stop = asyncio.Event()
-        task = asyncio.create_task(collect_async(cfg, out_dir=out, live=False, stop_event=stop,
+        task = asyncio.create_task(collect_async(cfg, consumer=pipeline_factory(), out_dir=out, stop_event=stop,
                                                  on_sessions=sessions.extend))
 
         async def both(key):
@@ -135,7 +136,7 @@ def test_steps_match_truth(run, runner, key):
     s = _session(run, runner)
     truth = run[key].truth[0]
     origin = s.accountant.origin
-    recs = [r for r in run["result"].records if r.runner == runner]
+    recs = [r for r in run["result"].consumer.records if r.runner == runner]
     m = match_truth(recs, truth.ic_t - origin, truth.side, truth.pelvic_drop_deg, truth.steady,
                     s.accountant.gaps)
     assert m.n_truth > 25, m

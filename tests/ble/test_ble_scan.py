@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from gaitmon.collector.app import cmd_scan, scan
+from gaitmon.cli.scan import cmd_scan
+from gaitmon.collector.app import scan
 from gaitmon.collector.scanner import find_device, find_devices
 from gaitmon.sensors.gaitmon_profile import SERVICE_UUID
 

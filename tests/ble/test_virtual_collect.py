@@ -15,12 +15,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gaitmon.collector.app import add_cli, collect_async, run_collect
+from gaitmon.cli.collect import add_parser as add_collect_parser
+from gaitmon.cli.collect import cmd_collect
+from gaitmon.cli.scan import add_parser as add_scan_parser
+from gaitmon.collector.app import collect_async, run_collect
 from gaitmon.collector.config import CollectConfig
 from gaitmon.collector.virtual import VirtualLink, VirtualSensor
-from gaitmon.recording import read_recording
+from gaitmon.pipeline.live import pipeline_factory
 from gaitmon.sensors import gaitmon_profile as gp
 from gaitmon.sim import SimConfig
+from gaitmon.sources.recording import read_recording
+from gaitmon.ui.collect_view import CollectView
 from tests.ble.truth import match_truth
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +54,7 @@ def virtual_run(tmp_path_factory):
         "sensor": [{"name": "gaitmon-v1", "runner": "carol"},
                    {"name": "gaitmon-v2", "runner": "dave", "forward": "-z", "up": "+y"}],
     })
-    result = run_collect(cfg, out_dir=out, live=False, virtual_links=links)
+    result = run_collect(cfg, consumer=pipeline_factory(), out_dir=out, virtual_links=links)
     return result, links
 
 
@@ -78,7 +83,7 @@ def test_virtual_steps_match_truth(virtual_run):
     for session, link in zip(result.sessions, links):
         truth = link.sensor.truth[0]
         ic = truth.ic_t - session.accountant.origin  # sensor clock -> recording clock
-        recs = [r for r in result.records if r.key == session.spec.key]
+        recs = [r for r in result.consumer.records if r.key == session.spec.key]
         m = match_truth(recs, ic, truth.side, truth.pelvic_drop_deg, truth.steady,
                         session.accountant.gaps)
         assert m.n_truth > 30, m
@@ -108,7 +113,7 @@ def test_duplicates_and_garbage_through_inject():
         cfg = CollectConfig.from_dict({"collector": {"status_interval_s": 0.1}})
         sessions = []
         stop = asyncio.Event()
-        task = asyncio.create_task(collect_async(cfg, out_dir=tmp, live=False, file_sink=False,
+        task = asyncio.create_task(collect_async(cfg, consumer=pipeline_factory(file_sink=False), out_dir=tmp,
                                                  virtual_links=[link], stop_event=stop,
                                                  on_sessions=sessions.extend))
         while link.stats.delivered < 20:
@@ -169,7 +174,8 @@ def test_cli_parsers_have_help():
 
     parser = argparse.ArgumentParser(prog="gaitmon")
     sub = parser.add_subparsers()
-    add_cli(sub)
+    add_scan_parser(sub)
+    add_collect_parser(sub)
     collect_help = sub.choices["collect"].format_help()
     for flag in ("--config", "--virtual", "--duration", "--out", "--no-live", "--packet-loss"):
         assert flag in collect_help
@@ -180,12 +186,11 @@ def test_cli_parsers_have_help():
 
 
 def test_cli_rejects_missing_sources(capsys):
-    from gaitmon.collector.app import cmd_collect
     import argparse
 
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()
-    add_cli(sub)
+    add_collect_parser(sub)
     assert cmd_collect(parser.parse_args(["collect"])) == 2
     assert "--config FILE" in capsys.readouterr().err
     assert cmd_collect(parser.parse_args(["collect", "--config", "/nonexistent.toml"])) == 2
@@ -203,7 +208,7 @@ def test_backoff_retries_refused_connections(tmp_path):
     async def main():
         sessions = []
         stop = asyncio.Event()
-        task = asyncio.create_task(collect_async(cfg, out_dir=tmp_path, live=False,
+        task = asyncio.create_task(collect_async(cfg, consumer=pipeline_factory(), out_dir=tmp_path,
                                                  virtual_links=[link], stop_event=stop,
                                                  on_sessions=sessions.extend))
         while link.stats.delivered < 30:
@@ -236,7 +241,8 @@ def test_live_view_shows_every_runner(tmp_path, capsys):
     cfg = CollectConfig.from_dict({"session": {"name": "live"},
                                    "sensor": [{"name": "gaitmon-live0", "runner": "fay"},
                                               {"name": "gaitmon-live1", "runner": "gus"}]})
-    result = run_collect(cfg, out_dir=tmp_path, live=True, virtual_links=links)
+    result = run_collect(cfg, consumer=pipeline_factory(), watcher=lambda p, title: CollectView(p, title=title),
+                         out_dir=tmp_path, virtual_links=links)
     err = capsys.readouterr().err
     assert "gaitmon collect — session live" in err
     final = err[err.rindex("gaitmon collect — session live"):]  # the last refresh
@@ -245,7 +251,7 @@ def test_live_view_shows_every_runner(tmp_path, capsys):
     for runner, link, st in zip(("fay", "gus"), links, result.statuses):
         i = next(k for k, line in enumerate(lines) if line.split()[:1] == [runner])
         first, second = lines[i].split(), lines[i + 1].split()
-        steps = sum(1 for r in result.records if r.runner == runner)
+        steps = sum(1 for r in result.consumer.records if r.runner == runner)
         assert first[1:5] == ["stopped", str(link.stats.delivered), "0", str(steps)]
         assert steps > 10 and float(first[5]) > 0  # mean drop of the left steps, degrees
         assert second[:4] == [link.name, f"{st.battery_pct}%", str(st.rssi_dbm), "dBm"]

@@ -9,6 +9,7 @@ import pytest
 from gaitmon.collector.app import run_collect
 from gaitmon.collector.config import CollectConfig
 from gaitmon.collector.virtual import VirtualLink, VirtualMovesenseSensor
+from gaitmon.pipeline.live import pipeline_factory
 from gaitmon.sensors import movesense as ms
 from gaitmon.sim import SimConfig
 from tests.ble.truth import match_truth
@@ -31,7 +32,7 @@ def ms_run(tmp_path_factory):
         "sensor": [{"name": "Movesense 204930000123", "runner": "jo", "kind": "movesense",
                     "forward": "-y", "up": "+x", "rate_hz": RATE}],
     })
-    result = run_collect(cfg, out_dir=tmp_path_factory.mktemp("ms"), live=False,
+    result = run_collect(cfg, consumer=pipeline_factory(), out_dir=tmp_path_factory.mktemp("ms"),
                          virtual_links=[link])
     return result, link
 
@@ -62,7 +63,7 @@ def test_movesense_losses_and_wrap(ms_run):
     assert link_gap.exact and link_gap.samples_lost >= link.stats.samples_not_sent > 0
     # the u32 ms clock wrapped 7.3 s into the stream: the recording time runs on regardless
     assert session.accountant.origin + 7.0 < float(1 << 32) * 1e-3 < session.accountant._last_t
-    t_ic = np.array([r.step.t_ic_s for r in result.records])
+    t_ic = np.array([r.step.t_ic_s for r in result.consumer.records])
     assert np.all(np.diff(t_ic) > 0) and t_ic[-1] > 30.0
 
 
@@ -72,7 +73,7 @@ def test_movesense_steps_match_truth(ms_run):
     truth = link.sensor.truth[0]
     origin = session.accountant.origin  # first sample on the (unwrapped) sensor clock
     assert origin == pytest.approx(truth.t0_sensor_s, abs=1e-3)
-    m = match_truth(result.records, truth.ic_t - origin, truth.side, truth.pelvic_drop_deg,
+    m = match_truth(result.consumer.records, truth.ic_t - origin, truth.side, truth.pelvic_drop_deg,
                     truth.steady, session.accountant.gaps)
     assert m.n_truth > 30, m
     assert m.recall >= 0.95 and m.ic_median_abs_s < 0.02, m

@@ -9,6 +9,7 @@ import pytest
 from gaitmon.collector.app import run_collect
 from gaitmon.collector.config import CollectConfig, ConfigError
 from gaitmon.collector.virtual import VirtualLink, VirtualPolarSensor
+from gaitmon.pipeline.live import pipeline_factory
 from gaitmon.sensors import polar_pmd as pmd
 from gaitmon.sim import SimConfig
 from tests.ble.truth import match_truth
@@ -30,7 +31,7 @@ def polar_run(tmp_path_factory):
         "sensor": [{"name": "Polar Sense 1A2B3C4D", "runner": "hal", "kind": "polar",
                     "forward": "+x", "up": "+z", "rate_hz": RATE}],
     })
-    result = run_collect(cfg, out_dir=tmp_path_factory.mktemp("polar"), live=False,
+    result = run_collect(cfg, consumer=pipeline_factory(), out_dir=tmp_path_factory.mktemp("polar"),
                          virtual_links=[link])
     return result, link
 
@@ -85,7 +86,7 @@ def test_polar_steps_match_truth(polar_run):
     session = result.sessions[0]
     truth = link.sensor.truth[0]
     origin = session.accountant.origin - VirtualPolarSensor.T0_NS * 1e-9
-    m = match_truth(result.records, truth.ic_t - origin, truth.side,
+    m = match_truth(result.consumer.records, truth.ic_t - origin, truth.side,
                     truth.pelvic_drop_deg, truth.steady, session.accountant.gaps)
     assert m.n_truth > 30, m
     assert m.recall >= 0.95 and m.ic_median_abs_s < 0.02, m
@@ -107,6 +108,6 @@ def test_polar_refused_rate_is_a_clear_failure(tmp_path):
         "session": {"duration_s": 0.5},
         "sensor": [{"name": "Polar Sense 2", "runner": "ida", "kind": "polar", "forward": "-z",
                     "up": "+y", "rate_hz": 100}]})
-    st = run_collect(cfg, out_dir=tmp_path, live=False, virtual_links=[link]).statuses[0]
+    st = run_collect(cfg, consumer=pipeline_factory(), out_dir=tmp_path, virtual_links=[link]).statuses[0]
     assert st.packets_received == 0 and st.connect_failures >= 1 and st.reconnects == 0
     assert "offers [26, 52, 104, 208] Hz, not 100 Hz" in st.last_error

@@ -6,8 +6,8 @@ import pytest
 
 from gaitmon.cli import main
 from gaitmon.core import Step
-from gaitmon.recording import write_recording
 from gaitmon.sim.singleleg import SingleLegConfig, simulate_single_leg
+from gaitmon.sources.recording import write_recording
 from gaitmon.store import StoreConfig, open_writer
 from tests.physio.history import history
 

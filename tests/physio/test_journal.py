@@ -5,8 +5,8 @@ import json
 import numpy as np
 
 from gaitmon.cli import main
-from gaitmon.recording import write_recording
 from gaitmon.sim import SimConfig, simulate
+from gaitmon.sources.recording import write_recording
 
 
 def _session(tmp_path, day: int, drop_l: float, seed: int) -> str:

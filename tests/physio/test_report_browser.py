@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from gaitmon.cli import main
-from gaitmon.output import write_steps
-from gaitmon.recording import write_recording
+from gaitmon.pipeline.step_files import write_steps
+from gaitmon.sources.recording import write_recording
 
 PROBE = """<script>
 window.__errors = [];

@@ -7,8 +7,8 @@ import pytest
 from gaitmon.cli import main
 from gaitmon.core import GaitmonInputError
 from gaitmon.core.singleleg import analyze_single_leg
-from gaitmon.recording import write_recording
 from gaitmon.sim.singleleg import SingleLegConfig, simulate_single_leg
+from gaitmon.sources.recording import write_recording
 
 
 @pytest.mark.parametrize("seed,side,drop,hold,sway", [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gaitmon.recording import write_recording
 from gaitmon.sim import SimConfig, simulate
+from gaitmon.sources.recording import write_recording
 from tests.store.conftest import db, influxd  # noqa: F401  (real influxd 1.6.7, fresh databases)
 
 REC = simulate(SimConfig(activity="run", fs=104.0, duration_s=60.0, seed=3))

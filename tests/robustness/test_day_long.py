@@ -9,10 +9,11 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from gaitmon.cli import analyze_stream, main
+from gaitmon.cli import main
 from gaitmon.core import analyze
-from gaitmon.recording import open_recording, read_recording, write_recording
+from gaitmon.pipeline.analyze import analyze_stream
 from gaitmon.sim import SimConfig, simulate
+from gaitmon.sources.recording import open_recording, read_recording, write_recording
 from tests.core.test_stream_batch import same_steps
 
 BASE = simulate(SimConfig(activity="run", fs=200.0, duration_s=120.0, seed=11))

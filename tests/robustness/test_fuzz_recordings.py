@@ -9,8 +9,8 @@ import itertools
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from gaitmon.cli import main
-from gaitmon.recording import write_recording
 from gaitmon.sim import SimConfig, simulate
+from gaitmon.sources.recording import write_recording
 
 REC = simulate(SimConfig(activity="run", fs=104.0, duration_s=25.0, seed=5))
 _buf = io.StringIO()

@@ -10,8 +10,8 @@ from gaitmon.cli import EXIT_OK, main
 from gaitmon.core import StreamingAnalyzer, analyze
 from gaitmon.core.sides import apply_revisions
 from gaitmon.core.summary import summarize
-from gaitmon.recording import write_recording
 from gaitmon.sim import SimConfig, simulate
+from gaitmon.sources.recording import write_recording
 from tests.core.test_stream_batch import same_steps
 
 REC = simulate(SimConfig(activity="run", fs=104.0, duration_s=60.0, seed=7))

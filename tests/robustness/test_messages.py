@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gaitmon.cli import main
-from gaitmon.recording import REQUIRED, write_recording
+from gaitmon.sources.recording import REQUIRED, write_recording
 from tests.robustness.conftest import REC
 from tests.servers import InfluxD
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from gaitmon.cli import main
 from gaitmon.names import name_problem
-from gaitmon.recording import write_recording
+from gaitmon.sources.recording import write_recording
 from gaitmon.store import open_writer
 from gaitmon.store.query import GaitQuery
 from tests.robustness.conftest import REC

@@ -3,7 +3,7 @@ many and why — never "exit 0" with points dropped (real influxd 1.6.7)."""
 from __future__ import annotations
 
 from gaitmon.cli import main
-from gaitmon.recording import write_recording
+from gaitmon.sources.recording import write_recording
 from tests.robustness.conftest import REC
 from tests.store.helpers import FlakyProxy
 

@@ -12,12 +12,12 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from gaitmon.cli import EXIT_BAD_INPUT, EXIT_OK, main
-from gaitmon.recording import read_recording
 from gaitmon.sim.mocap import MocapConfig, simulate_from_mocap, synthesize
 from gaitmon.sim.mocap_events import force_contacts, foot_marker_contacts, match_timing
 from gaitmon.sim.mocap_io import load_trial, read_c3d, read_trc, write_c3d, write_trc
 from gaitmon.sim.mocap_pelvis import lab_axes, robust_rigid_fit
 from gaitmon.sim.model import G
+from gaitmon.sources.recording import read_recording
 from tests.core.metrics import evaluate_sim
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "real-running"

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gaitmon.recording import read_recording
+from gaitmon.sources.recording import read_recording
 from tests.servers import InfluxD
 
 WALK = Path(__file__).resolve().parents[1] / "data" / "real-walking" / "HA_001_TimeMeasure1_Test5_Trial1.csv"

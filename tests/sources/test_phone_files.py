@@ -41,8 +41,8 @@ import pytest
 from gaitmon.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from gaitmon.core import analyze
 from gaitmon.core.types import GaitmonInputError
-from gaitmon.recording import G0
 from gaitmon.sources import MOUNTS, apply_mount, detect, read_any
+from gaitmon.sources.recording import G0
 from gaitmon.sources.resample import merge_streams
 from tests.sources.conftest import walk_phone
 

@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 
 from gaitmon.collector.phone import PhoneLink, PushServer, post_message
 from gaitmon.core import analyze
-from gaitmon.recording import read_recording
 from gaitmon.sensors import DecodeError, Packet
 from gaitmon.sensors.sensorlogger_push import SensorLoggerPushDecoder
+from gaitmon.sources.recording import read_recording
 from tests.sources.conftest import walk_phone
 
 LOGJS_MESSAGES = [

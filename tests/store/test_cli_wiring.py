@@ -5,8 +5,8 @@ import os
 import pytest
 
 from gaitmon.cli import EXIT_OK, main
-from gaitmon.recording import write_recording
 from gaitmon.sim import SimConfig, simulate
+from gaitmon.sources.recording import write_recording
 
 
 @pytest.fixture

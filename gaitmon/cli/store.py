@@ -13,19 +13,16 @@ Exit codes: 0 ok, 2 bad settings or usage, 4 the server refused or did not answe
 from __future__ import annotations
 
 import datetime as _dt
-import sys
 import time
 
-from .config import StoreConfig
-from .errors import ConfigError, SpoolError, StoreError
-from .schema import STEP_FLOAT_FIELDS
+from gaitmon.store.config import StoreConfig
+from gaitmon.store.errors import ConfigError, SpoolError, StoreError
+from gaitmon.store.schema import STEP_FLOAT_FIELDS
 
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-EXIT_SERVER = 4
+from .common import EXIT_BAD_INPUT, EXIT_OK, EXIT_SERVER, err
 
 
-def add_cli(subparsers) -> None:
+def add_parser(subparsers) -> None:
     """Mount ``store`` and its sub-commands on an argparse sub-parser collection."""
     p = subparsers.add_parser("store", help="InfluxDB storage: check, flush the spool, retention, queries",
                               description=__doc__.split("\n\n")[0])
@@ -53,23 +50,19 @@ def add_cli(subparsers) -> None:
     j.set_defaults(func=cmd_rejected)
 
 
-def _err(msg: str) -> None:
-    print(f"gaitmon: error: {msg}", file=sys.stderr)
-
-
 def _run(args, body) -> int:
     """Load the settings, run ``body(cfg)``, turn store errors into messages + exit codes."""
-    from . import deadline
+    from gaitmon.store import deadline
 
     try:
         cfg = StoreConfig.from_env(args.config)
         deadline.begin(getattr(args, "timeout", None) or cfg.timeout_s)  # the whole command
         return body(cfg)
     except (ConfigError, SpoolError) as e:  # local settings / the local spool: not the server
-        _err(str(e))
+        err(str(e))
         return EXIT_BAD_INPUT
     except StoreError as e:
-        _err(str(e))
+        err(str(e))
         return EXIT_SERVER
 
 
@@ -84,9 +77,9 @@ def _fmt_ns(ns: int) -> str:
 
 
 def cmd_check(args) -> int:
-    from .http import HttpClient
-    from .spool import Spool
-    from .transport import connect
+    from gaitmon.store.http import HttpClient
+    from gaitmon.store.spool import Spool
+    from gaitmon.store.transport import connect
 
     def body(cfg: StoreConfig) -> int:
         console = _console()
@@ -119,7 +112,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_flush(args) -> int:
-    from .writer import open_writer
+    from gaitmon.store.writer import open_writer
 
     def body(cfg: StoreConfig) -> int:
         w = open_writer(cfg)
@@ -132,11 +125,11 @@ def cmd_flush(args) -> int:
         _console().print(f"spool {w.spool_path}: {before} points were waiting, {st.sent} acknowledged, "
                          f"{st.spooled} still waiting", markup=False, highlight=False)
         if not done:
-            _err(f"not everything was sent within {args.timeout:g} s: {st.last_error or 'server slow'}")
+            err(f"not everything was sent within {args.timeout:g} s: {st.last_error or 'server slow'}")
             return EXIT_SERVER
         loss = st.loss_message()
         if loss:
-            _err(f"{loss}; see `gaitmon store rejected`")
+            err(f"{loss}; see `gaitmon store rejected`")
             return EXIT_SERVER
         return EXIT_OK
 
@@ -144,7 +137,7 @@ def cmd_flush(args) -> int:
 
 
 def cmd_retention(args) -> int:
-    from .retention import create_retention_policies
+    from gaitmon.store.retention import create_retention_policies
 
     def body(cfg: StoreConfig) -> int:
         settings = create_retention_policies(cfg, raw_duration=args.raw)
@@ -169,7 +162,7 @@ def cmd_sessions(args) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from .query import GaitQuery
+    from gaitmon.store.query import GaitQuery
 
     def body(cfg: StoreConfig) -> int:
         runner = _runner(args, cfg)
@@ -192,7 +185,7 @@ def cmd_weekly(args) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from .query import GaitQuery
+    from gaitmon.store.query import GaitQuery
 
     def body(cfg: StoreConfig) -> int:
         runner = _runner(args, cfg)
@@ -211,7 +204,7 @@ def cmd_weekly(args) -> int:
 
 
 def cmd_rejected(args) -> int:
-    from .spool import Spool
+    from gaitmon.store.spool import Spool
 
     def body(cfg: StoreConfig) -> int:
         spool = Spool(cfg.spool_dir, max_bytes=int(cfg.spool_max_mb * 1e6), sync=cfg.spool_sync)

@@ -6,14 +6,13 @@ pushes them in batches into one :class:`gaitmon.core.StreamingAnalyzer` per sens
 thread, so BLE notifications keep flowing while the core computes), and hands finished steps and
 periodic sensor status to its sinks.
 
-Sink interface (:class:`Sink`) — what the lead's InfluxDB sink implements too:
+Sinks: see :mod:`gaitmon.pipeline.records` (:class:`~gaitmon.pipeline.records.Sink`); the
+pipeline passes each a list of :class:`~gaitmon.pipeline.records.StepRecord`, the status
+snapshots and, where a sink can take them, the steps whose side was revised.
 
-* ``write_steps(records: list[StepRecord])`` — finished steps (``StepRecord.step`` is the core's
-  :class:`~gaitmon.core.Step`; ``t_ic_utc`` its IC in UTC, POSIX s; identity tags
-  runner/sensor/session);
-* ``write_status(statuses: list[SensorStatus], t_utc: float)`` — one snapshot of every sensor
-  (``sensor_status``: battery %, RSSI, packets received/lost/rejected, reconnects...);
-* ``close()`` — flush and release (called once, after the final status).
+The pipeline is the collector's block consumer (:class:`gaitmon.collector.consumer.BlockConsumer`:
+``add_session``, ``on_block``, ``run``, ``stop``, ``stats``); the collector never imports it —
+the command line hands :func:`pipeline_factory` to :func:`gaitmon.collector.app.run_collect`.
 
 Per-step latency: from the host arrival of the packet holding the step's last sample (the next
 contralateral IC, ``t_ic_s + step_time_s``) to the moment the step leaves the core. Recorded
@@ -25,8 +24,6 @@ batch carry the warm-up in their latency and are reported separately (``latency_
 from __future__ import annotations
 
 import asyncio
-import csv
-import json
 import logging
 import math
 import time
@@ -34,146 +31,20 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
-from gaitmon.collector.recorder import utc_iso
 from gaitmon.collector.session import SampleBlock, SensorSession
-from gaitmon.collector.status import SensorStatus
-from gaitmon.core import STEP_COLUMNS, StreamingAnalyzer, Step
+from gaitmon.core import StreamingAnalyzer, Step
 
-__all__ = ["StepRecord", "Sink", "FileSink", "LivePipeline", "SensorStats", "latency_summary"]
+from .file_sink import FileSink
+from .records import Sink, StepRecord
+
+__all__ = ["LivePipeline", "SensorStats", "latency_summary", "default_analyzer", "pipeline_factory"]
 
 log = logging.getLogger("gaitmon.pipeline")
 
 G = 9.80665
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    """One finished step with its identity and timing.
-
-    step: the core's Step (times on the recording clock: s since the sensor's first sample;
-    angles in degrees, pelvis frame); t_ic_utc: the IC in UTC (POSIX s, from the sensor clock
-    mapping); latency_s: host seconds from the arrival of the step's last sample to emission
-    (None if unknown).
-    """
-
-    runner: str
-    sensor: str
-    session: str
-    key: str
-    step: Step
-    t_ic_utc: float
-    latency_s: float | None
-
-    def as_row(self) -> dict:
-        d = self.step.as_dict()
-        d.update(sensor=self.sensor, session=self.session, time_utc=utc_iso(self.t_ic_utc),
-                 latency_s=self.latency_s)
-        return d
-
-
-class Sink(Protocol):
-    def write_steps(self, records: list[StepRecord]) -> None: ...
-
-    def write_status(self, statuses: list[SensorStatus], t_utc: float) -> None: ...
-
-    def close(self) -> None: ...
-
-
-STEP_FILE_COLUMNS = (*STEP_COLUMNS, "sensor", "session", "time_utc", "latency_s")
-
-
-def _fmt(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return "" if math.isnan(v) else f"{v:.6g}"
-    return str(v)
-
-
-class FileSink:
-    """Steps CSV per runner (``steps_<runner>.csv``, data-contracts §3 columns first, then
-    sensor, session, time_utc, latency_s) and status snapshots (``status.jsonl``, one JSON object
-    per sensor and snapshot, plus ``status_final.json`` at close)."""
-
-    def __init__(self, out_dir: Path) -> None:
-        self.out_dir = Path(out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        self._files: dict[str, tuple] = {}
-        self._status = open(self.out_dir / "status.jsonl", "a", encoding="utf-8")  # noqa: SIM115
-        self._last_status: list[dict] = []
-        self._revised: dict[tuple, StepRecord] = {}
-        self.steps_written = 0
-        self.closed = False
-
-    def steps_path(self, runner: str) -> Path:
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in runner) or "runner"
-        return self.out_dir / f"steps_{safe}.csv"
-
-    def write_steps(self, records: list[StepRecord]) -> None:
-        for r in records:
-            entry = self._files.get(r.runner)
-            if entry is None:
-                fh = open(self.steps_path(r.runner), "w", encoding="utf-8", newline="")  # noqa: SIM115
-                w = csv.writer(fh, lineterminator="\n")
-                w.writerow(STEP_FILE_COLUMNS)
-                entry = self._files[r.runner] = (fh, w)
-            row = r.as_row()
-            entry[1].writerow([_fmt(row[c]) for c in STEP_FILE_COLUMNS])
-            self.steps_written += 1
-        for fh, _w in self._files.values():
-            fh.flush()
-
-    def revise_steps(self, records: list[StepRecord]) -> None:
-        """Steps whose side was revised (their bout smoothed): the steps files are rewritten with
-        them at close, so the files end with the final sides."""
-        for r in records:
-            self._revised[(r.runner, r.sensor, r.session, r.step.stride_index)] = r
-
-    def _apply_revisions(self) -> None:
-        by_runner: dict[str, dict] = {}
-        for (runner, sensor, session, stride), r in self._revised.items():
-            by_runner.setdefault(runner, {})[(sensor, session, str(stride))] = r
-        for runner, revs in by_runner.items():
-            path = self.steps_path(runner)
-            if not path.exists():
-                continue
-            with open(path, encoding="utf-8", newline="") as fh:
-                rows = list(csv.DictReader(fh))
-            tmp = path.with_suffix(".csv.tmp")
-            with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                w = csv.writer(fh, lineterminator="\n")
-                w.writerow(STEP_FILE_COLUMNS)
-                for row in rows:
-                    r = revs.get((row["sensor"], row["session"], row["stride_index"]))
-                    if r is not None:
-                        new = r.as_row()
-                        row = {**row, **{c: _fmt(new[c]) for c in STEP_COLUMNS}}
-                    w.writerow([row[c] for c in STEP_FILE_COLUMNS])
-            tmp.replace(path)
-
-    def write_status(self, statuses: list[SensorStatus], t_utc: float) -> None:
-        self._last_status = []
-        for s in statuses:
-            d = {"time_utc": utc_iso(t_utc), **s.as_dict()}
-            self._last_status.append(d)
-            self._status.write(json.dumps(d) + "\n")
-        self._status.flush()
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        for fh, _w in self._files.values():
-            fh.close()
-        if self._revised:
-            self._apply_revisions()
-        self._status.close()
-        (self.out_dir / "status_final.json").write_text(
-            json.dumps(self._last_status, indent=2) + "\n", encoding="utf-8")
 
 
 def latency_summary(values: list[float]) -> dict:
@@ -455,3 +326,18 @@ class LivePipeline:
                 "latency_first_batch": latency_summary(st.first_batch_latencies),
             }
         return {"sensors": out, "latency": latency_summary(all_lat)}
+
+
+def pipeline_factory(sinks=(), *, file_sink: bool = True) -> Callable[..., LivePipeline]:
+    """The collector's consumer factory (:class:`gaitmon.collector.consumer.ConsumerFactory`) for a
+    live session: once the collector has made the session directory it calls
+    ``factory(run_dir, status_interval_s=...)`` and feeds the returned :class:`LivePipeline`,
+    which writes the session's files there (:class:`FileSink`, unless ``file_sink`` is False)
+    and to ``sinks`` (e.g. the InfluxDB sink)."""
+    extra = list(sinks)
+
+    def make(run_dir: Path, *, status_interval_s: float = 5.0) -> LivePipeline:
+        all_sinks = ([FileSink(run_dir)] if file_sink else []) + extra
+        return LivePipeline(all_sinks, status_interval_s=status_interval_s)
+
+    return make

@@ -12,6 +12,10 @@
 `gaitmon trend --runner NAME` reads both when there is no InfluxDB. Lines that do not parse are
 counted and reported, never silently used. Writing the same session twice is harmless (the last
 line per runner+session wins).
+
+Why in the pipeline and not in :mod:`gaitmon.cli`: the journal is where analysed sessions go when
+there is no database — a sink of the core's steps beside the InfluxDB sinks (:mod:`.influx`), read
+back by ``trend`` the way it reads InfluxDB; the commands only decide when to write or read it.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-log = logging.getLogger("gaitmon.journal")
+log = logging.getLogger("gaitmon.journal")  # the name its log lines had before the move
 
 MIN_QUALITY = 0.5
 

@@ -1,6 +1,6 @@
-"""``gaitmon dashboards push`` and ``gaitmon exercise log``.
+"""``gaitmon exercise log``: one strength-exercise session into InfluxDB ``exercise`` (and a Grafana
+annotation on the long-term dashboard), or into the runner's local journal without a database.
 
-    gaitmon dashboards push --grafana-url http://localhost:3000      folder + data source + dashboards
     gaitmon exercise log --runner alice                              3 x 30 s isometric hip-abduction hold, now
 
 Grafana credentials from GAITMON_GRAFANA_TOKEN (or GAITMON_GRAFANA_USER/PASSWORD); InfluxDB
@@ -10,40 +10,20 @@ Exit codes: 0 ok, 2 bad settings or usage, 4 Grafana or InfluxDB refused or did 
 from __future__ import annotations
 
 import datetime as _dt
-import logging
 import os
 import sys
 import time
-from pathlib import Path
 
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-EXIT_SERVER = 4
+from .common import EXIT_BAD_INPUT, EXIT_OK, EXIT_SERVER, err
 
 #: defaults of ``gaitmon exercise log``: the side-lying isometric hip-abduction hold
 DEFAULT_EXERCISE = "hip_abduction_hold"
 DEFAULT_SETS = 3
 DEFAULT_HOLD_S = 30.0
 
-log = logging.getLogger("gaitmon.dashboards")
 
-
-def add_cli(subparsers) -> None:
-    """Mount ``dashboards`` and ``exercise`` on the ``gaitmon`` command."""
-    p = subparsers.add_parser("dashboards", help="install the Grafana dashboards",
-                              description="Install gaitmon's folder, InfluxDB data source and dashboards into "
-                                          "Grafana (idempotent: run it again after an update).")
-    sub = p.add_subparsers(dest="dashboards_cmd", required=True)
-    push = sub.add_parser("push", help="push folder, data source and dashboards to a Grafana server")
-    push.add_argument("--grafana-url", default=None, help="e.g. http://localhost:3000 (default $GAITMON_GRAFANA_URL)")
-    push.add_argument("--config", default=None, help="TOML file with GAITMON_* keys (default $GAITMON_CONFIG)")
-    push.add_argument("--influx-url", default=None,
-                      help="InfluxDB URL as Grafana reaches it (default GAITMON_INFLUX_URL; in docker compose "
-                           "http://influxdb:8086)")
-    push.add_argument("--no-datasource", action="store_true", help="leave the data source alone")
-    push.add_argument("--dir", type=Path, default=None, help="dashboard JSON directory (default dashboards/json)")
-    push.set_defaults(func=cmd_push)
-
+def add_parser(subparsers) -> None:
+    """Mount ``exercise`` (``log``)."""
     e = subparsers.add_parser("exercise", help="strength-programme log (InfluxDB + Grafana annotation)")
     esub = e.add_subparsers(dest="exercise_cmd", required=True)
     lg = esub.add_parser("log", help="log one strength exercise session",
@@ -63,50 +43,6 @@ def add_cli(subparsers) -> None:
     lg.add_argument("--no-grafana", action="store_true", help="only write to InfluxDB")
     lg.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for InfluxDB (default %(default)s)")
     lg.set_defaults(func=cmd_exercise_log)
-
-
-def _err(msg: str) -> None:
-    print(f"gaitmon: error: {msg}", file=sys.stderr)
-
-
-def cmd_push(args) -> int:
-    from gaitmon.store import StoreConfig
-    from gaitmon.store.errors import ConfigError
-
-    from .grafana.client import (DASHBOARD_DIR, GrafanaError, GrafanaPusher, GrafanaSettings, influx_datasource,
-                                 load_dashboards)
-
-    try:
-        settings = GrafanaSettings.from_env(args.grafana_url)
-        models = load_dashboards(args.dir or DASHBOARD_DIR)
-        ds = None
-        if not args.no_datasource:
-            cfg = StoreConfig.from_env(args.config)
-            v1 = bool(cfg.database) and (cfg.api != "v2" or not cfg.bucket)
-            database = cfg.database if v1 else cfg.bucket
-            if not database:
-                raise ConfigError("set GAITMON_INFLUX_DB (InfluxDB 1.x) or GAITMON_INFLUX_BUCKET (2.x/3.x, "
-                                  "queried through its DBRP mapping) for the Grafana data source")
-            ds = influx_datasource(url=args.influx_url or cfg.url, database=database,
-                                   token=None if v1 else cfg.token, user=cfg.username if v1 else None,
-                                   password=cfg.password if v1 else None)
-    except (GrafanaError, ConfigError) as e:
-        _err(str(e))
-        return EXIT_BAD_INPUT
-    try:
-        with GrafanaPusher(settings) as g:
-            g.health()
-            folder = g.ensure_folder()
-            if ds is not None:
-                state = g.ensure_datasource(ds)
-                print(f"data source {ds['uid']} ({ds['url']}, database {ds['jsonData']['dbName']}): {state}")
-            for model in models:
-                url = g.push_dashboard(model, folder_uid=folder)
-                print(f"dashboard {model['title']!r}: {settings.url}{url}")
-    except GrafanaError as e:
-        _err(str(e))
-        return EXIT_SERVER
-    return EXIT_OK
 
 
 def _parse_at(text: str | None) -> int:
@@ -146,7 +82,7 @@ def cmd_exercise_log(args) -> int:
     from gaitmon.store import StoreConfig, StoreError, open_writer
     from gaitmon.store.errors import ConfigError
 
-    from .grafana.client import GrafanaError, GrafanaPusher, GrafanaSettings
+    from gaitmon.grafana.client import GrafanaError, GrafanaPusher, GrafanaSettings
 
     try:
         if args.sets is not None and args.sets < 1 or args.reps is not None and args.reps < 1:
@@ -171,13 +107,13 @@ def cmd_exercise_log(args) -> int:
         if not args.no_grafana and (args.grafana_url or os.environ.get("GAITMON_GRAFANA_URL")):
             settings = GrafanaSettings.from_env(args.grafana_url)
     except (ValueError, ConfigError, GrafanaError) as e:
-        _err(str(e))
+        err(str(e))
         return EXIT_BAD_INPUT
     text = exercise_text(exercise=args.exercise, sets=args.sets, reps=args.reps, hold_s=args.hold_s,
                          side=args.side, note=args.note)
     if cfg is None:
         # no database configured: the runner's local journal (read by `gaitmon trend`)
-        from gaitmon import journal
+        from gaitmon.pipeline import journal
 
         path = journal.append_exercise(runner=runner, exercise=args.exercise, t_ns=t_ns, sets=args.sets,
                                        reps=args.reps, hold_s=args.hold_s, side=args.side, note=args.note)
@@ -199,7 +135,7 @@ def cmd_exercise_log(args) -> int:
         if loss:
             raise StoreError(loss)
     except StoreError as e:
-        _err(str(e))
+        err(str(e))
         return EXIT_SERVER
     print(f"logged for {runner}: {text}")
     if settings is not None:
@@ -209,6 +145,6 @@ def cmd_exercise_log(args) -> int:
                                                   t_unix_ms=t_ns // 1_000_000, text=text)
             print("Grafana annotation " + ("added" if added else "already there"))
         except GrafanaError as e:
-            _err(str(e))
+            err(str(e))
             return EXIT_SERVER
     return EXIT_OK

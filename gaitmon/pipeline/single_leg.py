@@ -1,7 +1,14 @@
-"""`gaitmon test single-leg`: run a single-leg stance test from a recording or a live stream
-(virtual sensor), show a countdown, print a clear result, store it (JSON file, and InfluxDB
-``single_leg_test`` when GAITMON_INFLUX_URL is set).
+"""The single-leg stance test's data path (``gaitmon test single-leg``): samples from a live
+source, and the result into its sinks (JSON file, InfluxDB ``single_leg_test``).
 
+* :func:`collect_ble` — a BLE sensor through the collector (same bytes, gap accounting and raw
+  recording as ``gaitmon collect``);
+* :func:`run_virtual` — the single-leg simulator streamed in 0.1 s chunks (a virtual live sensor);
+* :func:`result_record` / :func:`save_result` / :func:`load_results` — the results files;
+* :func:`store_influx` — the InfluxDB point.
+
+Both sources drive a countdown given by the caller (:class:`Countdown`, e.g.
+:class:`gaitmon.ui.single_leg_view.Countdown`): the pipeline says when, the ui how it looks.
 The numbers come from :func:`gaitmon.core.singleleg.analyze_single_leg` (see its docstring for the
 method): drop in degrees (+ = the unsupported side sinks below its two-leg level), hold in s, sway
 in deg (RMS) and deg/s. ``side`` is the STANCE leg (the one you stand on).
@@ -12,16 +19,27 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from gaitmon.core.singleleg import MAX_HOLD_S, SingleLegResult, analyze_single_leg
+from gaitmon.core.singleleg import MAX_HOLD_S, SingleLegResult
 
-log = logging.getLogger("gaitmon.singleleg")
+__all__ = ["Countdown", "collect_ble", "run_virtual", "result_record", "save_result", "load_results",
+           "store_influx"]
 
-LEG = {"L": "LEFT", "R": "RIGHT"}
-OTHER = {"L": "RIGHT", "R": "LEFT"}
+log = logging.getLogger("gaitmon.singleleg")  # the name its log lines had before the move
+
+
+class Countdown(Protocol):
+    def running(self, t_off: float, *, connecting: bool = False
+                ) -> AbstractContextManager[Callable[[float], None]]:
+        """Show the countdown (foot off at ``t_off`` s into the test) while the samples arrive;
+        the context yields ``show(tnow)``."""
+        ...
 
 
 def result_record(res: SingleLegResult, *, runner: str | None, source: str, t_unix_ns: int) -> dict:
@@ -51,39 +69,7 @@ def load_results(directory) -> list[dict]:
     return sorted(out, key=lambda r: r.get("time_unix_ns", 0))
 
 
-def describe(res: SingleLegResult) -> list[str]:
-    """Plain-language lines for the terminal."""
-    free = OTHER[res.side].lower()
-    lines = [f"Standing on your {LEG[res.side].lower()} leg you held {res.hold_s:.1f} s"
-             + (" — the full test." if res.completed else f" (of {MAX_HOLD_S:.0f} s).")]
-    if res.drop_deg >= 0:
-        lines.append(f"Your {free} hip sank {res.drop_deg:.1f}° below its level on two legs "
-                     "(Trendelenburg-style pelvic drop; the hip muscles of the standing leg hold the pelvis).")
-    else:
-        lines.append(f"Your {free} hip rose {-res.drop_deg:.1f}° above its level on two legs (hip hitched up: "
-                     "no drop).")
-    lines.append(f"Sway: {res.sway_rms_deg:.2f}° RMS, {res.sway_velocity_dps:.1f}°/s on average.")
-    if res.quality < 0.7 or res.notes:
-        lines.append("Note: " + "; ".join(res.notes or ["lower measurement quality"]))
-    return lines
-
-
-def _prompt(tnow: float, t_off: float, side: str):
-    """The countdown line at ``tnow`` s into the test (foot off expected at ``t_off`` s)."""
-    from rich.text import Text
-
-    if tnow < t_off - 3:
-        return Text(f"Stand still on BOTH legs … {t_off - tnow:4.1f} s", style="bold")
-    if tnow < t_off:
-        return Text(f"Get ready to lift your {OTHER[side]} foot in {t_off - tnow:3.0f} s", style="bold yellow")
-    left = MAX_HOLD_S - (tnow - t_off)
-    if left > 0:
-        return Text(f"Stand on your {LEG[side]} leg — {left:4.0f} s left   "
-                    + "█" * int(left) + "░" * int(MAX_HOLD_S - int(left)), style="bold green")
-    return Text("Put your foot down and stand still.", style="bold")
-
-
-async def collect_ble(side: str, address: str, *, console, kind: str = "gaitmon", out_dir: Path,
+async def collect_ble(side: str, address: str, *, countdown: Countdown, kind: str = "gaitmon", out_dir: Path,
                       runner: str | None = None, forward: str | None = None, up: str | None = None,
                       rate_hz: float | None = None, stand_s: float = 5.0, after_s: float = 3.0,
                       connect_timeout_s: float = 30.0, idle_stop_s: float = 3.0):
@@ -91,17 +77,13 @@ async def collect_ble(side: str, address: str, *, console, kind: str = "gaitmon"
     raw recording as `gaitmon collect`). The countdown follows the SENSOR's clock (samples
     received), so it stays right whatever the radio does; it ends after the test or when the sensor
     has sent nothing for ``idle_stop_s``. Returns (time s, acc m/s², gyr rad/s,
-    forward, up, recording path)."""
+    forward, up, recording path, the session's final SensorStatus)."""
     import asyncio
-
-    from rich.live import Live
-    from rich.text import Text
+    import time as _time
 
     from gaitmon.collector.bleak_link import BleakLink
     from gaitmon.collector.profiles import get_profile
     from gaitmon.collector.session import SensorSession, SensorSpec
-
-    import time as _time
 
     blocks = []
     latest = [None, 0.0]  # sensor time of the last sample (s), arrival (monotonic s)
@@ -123,7 +105,7 @@ async def collect_ble(side: str, address: str, *, console, kind: str = "gaitmon"
     t0 = loop.time()
     total = stand_s + MAX_HOLD_S + after_s
     try:
-        with Live(Text("connecting to the sensor …"), console=console, refresh_per_second=8) as live:
+        with countdown.running(stand_s, connecting=True) as show:
             while not task.done():
                 await asyncio.sleep(0.05)
                 t = latest[0]
@@ -132,27 +114,22 @@ async def collect_ble(side: str, address: str, *, console, kind: str = "gaitmon"
                         raise TimeoutError(f"no data from {address} within {connect_timeout_s:g} s: is it on, "
                                            "in range, and not connected to another app?")
                     continue
-                live.update(_prompt(t, stand_s, side))
+                show(t)
                 if t >= total or _time.monotonic() - latest[1] > idle_stop_s:
                     break  # done, or the sensor stopped sending (test over / sensor off)
     finally:
         sess.stop()
         await asyncio.gather(task, return_exceptions=True)
-    console.print()
     if not blocks:
         raise TimeoutError(f"no samples received from {address}")
     t = np.concatenate([b.t_rec for b in blocks])
     acc = np.concatenate([b.acc for b in blocks])
     gyr = np.concatenate([b.gyr for b in blocks])
-    st = sess.status
-    if st.packets_lost or st.packets_rejected:
-        console.print(f"[yellow]link:[/] {st.packets_lost} packets lost, {st.packets_rejected} rejected "
-                      "(gaps are kept as gaps)")
-    return t, acc, gyr, sess.forward or "-z", sess.up or "+y", rec_path
+    return t, acc, gyr, sess.forward or "-z", sess.up or "+y", rec_path, sess.status
 
 
-def run_virtual(side: str, *, console, speed: float = 1.0, hold_s: float = MAX_HOLD_S, drop_deg: float = 4.0,
-                sway_deg: float = 0.8, seed: int = 0, fs: float = 104.0):
+def run_virtual(side: str, *, countdown: Countdown, speed: float = 1.0, hold_s: float = MAX_HOLD_S,
+                drop_deg: float = 4.0, sway_deg: float = 0.8, seed: int = 0, fs: float = 104.0):
     """Stream a simulated test (virtual sensor) in chunks of 0.1 s with the live countdown.
     Returns (time, acc, gyr, forward, up, truth). ``speed`` = playback speed vs real time
     (0 = as fast as possible)."""
@@ -164,20 +141,14 @@ def run_virtual(side: str, *, console, speed: float = 1.0, hold_s: float = MAX_H
     chunk = max(int(rec.fs * 0.1), 1)
     n = len(rec.time)
     buf_t, buf_a, buf_g = [], [], []
-    from rich.live import Live
-
-    def prompt(tnow: float):
-        return _prompt(tnow, t_off, side)
-
-    with Live(prompt(0.0), console=console, refresh_per_second=8, transient=False) as live:
+    with countdown.running(t_off) as show:
         for i in range(0, n, chunk):
             buf_t.append(rec.time[i:i + chunk])
             buf_a.append(rec.acc[i:i + chunk])
             buf_g.append(rec.gyr[i:i + chunk])
-            live.update(prompt(float(rec.time[min(i + chunk, n) - 1])))
+            show(float(rec.time[min(i + chunk, n) - 1]))
             if speed > 0:
                 time.sleep(chunk / rec.fs / speed)
-    console.print()
     return (np.concatenate(buf_t), np.concatenate(buf_a), np.concatenate(buf_g), rec.forward, rec.up, rec.truth)
 
 

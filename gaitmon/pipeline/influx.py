@@ -1,33 +1,24 @@
-"""Wiring of finished steps into InfluxDB (gaitmon.store) for the demo, analyze and import commands.
+"""The InfluxDB sinks: finished steps into InfluxDB through :mod:`gaitmon.store`.
+
+* :class:`InfluxStepSink` — the steps of one analysed recording or of the demo (``analyze``,
+  ``import``, ``demo``);
+* :class:`InfluxCollectSink` — a :class:`~gaitmon.pipeline.records.Sink` of the live pipeline
+  (``collect``);
+* :func:`loss_exit_code` — the exit code for points that will never be stored.
 
 Kept out of the core (which does no I/O) and out of the store (which knows nothing of the core).
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import time
-from pathlib import Path
+
+from .sessions import session_id
+
+__all__ = ["InfluxStepSink", "InfluxCollectSink", "loss_exit_code"]
 
 log = logging.getLogger("gaitmon.pipeline")
-
-
-def session_id(runner: str, t_unix_ns: int) -> str:
-    """Low-cardinality, readable session tag: runner + UTC start minute."""
-    ts = _dt.datetime.fromtimestamp(t_unix_ns / 1e9, tz=_dt.timezone.utc).strftime("%Y%m%dT%H%MZ")
-    return f"{runner}-{ts}"
-
-
-def recording_start_ns(path: Path, meta: dict, duration_s: float) -> int:
-    """UTC start of a recording (ns): `# start_utc:` header if present, else file mtime − duration."""
-    s = meta.get("start_utc")
-    if s:
-        try:
-            return int(_dt.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp() * 1e9)
-        except ValueError:
-            pass
-    return int((Path(path).stat().st_mtime - duration_s) * 1e9)
 
 
 class InfluxStepSink:

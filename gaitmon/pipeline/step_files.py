@@ -1,4 +1,10 @@
-"""Writing per-step tables (CSV/JSON, data-contracts §3) and session summaries (JSON)."""
+"""Per-step tables (CSV/JSON, data-contracts §3) and session summaries (JSON): the file sink of the
+one-shot commands (``analyze``, ``demo``) and the reader of the same table (``report``).
+
+Why here and not in :mod:`gaitmon.cli`: this is a sink of the core's steps — the batch
+counterpart of the live :class:`~gaitmon.pipeline.file_sink.FileSink` and of the InfluxDB sinks —
+and a file format other code and tests read and write; the commands only choose the paths.
+"""
 
 from __future__ import annotations
 
