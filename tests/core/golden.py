@@ -58,7 +58,7 @@ MOCAP_CASES = {
 
 def freeze_inputs() -> None:
     """Build every input once and store it as float32 (time as float64)."""
-    from gaitmon.recording import read_recording
+    from gaitmon.sources.recording import read_recording
     from gaitmon.sim import simulate
     from gaitmon.sim.mocap import simulate_from_mocap
 

@@ -101,7 +101,7 @@ def _grid_points(grid: dict) -> list[dict]:
 def run_trials(params: dict | None = None, trial_list: list[Trial] | None = None) -> dict[str, list[dict]]:
     """Analyse every trial with ``params``; per-person lists of per-trial evaluation dicts."""
     from gaitmon.core import analyze
-    from gaitmon.recording import read_recording
+    from gaitmon.sources.recording import read_recording
 
     out: dict[str, list[dict]] = {}
     for tr in trial_list or trials():

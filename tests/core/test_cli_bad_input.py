@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gaitmon.cli import EXIT_BAD_INPUT, EXIT_NO_GAIT, EXIT_OK, main
-from gaitmon.recording import write_recording
+from gaitmon.sources.recording import write_recording
 from gaitmon.sim import SimConfig, simulate
 
 REC = simulate(SimConfig(activity="run", fs=104.0, duration_s=20.0, seed=41))
@@ -131,7 +131,7 @@ def test_transfers_in_real_daily_life_walking_are_kept_out_of_the_statistics():
 
     from gaitmon.core import analyze
     from gaitmon.core.summary import summarize
-    from gaitmon.recording import read_recording
+    from gaitmon.sources.recording import read_recording
 
     csv = Path(__file__).resolve().parents[1] / "data" / "real-walking" / "HA_001_TimeMeasure1_Test11_Trial1.csv"
     ref = json.loads(csv.with_suffix(".reference.json").read_text())
