@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import sys
 
 from gaitmon.axes import AXIS_NAMES as AXES
@@ -50,3 +51,16 @@ def report_losses(stats) -> int:
     if rc:
         err(f"InfluxDB: {stats.loss_message()}")
     return rc
+
+
+def iso_to_ns(text: str, bad: str) -> int:
+    """ISO 8601 date or time -> ns since the epoch, exactly (UTC when no zone is given); ``bad`` is
+    the message of the ``ValueError`` for text that is not one."""
+    try:
+        t = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(bad) from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=_dt.timezone.utc)
+    delta = t - _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+    return (delta.days * 86400 + delta.seconds) * 10**9 + delta.microseconds * 1000

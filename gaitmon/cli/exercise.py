@@ -9,12 +9,11 @@ Exit codes: 0 ok, 2 bad settings or usage, 4 Grafana or InfluxDB refused or did 
 """
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import sys
 import time
 
-from .common import EXIT_BAD_INPUT, EXIT_OK, EXIT_SERVER, err
+from .common import EXIT_BAD_INPUT, EXIT_OK, EXIT_SERVER, err, iso_to_ns
 
 #: defaults of ``gaitmon exercise log``: the side-lying isometric hip-abduction hold
 DEFAULT_EXERCISE = "hip_abduction_hold"
@@ -49,14 +48,7 @@ def _parse_at(text: str | None) -> int:
     """ISO 8601 -> ns since the epoch (UTC when no zone is given); None -> now."""
     if text is None:
         return time.time_ns()
-    try:
-        t = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"--at {text!r} is not an ISO 8601 time (e.g. 2025-03-01T18:30)") from None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=_dt.timezone.utc)
-    delta = t - _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-    return (delta.days * 86400 + delta.seconds) * 10**9 + delta.microseconds * 1000
+    return iso_to_ns(text, f"--at {text!r} is not an ISO 8601 time (e.g. 2025-03-01T18:30)")
 
 
 def exercise_text(*, exercise: str, sets: int | None, reps: int | None, hold_s: float | None, side: str,

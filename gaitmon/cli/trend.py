@@ -13,7 +13,7 @@ import math
 import time
 from pathlib import Path
 
-from .common import EXIT_BAD_INPUT, EXIT_NO_DATA, EXIT_OK, err, esc, influx_configured
+from .common import EXIT_BAD_INPUT, EXIT_NO_DATA, EXIT_OK, err, esc, influx_configured, iso_to_ns
 
 
 def add_parser(sub) -> None:
@@ -37,13 +37,7 @@ def add_parser(sub) -> None:
 
 
 def _date_ns(s: str) -> int:
-    try:
-        d = _dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{s!r} is not a date (use YYYY-MM-DD or an ISO time)") from None
-    if d.tzinfo is None:
-        d = d.replace(tzinfo=_dt.timezone.utc)
-    return int(d.timestamp() * 1e9)
+    return iso_to_ns(s, f"{s!r} is not a date (use YYYY-MM-DD or an ISO time)")
 
 
 def cmd_trend(args) -> int:
