@@ -20,6 +20,15 @@ refuses it. The Xsens calibrated acceleration is specific force (gravity include
 
 The u32 µs timestamp wraps every 4294.967296 s: :class:`MovellaDotDecoder` unwraps it within a
 connection (the collector's accountant handles wraps across reconnects).
+
+Recording on the sensor (Message Service 0x7000, §5): ``*_message`` functions encode the recording
+control messages (``MID LEN DATA CHECKSUM``, all bytes summing to 0 mod 256), ``decode_*`` read
+the acknowledge (§5.2.3, result per Table 26) and the notifications (§5.2.4: RecordingTime, Flash
+Info Header + File Indicators, file info, ExportFileData), :class:`DotExportDecoder` turns exported
+timestamp/acc/gyr packets into :class:`Packet` s. Not implemented: synchronization and
+configuration messages, the magnetometer scale, the SDK-only high-fidelity data; export
+selections are restricted to ascending codes (the only order whose layout the spec pins down).
+The spec's own StartRecording example carries a wrong checksum (see the tests).
 """
 
 from __future__ import annotations

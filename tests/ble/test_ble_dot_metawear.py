@@ -204,6 +204,8 @@ def test_dot_recording_control_and_export_through_bleak(bluez, tmp_path):
             info = await prof.file_info(link, 1)
             none = await prof.file_info(link, 2)
             export = await prof.export_file(link, 1)
+            await prof.erase_flash(link, utc_s=1_760_000_100)  # waits for StoreFlashInfoDone
+            assert (await prof.flash_info(link))[1] == [] and await prof.file_info(link, 1) is None
             return n, header, files, info, none, export
         finally:
             await link.disconnect()
