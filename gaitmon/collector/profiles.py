@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -42,6 +43,7 @@ __all__ = [
     "PolarProfile",
     "MovesenseProfile",
     "MovellaDotProfile",
+    "DotExport",
     "MetaWearProfile",
     "SensorLoggerProfile",
     "PhyphoxProfile",
@@ -361,6 +363,186 @@ class MovellaDotProfile:
 
     async def stop(self, link: Link) -> None:
         await link.write(dot.CONTROL_UUID, dot.control_command(False, dot.MODE_RATE_QUANTITIES), response=True)
+
+    # ------------------------------------------------------------------ on-sensor recording
+    # Message Service (XD0506P §5): control messages are written to 0x7001 and acknowledged on
+    # 0x7002 (read right after the write, §5.2.1); asynchronous answers arrive on 0x7003.
+    MESSAGE_TIMEOUT_S = 10.0
+
+    def _require_messages(self, link: Link) -> None:
+        if not link.has_characteristic(dot.MESSAGE_CONTROL_UUID):
+            raise LinkError(f"{link.address}: no DOT message service (recording control)")
+
+    async def _command(self, link: Link, msg: bytes) -> dot.RecordingAck:
+        self._require_messages(link)
+        await link.write(dot.MESSAGE_CONTROL_UUID, msg, response=True)
+        raw = await link.read(dot.MESSAGE_ACK_UUID)
+        try:
+            ack = dot.decode_recording_ack(raw)
+        except DecodeError as e:
+            raise LinkError(f"{link.address}: unreadable recording acknowledge ({e})") from e
+        if ack.command != msg[2]:
+            raise LinkError(f"{link.address}: acknowledge of ReID {ack.command:#04x}, sent {msg[2]:#04x}")
+        return ack
+
+    async def _checked(self, link: Link, msg: bytes, what: str) -> dot.RecordingAck:
+        ack = await self._command(link, msg)
+        if not ack.ok:
+            raise LinkError(f"{link.address}: {what} refused ({ack.result_name})")
+        return ack
+
+    async def _exchange(self, link: Link, msg: bytes, what: str, done: set[int],
+                        timeout_s: float | None = None) -> list[dot.DotMessage]:
+        """Write a control message, check its acknowledge, collect recording notifications
+        until one whose ReID is in ``done`` (included in the result)."""
+        self._require_messages(link)
+        queue: asyncio.Queue = asyncio.Queue()
+        await link.start_notify(dot.MESSAGE_NOTIFICATION_UUID, queue.put_nowait)
+        try:
+            await self._checked(link, msg, what)
+            out: list[dot.DotMessage] = []
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + (timeout_s or self.MESSAGE_TIMEOUT_S)
+            while True:
+                try:
+                    raw = await asyncio.wait_for(queue.get(), max(0.0, deadline - loop.time()))
+                except TimeoutError:
+                    raise LinkError(f"{link.address}: {what}: no end after {len(out)} notifications") from None
+                try:
+                    m = dot.decode_recording_message(raw)
+                except DecodeError as e:
+                    log.warning("%s: %s: unreadable notification (%s)", link.address, what, e)
+                    continue
+                out.append(m)
+                if m.id in done:
+                    return out
+                deadline = loop.time() + (timeout_s or self.MESSAGE_TIMEOUT_S)  # still talking
+        finally:
+            try:
+                await link.stop_notify(dot.MESSAGE_NOTIFICATION_UUID)
+            except LinkError:
+                pass
+
+    async def recording_state(self, link: Link) -> dot.RecResult | int:
+        """The recording state (GetState: the acknowledge's result, Table 26), e.g. ``IDLE``,
+        ``ON_RECORDING``, ``ON_ERASING``."""
+        ack = await self._command(link, dot.get_state_message())
+        try:
+            return dot.RecResult(ack.result)
+        except ValueError:
+            return ack.result
+
+    async def start_recording(self, link: Link, *, duration_s: int | None = None,
+                              utc_s: int | None = None) -> None:
+        """Start recording to the sensor's flash (idle only) at the output rate of the device
+        control characteristic; ``duration_s`` None records until stopped (or flash 90 % full)."""
+        utc = int(time.time()) if utc_s is None else int(utc_s)
+        await self._checked(link, dot.start_recording_message(utc, duration_s), "start recording")
+
+    async def stop_recording(self, link: Link) -> None:
+        await self._checked(link, dot.stop_recording_message(), "stop recording")
+
+    async def recording_time(self, link: Link) -> dot.RecordingTime:
+        """Start UTC and timer of the ongoing recording (RequestRecordingTime, recording only)."""
+        ms = await self._exchange(link, dot.request_recording_time_message(), "recording time",
+                                  {dot.RecId.RECORDING_TIME})
+        return self._parse(link, dot.decode_recording_time, ms[-1].payload)
+
+    async def erase_flash(self, link: Link, *, utc_s: int | None = None, timeout_s: float = 120.0) -> None:
+        """Erase the recording space (idle only); waits for StoreFlashInfoDone."""
+        utc = int(time.time()) if utc_s is None else int(utc_s)
+        await self._exchange(link, dot.erase_flash_message(utc), "erase flash",
+                             {dot.RecId.STORE_FLASH_INFO_DONE}, timeout_s)
+
+    async def flash_info(self, link: Link) -> tuple[dot.FlashInfo | None, list[int]]:
+        """Flash Info Header (None if the recording space is not initialised) and the data
+        sectors of each recording file (File Indicators); file indexes are 1 + list index."""
+        ms = await self._exchange(link, dot.request_flash_info_message(), "flash info",
+                                  {dot.RecId.EXPORT_FLASH_INFO_DONE})
+        parts = [m.payload for m in ms if m.id == dot.RecId.EXPORT_FLASH_INFO]
+        if not parts:
+            return None, []
+        header = self._parse(link, dot.decode_flash_info, parts[0])
+        return header, self._parse(link, dot.decode_file_indicators, b"".join(parts[1:]))
+
+    async def file_info(self, link: Link, file_index: int) -> dot.FileInfo | None:
+        """Header of recording file ``file_index`` (1-based), None if there is no such file."""
+        ms = await self._exchange(link, dot.request_file_info_message(file_index), "file info",
+                                  {dot.RecId.EXPORT_FILE_INFO_DONE, dot.RecId.NO_RECORDING_FILE})
+        infos = [m.payload for m in ms if m.id == dot.RecId.EXPORT_FILE_INFO]
+        if not infos:
+            return None
+        return self._parse(link, dot.decode_file_info, infos[0])
+
+    async def export_file(self, link: Link, file_index: int, *, timeout_s: float = 30.0) -> DotExport:
+        """Export recording file ``file_index`` as timestamp + acceleration + angular velocity
+        (SelectExportData, then RequestFileData until ExportFileDataDone)."""
+        await self._checked(link, dot.select_export_data_message(dot.GAIT_EXPORT), "select export data")
+        ms = await self._exchange(link, dot.request_file_data_message(file_index), "export file data",
+                                  {dot.RecId.EXPORT_FILE_DATA_DONE, dot.RecId.STOP_EXPORT_DATA,
+                                   dot.RecId.NO_RECORDING_FILE}, timeout_s)
+        if ms[-1].id == dot.RecId.NO_RECORDING_FILE:
+            raise LinkError(f"{link.address}: no recording file {file_index}")
+        decoder = dot.DotExportDecoder(dot.GAIT_EXPORT)
+        packets, invalid = [], 0
+        for m in ms:
+            if m.id == dot.RecId.EXPORT_FILE_DATA_INVALID:
+                invalid += 1
+            elif m.id == dot.RecId.EXPORT_FILE_DATA:
+                raw = dot.encode_message(m.mid, m.data)
+                try:
+                    packets.append(decoder.decode(raw))
+                except DecodeError as e:
+                    log.warning("%s: export packet rejected (%s)", link.address, e)
+                    invalid += 1
+        return DotExport(packets=packets, invalid=invalid, complete=ms[-1].id == dot.RecId.EXPORT_FILE_DATA_DONE)
+
+    @staticmethod
+    def _parse(link: Link, fn, payload: bytes):
+        try:
+            return fn(payload)
+        except DecodeError as e:
+            raise LinkError(f"{link.address}: unreadable recording notification ({e})") from e
+
+
+@dataclass(frozen=True)
+class DotExport:
+    """An exported DOT recording file: one-sample packets (``seq`` = DataNumber), the number of
+    packets flagged invalid by the sensor (ExportFileDataInvalid) or rejected, and whether the
+    export ended with ExportFileDataDone."""
+
+    packets: list
+    invalid: int
+    complete: bool
+
+    @property
+    def missing(self) -> list[int]:
+        """DataNumbers absent between the first and the last received one."""
+        got = sorted(p.seq for p in self.packets)
+        have = set(got)
+        return [n for n in range(got[0], got[-1] + 1) if n not in have] if got else []
+
+    def write_recording(self, path, *, sensor: str, start_utc_s: float | None = None,
+                        forward: str | None = None, up: str | None = None) -> int:
+        """Write the samples in gaitmon's recording format (docs/recording-format.md §1; time_s
+        from the first sample on the sensor clock, acc m/s², gyr rad/s); returns rows written.
+        ``start_utc_s`` (e.g. the file's StartUTC, whole seconds) goes to the header as is."""
+        import numpy as np
+
+        from .recorder import RecordingWriter, utc_iso
+
+        pk = sorted(self.packets, key=lambda p: p.seq)
+        w = RecordingWriter(path)
+        w.start({"format": "gaitmon-recording/1", "sensor": sensor, "forward": forward, "up": up,
+                 "start_utc": utc_iso(start_utc_s) if start_utc_s is not None else None,
+                 "source": "movella_dot flash export"})
+        try:
+            if pk:
+                t = np.concatenate([p.t_s for p in pk])
+                w.write(t - t[0], np.concatenate([p.acc for p in pk]), np.concatenate([p.gyr for p in pk]))
+        finally:
+            w.close()
+        return w.rows
 
 
 class MetaWearProfile:

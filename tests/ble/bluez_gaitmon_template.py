@@ -21,6 +21,14 @@ exactly as to bluetoothd. The test drives it through ``org.bluez.Mock`` on ``/``
   ``config`` is one byte, the Bosch ODR code of the precomputed stream (configuration writes must
   match it); it streams once both sensors are subscribed (packed registers), enabled and powered
   on, and stops when one is powered off. These two send packets unchanged (no sequence numbers).
+  The DOT also serves the Message Service's recording messages (XD0506P §5.2, written here from
+  the spec independently of gaitmon.sensors.movella_dot): control 0x7001, acknowledge 0x7002 (read;
+  the message zero-padded to the characteristic's 160 bytes), notifications 0x7003. Recording runs
+  on the sensor whether connected or not; a recording file holds the first ``elapsed x
+  packets_per_second`` packets of the loaded stream (Rate quantities: timestamp, acc, gyr), which
+  RequestFileData exports as ExportFileData notifications for selections of codes 00/07/08.
+- ``SetExportInvalid(address, data_numbers)`` -- those DataNumbers are exported as
+  ExportFileDataInvalid (0x76) instead of ExportFileData.
 - ``LoadStream(address, packet_file, packets_per_second)`` -- the sensor's sample stream as
   packets (one hex string per line, precomputed in the project venv from ``gaitmon.sim``); once
   started, one packet's worth of sensor time passes every 1/``packets_per_second`` s of wall time
@@ -86,6 +94,10 @@ DOT_DEVICE_CONTROL = "15171002-4947-11e9-8646-d663bd873d93"
 DOT_MEASUREMENT_SERVICE = "15172000-4947-11e9-8646-d663bd873d93"
 DOT_CONTROL = "15172001-4947-11e9-8646-d663bd873d93"
 DOT_MEDIUM_PAYLOAD = "15172003-4947-11e9-8646-d663bd873d93"
+DOT_MESSAGE_SERVICE = "15177000-4947-11e9-8646-d663bd873d93"
+DOT_MSG_CONTROL = "15177001-4947-11e9-8646-d663bd873d93"
+DOT_MSG_ACK = "15177002-4947-11e9-8646-d663bd873d93"
+DOT_MSG_NOTIFY = "15177003-4947-11e9-8646-d663bd873d93"
 METAWEAR_SERVICE = "326a9000-85cb-9195-d9dd-464cfbbae75a"
 METAWEAR_COMMAND = "326a9001-85cb-9195-d9dd-464cfbbae75a"
 METAWEAR_NOTIFY = "326a9006-85cb-9195-d9dd-464cfbbae75a"
@@ -258,6 +270,7 @@ def _link_down(path):
     st["connected"] = False
     st["notifying"] = False
     st["sending"] = False  # the device stops streaming on disconnection
+    st["rec"]["msg_notifying"] = False  # (an on-sensor recording goes on)
     st["mw"] = {"sub": set(), "enabled": set(), "power": set()}  # MetaWear: state ends with the link
     _set_props(path, DEVICE_IFACE, {"ServicesResolved": _b(False)})
     _set_props(path, DEVICE_IFACE, {"Connected": _b(False)})
@@ -326,6 +339,10 @@ def _export_gatt(dev_path):
         svc = _service(dev_path, 0x0040, DOT_MEASUREMENT_SERVICE)
         st["chars"][DOT_CONTROL] = _char(dev_path, svc, 0x0041, DOT_CONTROL, ["read", "write"])
         st["chars"][DOT_MEDIUM_PAYLOAD] = _char(dev_path, svc, 0x0043, DOT_MEDIUM_PAYLOAD, ["notify"])
+        svc = _service(dev_path, 0x0070, DOT_MESSAGE_SERVICE)
+        st["chars"][DOT_MSG_CONTROL] = _char(dev_path, svc, 0x0071, DOT_MSG_CONTROL, ["write"])
+        st["chars"][DOT_MSG_ACK] = _char(dev_path, svc, 0x0073, DOT_MSG_ACK, ["read"])
+        st["chars"][DOT_MSG_NOTIFY] = _char(dev_path, svc, 0x0075, DOT_MSG_NOTIFY, ["notify"])
     elif st["kind"] == "metawear":
         svc = _service(dev_path, 0x0010, METAWEAR_SERVICE)
         st["chars"][METAWEAR_COMMAND] = _char(dev_path, svc, 0x0011, METAWEAR_COMMAND,
@@ -432,6 +449,10 @@ def AddPeripheral(self, adapter_name, address, name, options):
         "lost_list": [], "raw_pushed": 0, "connects": 0, "control_writes": [],
         "data_uuid": DATA_UUID.get(kind, GAITMON_DATA),
         "mw": {"sub": set(), "enabled": set(), "power": set()},
+        # DOT recording (Message Service): survives disconnections, like the real flash
+        "rec": {"recording": False, "t0": 0.0, "utc": 0, "timer": 0xFFFF, "files": [], "ack": b"",
+                "select": bytes([0x00, 0x04, 0x07, 0x08]), "msg_notifying": False, "invalid": set(),
+                "msg_writes": []},
     }
     self.EmitSignal(OBJECT_MANAGER_IFACE, "InterfacesAdded", "oa{sa{sv}}",
                     [dbus.ObjectPath(path), {DEVICE_IFACE: props}])
@@ -456,6 +477,7 @@ def ReadValue(char_obj, options):
         GAITMON_CONFIG: st["config"],
         DOT_DEVICE_CONTROL: st["config"],
         DOT_CONTROL: bytes([1, 1 if st["sending"] else 0, 21]),
+        DOT_MSG_ACK: st["rec"]["ack"] + bytes(160 - len(st["rec"]["ack"])),
         DIS_MODEL: st["model"].encode(),
         DIS_FIRMWARE: st["firmware"].encode(),
         DIS_MANUFACTURER: st["manufacturer"].encode(),
@@ -511,6 +533,8 @@ def _write_dot(dev_path, st, uuid, data):
         if data[0] & 0x10 and data[24:26] != st["config"][24:26]:
             raise _att_error(0x13)
         return
+    if uuid == DOT_MSG_CONTROL:
+        return _dot_message(dev_path, st, data)
     if uuid != DOT_CONTROL:
         raise dbus.exceptions.DBusException("Write not permitted", name="org.bluez.Error.NotPermitted")
     if len(data) != 3 or data[0] != 1 or data[1] not in (0, 1):
@@ -521,6 +545,105 @@ def _write_dot(dev_path, st, uuid, data):
         _start_stream(dev_path)
     else:
         _stop_stream(dev_path)
+
+
+def _msg(reid, redata=b""):
+    """MID 1 recording message: MID LEN ReID ReDATA CHECKSUM (all bytes sum to 0 mod 256)."""
+    body = bytes([0x01, 1 + len(redata), reid]) + bytes(redata)
+    return body + bytes([(-sum(body)) & 0xFF])
+
+
+def _dot_message(dev_path, st, data):
+    """One recording control message (XD0506P §5.2.2); the acknowledge (§5.2.3) is left for a
+    read of 0x7002, asynchronous answers (§5.2.4) are notified on 0x7003 from the main loop."""
+    rec = st["rec"]
+    rec["msg_writes"].append(data)
+    if len(data) < 4 or data[0] != 0x01 or len(data) < data[1] + 3 or sum(data[:data[1] + 3]) & 0xFF \
+            or data[1] < 1:
+        raise _att_error(0x13)
+    reid, redata = data[2], data[3:data[1] + 2]
+    idle = not rec["recording"]
+    state = 0x06 if idle else 0x40
+    result, notes = 0x00, []
+    if reid == 0x02:  # GetState
+        result = state
+    elif reid == 0x40:  # StartRecording: StartUTC u32, RecordingTime u16
+        if not idle or len(redata) != 6:
+            result = state if not idle else 0x02
+        else:
+            rec["utc"], rec["timer"] = struct.unpack("<IH", redata)
+            rec["recording"], rec["t0"] = True, time.monotonic()
+    elif reid == 0x41:  # StopRecording -> RecordingStopped
+        if idle:
+            result = state
+        else:
+            n = min(len(st["packets"]), max(1, int((time.monotonic() - rec["t0"]) * st["pps"])))
+            rec["files"].append((rec["utc"], rec["timer"], n))
+            rec["recording"] = False
+            notes = [_msg(0x41)]
+    elif reid == 0x42:  # RequestRecordingTime -> RecordingTime
+        if idle:
+            result = state
+        else:
+            el = int(time.monotonic() - rec["t0"])
+            rem = 0xFFFF if rec["timer"] == 0xFFFF else max(0, rec["timer"] - el)
+            notes = [_msg(0x43, struct.pack("<IHH", rec["utc"], rec["timer"], rem))]
+    elif not idle:
+        result = state
+    elif reid == 0x30:  # EraseFlash -> StoreFlashInfoDone
+        rec["files"] = []
+        notes = [_msg(0x33)]
+    elif reid == 0x50:  # RequestFlashInfo: header rev 2.0, File Indicators, done
+        header = struct.pack("<IIBBIII", 0x466C6173, 4096, 0, 2, 1_700_000_000, 1 << 25, 128) + bytes(106)
+        ind = b"".join(b"\xee" + b"\xcc" * (1 + n * 28 // 228_000) for _u, _t, n in rec["files"])
+        notes = [_msg(0x51, header)]
+        if ind:
+            ind += b"\xff" * (-len(ind) % 128)
+            notes += [_msg(0x51, ind[i:i + 128]) for i in range(0, len(ind), 128)]
+        notes.append(_msg(0x52))
+    elif reid in (0x60, 0x70) and len(redata) == 1:  # RequestFileInfo / RequestFileData
+        i = redata[0]
+        if not 1 <= i <= len(rec["files"]):
+            notes = [_msg(0x63)]
+        elif reid == 0x60:
+            utc, timer, _n = rec["files"][i - 1]
+            notes = [_msg(0x61, struct.pack("<IIBBIH", 0x5265636F, 128, 0, 1, utc, timer) + bytes(112)), _msg(0x62)]
+        else:
+            notes = _export(st, rec["files"][i - 1][2])
+    elif reid == 0x74 and redata and set(redata) <= {0x00, 0x07, 0x08} and list(redata) == sorted(set(redata)):
+        rec["select"] = bytes(redata)
+    else:
+        result = 0x02  # InvalidCmd
+    rec["ack"] = _msg(0x01, bytes([result]) + data[2:data[1] + 2])
+    if notes:
+        GLib.timeout_add(2, _send_notes, dev_path, notes)
+
+
+def _export(st, n):
+    """ExportFileData (DataNumber u32 + the selected quantities of Table 17), then …Done."""
+    sel = st["rec"]["select"]
+    parts = {0x00: slice(0, 4), 0x07: slice(4, 16), 0x08: slice(16, 28)}
+    out = []
+    for k in range(n):
+        pk = st["packets"][k]
+        body = struct.pack("<I", k) + b"".join(pk[parts[q]] for q in sel)
+        out.append(_msg(0x76 if k in st["rec"]["invalid"] else 0x71, body))
+    return out + [_msg(0x72)]
+
+
+def _send_notes(dev_path, notes):
+    st = DEVICES.get(dev_path)
+    if st is None or not st["connected"]:
+        return False
+    char_path = st["chars"].get(DOT_MSG_NOTIFY)
+    for _ in range(40):  # a batch per main-loop tick
+        if not notes:
+            return False
+        value = notes.pop(0)
+        if st["rec"]["msg_notifying"] and char_path is not None:
+            mockobject.objects[char_path].props[CHAR_IFACE]["Value"] = _bytes(value)
+            _emit_props_changed(char_path, CHAR_IFACE, {"Value": _bytes(value)})
+    return bool(notes)
 
 
 def _write_metawear(dev_path, st, uuid, data):
@@ -557,6 +680,8 @@ def StartNotify(char_obj):
     _set_props(char_obj.path, CHAR_IFACE, {"Notifying": _b(True)})
     if char_obj.gm["uuid"] == st["data_uuid"]:
         st["notifying"] = True
+    if char_obj.gm["uuid"] == DOT_MSG_NOTIFY:
+        st["rec"]["msg_notifying"] = True
 
 
 @dbus.service.method(CHAR_IFACE, in_signature="", out_signature="")
@@ -565,6 +690,8 @@ def StopNotify(char_obj):
     _set_props(char_obj.path, CHAR_IFACE, {"Notifying": _b(False)})
     if char_obj.gm["uuid"] == st["data_uuid"]:
         st["notifying"] = False
+    if char_obj.gm["uuid"] == DOT_MSG_NOTIFY:
+        st["rec"]["msg_notifying"] = False
 
 
 # ------------------------------------------------------------------------------------ streaming
@@ -650,6 +777,12 @@ def LoadStream(self, address, packet_file, packets_per_second):
 
 
 @dbus.service.method(MOCK_IFACE, in_signature="sai", out_signature="")
+def SetExportInvalid(self, address, data_numbers):
+    _path, st = _dev_by_address(address)
+    st["rec"]["invalid"] = {int(i) for i in data_numbers}
+
+
+@dbus.service.method(MOCK_IFACE, in_signature="sai", out_signature="")
 def SetLoss(self, address, indices):
     _path, st = _dev_by_address(address)
     st["loss"] = {int(i) for i in indices}
@@ -709,6 +842,8 @@ def GetStreamStats(self, address):
         "connected": dbus.Boolean(st["connected"]),
         "connects": dbus.Int32(st["connects"]),
         "control_writes": dbus.Array([dbus.ByteArray(w) for w in st["control_writes"]], signature="ay"),
+        "recording": dbus.Boolean(st["rec"]["recording"]),
+        "rec_files": dbus.Array([dbus.Int32(f[2]) for f in st["rec"]["files"]], signature="i"),
     }, signature="sv")
 
 

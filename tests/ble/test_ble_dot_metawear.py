@@ -155,3 +155,82 @@ def test_collect_virtual_kind(kind, tmp_path):
     assert rc == 0
     steps = (tmp_path / "v" / "steps_virtual-1.csv").read_text().splitlines()
     assert len(steps) > 10
+
+
+# ------------------------------------------------------------------ on-sensor recording (§5)
+ADDR_DOT_REC = "D4:22:CD:00:00:07"
+
+
+def test_dot_recording_control_and_export_through_bleak(bluez, tmp_path):
+    """Start / state / recording time / stop across a disconnection, flash and file info, then an
+    export (with two packets the sensor flags invalid) into the recording format — all through
+    bleak's real BlueZ backend against the simulated DOT's Message Service."""
+    from gaitmon.collector.bleak_link import BleakLink
+    from gaitmon.collector.profiles import MovellaDotProfile
+    from gaitmon.sources.recording import read_recording
+
+    pk, _sensor = _stream(VirtualDotSensor(
+        "v:dotrec", NAME_DOT, SimConfig(activity="run", fs=60.0, duration_s=20.0, seed=73), bouts=1))
+    bluez.add_peripheral(ADDR_DOT_REC, NAME_DOT, kind="movella_dot",
+                         config=bytes(VirtualDotSensor("x", NAME_DOT, SimConfig(fs=60.0)).read(dot.DEVICE_CONTROL_UUID)))
+    pps = 400.0  # recorded packets per wall second
+    assert bluez.load_stream(ADDR_DOT_REC, pk, pps) == len(pk)
+    bluez.mock_sync("SetExportInvalid", "sai", ADDR_DOT_REC, [5, 6])
+    prof = MovellaDotProfile()
+
+    async def main():
+        link = BleakLink(ADDR_DOT_REC, name=NAME_DOT)
+        await link.connect(10)
+        try:
+            assert await prof.recording_state(link) == dot.RecResult.IDLE
+            await prof.start_recording(link, duration_s=600, utc_s=1_760_000_000)
+            assert await prof.recording_state(link) == dot.RecResult.ON_RECORDING
+            rt = await prof.recording_time(link)
+            assert rt.start_utc == 1_760_000_000 and rt.total_s == 600 and 590 <= rt.remaining_s <= 600
+            from gaitmon.collector.link import LinkError
+            with pytest.raises(LinkError, match="ON_RECORDING"):  # the sensor refuses a second start
+                await prof.start_recording(link)
+        finally:
+            await link.disconnect()
+        await asyncio.sleep(0.5)  # the sensor records on while nobody is connected
+        link = BleakLink(ADDR_DOT_REC, name=NAME_DOT)
+        await link.connect(10)
+        try:
+            assert await prof.recording_state(link) == dot.RecResult.ON_RECORDING
+            await prof.stop_recording(link)
+            assert await prof.recording_state(link) == dot.RecResult.IDLE
+            n = (await bluez.stats(ADDR_DOT_REC))["rec_files"]
+            header, files = await prof.flash_info(link)
+            info = await prof.file_info(link, 1)
+            none = await prof.file_info(link, 2)
+            export = await prof.export_file(link, 1)
+            await prof.erase_flash(link, utc_s=1_760_000_100)  # waits for StoreFlashInfoDone
+            assert (await prof.flash_info(link))[1] == [] and await prof.file_info(link, 1) is None
+            return n, header, files, info, none, export
+        finally:
+            await link.disconnect()
+
+    n, header, files, info, none, export = asyncio.run(main())
+    assert len(n) == 1 and 0.5 * pps <= n[0] < len(pk)  # ≥ the 0.5 s slept while disconnected
+    assert header.revision == (2, 0) and header.file_indicators_size == 128 and len(files) == 1
+    assert info.start_utc == 1_760_000_000 and info.total_s == 600 and none is None
+    assert export.complete and export.invalid == 2 and export.missing == [5, 6]
+    assert len(export.packets) == n[0] - 2
+    # the exported samples are the sensor's own: bit-identical to its Rate quantities payloads
+    ref = dot.MovellaDotDecoder()
+    want = {i: ref.decode(pk[i]) for i in range(n[0])}
+    for p in export.packets[:50] + export.packets[-50:]:
+        np.testing.assert_array_equal(p.acc, want[p.seq].acc)
+        np.testing.assert_allclose(p.gyr, want[p.seq].gyr, rtol=0, atol=1e-15)
+        assert p.t_s[0] == want[p.seq].t_s[0]
+    # ... and they load as a gaitmon recording
+    path = tmp_path / "dot_export.csv"
+    rows = export.write_recording(path, sensor=f"{NAME_DOT} ({ADDR_DOT_REC})", start_utc_s=info.start_utc,
+                                  forward="+z", up="+x")
+    assert rows == len(export.packets)
+    text = path.read_text().splitlines()
+    assert "# start_utc: 2025-10-09T08:53:20.000000Z" in text
+    rec = read_recording(path)
+    assert len(rec.time) == rows and rec.time[0] == 0.0
+    # the invalid packets 5 and 6 are a gap, not invented rows
+    assert rec.time[5] == pytest.approx(7 / 60.0, abs=1e-5)
