@@ -7,13 +7,13 @@ from __future__ import annotations
 import argparse
 import logging
 
-from . import analyze, collect, dashboards, demo, exercise, report, scan, simulate, single_leg, store, trend
+from . import analyze, collect, dashboards, demo, dot, exercise, report, scan, simulate, single_leg, store, trend
 from .common import EXIT_BAD_INPUT, EXIT_SERVER, err
 
 log = logging.getLogger("gaitmon")
 
 #: the command groups in the order ``gaitmon --help`` lists them
-GROUPS = (analyze, simulate, demo, scan, collect, store, dashboards, exercise, report, trend, single_leg)
+GROUPS = (analyze, simulate, demo, scan, collect, dot, store, dashboards, exercise, report, trend, single_leg)
 
 
 def build_parser() -> argparse.ArgumentParser:

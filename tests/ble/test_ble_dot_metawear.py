@@ -234,3 +234,56 @@ def test_dot_recording_control_and_export_through_bleak(bluez, tmp_path):
     assert len(rec.time) == rows and rec.time[0] == 0.0
     # the invalid packets 5 and 6 are a gap, not invented rows
     assert rec.time[5] == pytest.approx(7 / 60.0, abs=1e-5)
+
+
+ADDR_DOT_CLI = "D4:22:CD:00:00:08"
+
+
+def test_gaitmon_dot_command_records_exports_and_erases(bluez, tmp_path, capsys):
+    """`gaitmon dot ADDRESS status|start|stop|files|export|erase` through bleak's BlueZ backend:
+    the whole on-sensor recording workflow a runner without a phone nearby would use."""
+    from gaitmon.cli import main
+    from gaitmon.sources.recording import read_recording
+
+    pk, _sensor = _stream(VirtualDotSensor(
+        "v:dotcli", NAME_DOT, SimConfig(activity="run", fs=60.0, duration_s=20.0, seed=74), bouts=1))
+    bluez.add_peripheral(ADDR_DOT_CLI, NAME_DOT, kind="movella_dot",
+                         config=bytes(VirtualDotSensor("x", NAME_DOT, SimConfig(fs=60.0)).read(dot.DEVICE_CONTROL_UUID)))
+    assert bluez.load_stream(ADDR_DOT_CLI, pk, 400.0) == len(pk)
+    bluez.mock_sync("SetExportInvalid", "sai", ADDR_DOT_CLI, [3])
+
+    def run(*argv):
+        rc = main(["dot", ADDR_DOT_CLI, *argv])
+        out = capsys.readouterr()
+        return rc, out.out, out.err
+
+    rc, out, _ = run("status")
+    assert rc == 0 and "IDLE" in out and "0 recording file(s)" in out
+    rc, out, _ = run("start", "--duration", "300")
+    assert rc == 0 and "recording for 300 s" in out
+    rc, out, _ = run("status")
+    assert rc == 0 and "ON_RECORDING" in out and "of 300 s left" in out
+    rc, _, errtext = run("start")
+    assert rc == 4 and "ON_RECORDING" in errtext  # refused by the sensor, one line, no traceback
+    import time
+
+    time.sleep(0.5)  # the simulated sensor records 400 packets per second of wall time
+    rc, out, _ = run("stop")
+    assert rc == 0 and "stopped" in out
+    rc, out, _ = run("files")
+    assert rc == 0 and out.startswith("1: started ") and "timer 300 s" in out
+    rc, _, errtext = run("export", "2", "--out", str(tmp_path / "none.csv"))
+    assert rc == 2 and "no recording file 2" in errtext
+    dest = tmp_path / "run.csv"
+    rc, out, errtext = run("export", "1", "--out", str(dest), "--forward", "+z", "--up", "+x")
+    assert rc == 0 and f"→ {dest}" in out and "next: gaitmon analyze" in out
+    assert "1 packet(s) missing (1 flagged invalid by the sensor)" in errtext  # said, not hidden
+    rec = read_recording(dest)
+    n = int(out.split(" samples")[0])
+    assert len(rec.time) == n >= 150 and rec.forward == "+z" and rec.up == "+x"
+    rc, _, errtext = run("erase")
+    assert rc == 2 and "--yes" in errtext
+    rc, out, _ = run("erase", "--yes")
+    assert rc == 0 and "erased" in out
+    rc, out, _ = run("files")
+    assert rc == 0 and "no recording files" in out
