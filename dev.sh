@@ -41,10 +41,10 @@ setup_venv() {
         if ! "$PY" -m venv "$VENV" 2>/dev/null; then apt_install python3-venv; "$PY" -m venv "$VENV"; fi
     fi
     local stamp="$VENV/.gaitmon-installed$extra"
-    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-        log "installing Python packages into $VENV"
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
+        log "installing Python packages into $VENV (versions from constraints.txt)"
         "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-        "$VENV/bin/python" -m pip install -q -e ".$extra"
+        "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".$extra"
         # an environment from before gaitmon dropped grafana-client: its niquests dependency
         # installed urllib3-future, which overwrites urllib3 at every interpreter start
         if "$VENV/bin/python" -m pip show -q urllib3-future >/dev/null 2>&1; then
@@ -68,5 +68,11 @@ case "$cmd" in
     test)   setup_test_system; setup_venv "[test]"
             exec "$VENV/bin/python" -m pytest "$@" ;;
     bench)  setup_venv "[bench]"; exec "$VENV/bin/python" -m benchmarks "$@" ;;
-    *) echo "usage: ./dev.sh demo|test|setup|bench [args...]"; exit 2 ;;
+    lock)   # resolve the newest allowed versions in a scratch venv and write constraints.txt
+            tmp=$(mktemp -d); "$(find_python)" -m venv "$tmp/venv"
+            "$tmp/venv/bin/python" -m pip install -q --upgrade pip >/dev/null
+            "$tmp/venv/bin/python" -m pip install -q ".[test,bench]"
+            { sed -n '1,3p' constraints.txt; "$tmp/venv/bin/python" -m pip freeze | grep -v '^gaitmon'; } > "$tmp/c.txt"
+            mv "$tmp/c.txt" constraints.txt; rm -rf "$tmp"; log "constraints.txt rewritten: now run ./dev.sh test" ;;
+    *) echo "usage: ./dev.sh demo|test|setup|bench|lock [args...]"; exit 2 ;;
 esac
