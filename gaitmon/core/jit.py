@@ -50,7 +50,10 @@ def _cache_dir() -> str:
         base = Path(env)
     else:
         xdg = os.environ.get("XDG_CACHE_HOME")
-        base = (Path(xdg) if xdg else Path.home() / ".cache") / "gaitmon" / "numba"
+        try:
+            base = (Path(xdg) if xdg else Path.home() / ".cache") / "gaitmon" / "numba"
+        except RuntimeError:  # no home directory (a service user)
+            base = Path(tempfile.gettempdir()) / "gaitmon-numba"
         if not _writable(base):
             base = Path(tempfile.gettempdir()) / f"gaitmon-numba-{os.getuid() if hasattr(os, 'getuid') else 0}"
     return str(base / f"core-{source_fingerprint()}")
