@@ -45,10 +45,10 @@ MAX_GAIT_TILT_RANGE_DEG = 30.0
 # phase (rad) of the yaw-rate template -cos(pi*u + phase): the pelvis' yaw rate is negative at a
 # LEFT contact in walking (McCamley 2012). Chosen on real walking (tests/core/real_data.py LOPO_GRID)
 SIDE_PHASE = 0.0
-# walking: obliquity rise from 5 % to 25 % of the step (the swing side starts to drop after contact:
-# left side rising after a LEFT contact)
+# walking: obliquity rise from 5 % to 35 % of the step (the swing side starts to drop after contact:
+# left side rising after a LEFT contact); the end chosen on the seven real walkers (LOPO_GRID)
 SIDE_ORATE_U0 = 0.05
-SIDE_ORATE_U1 = 0.25
+SIDE_ORATE_U1 = 0.35
 # running: the swing side is lower in early stance — obliquity (stride mean removed) projected on
 # cos(pi*(u - SIDE_RUN_PEAK_U)) over the step
 SIDE_RUN_PEAK_U = 0.25
@@ -56,8 +56,9 @@ SIDE_SIGMA_WALK_DEG = 1.0  # walking obliquity-rate cue: evidence scale (deg) ->
 SIDE_SIGMA_YAW_DEG = 3.0  # walking yaw cue: evidence scale (deg)
 SIDE_SIGMA_RUN_DEG = 1.0  # running: obliquity-level evidence scale (deg)
 # prior probability that a person's yaw pattern is reversed (yaw rate positive at a LEFT contact):
-# the yaw-sign rule is at chance for about half of 19 real walkers (issue 11), reversed in some
-SIDE_YAW_REVERSED_PRIOR = 0.2
+# the yaw-sign rule is at chance for about half of 19 real walkers (issue 11), reversed in some;
+# chosen on the seven real walkers (LOPO_GRID: 0.1 or 0.2)
+SIDE_YAW_REVERSED_PRIOR = 0.1
 # prior probability that a person's obliquity pattern is reversed (the STANCE side drops): 0 of 19
 # walkers for the obliquity rate (issue 11), one of the seven here (the Mobilise-D participant)
 SIDE_OBLIQUITY_REVERSED_PRIOR = 0.05

@@ -79,7 +79,8 @@ STATE = np.dtype([
     # steps
     ("last_ic", f8), ("prev_ic", f8),  # last / previous accepted contact (sample units), -1 = none
     ("terminal_done", i8),  # 1 once the last contact of a bout was closed as a terminal step
-    ("step_typ", f8),  # typical step time in the bout (EMA), samples
+    ("step_typ", f8),  # typical step time in the bout: median of its last steps, samples
+    ("step_hist", f8, (5,)), ("step_hist_n", i8),  # the bout's last 5 step times (ring), how many
     ("bout_step", i8),  # steps in the current bout
     ("stride", i8),  # global step index
     ("bout_id", f8),  # bout counter (a bout = steps whose sides alternate)

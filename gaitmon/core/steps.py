@@ -21,6 +21,30 @@ from gaitmon.core.step_metrics import step_extremes, vertical_excursion
 
 
 @engine_kernel
+def _kth_smallest(x, n, k):
+    """k-th smallest (0-based) of x[:n], without allocating (n is small)."""
+    for i in range(n):
+        less = 0
+        leq = 0
+        for j in range(n):
+            if x[j] < x[i]:
+                less += 1
+            if x[j] <= x[i]:
+                leq += 1
+        if less <= k < leq:
+            return x[i]
+    return x[0]
+
+
+@engine_kernel
+def median_small(x, n):
+    """Median of x[:n] (n >= 1)."""
+    if n % 2 == 1:
+        return _kth_smallest(x, n, n // 2)
+    return 0.5 * (_kth_smallest(x, n, n // 2 - 1) + _kth_smallest(x, n, n // 2))
+
+
+@engine_kernel
 def accept_contact(c, st, rings, tic, m, out, nout):
     """Register an initial contact at fractional sample index ``tic``; emit finished step(s) into
     ``out`` (STEP_ROW records) from row ``nout``. Returns the new row count."""
@@ -81,14 +105,18 @@ def emit_step(c, st, rings, ta, tb, m, out, nout, qfac):
     if ib <= ia + 1 or m - ia >= c.ring or nout >= out.shape[0]:
         return nout
     dstep = tb - ta
-    # typical step time (EMA within the bout)
+    # typical step time: the median of the bout's last five steps — one odd step (the first from
+    # standing, an unrepaired missed contact) cannot shift it the way it shifted an average
     if st.bout_step == 0:
         st.step_typ = dstep
+        st.step_hist_n = 0
     qual = qfac * c.quality_cal
     tm_before = st.step_typ
     if st.bout_step >= 2 and abs(dstep - st.step_typ) > 0.25 * st.step_typ:
         qual *= 0.8
-    st.step_typ = 0.8 * st.step_typ + 0.2 * dstep
+    st.step_hist[st.step_hist_n % 5] = dstep
+    st.step_hist_n += 1
+    st.step_typ = median_small(st.step_hist, min(st.step_hist_n, 5))
     rmax, rmin, pmax, pmin, ymax, ymin, fzmin, gap, sat = step_extremes(rings, mask, ia, ib)
     excursion = vertical_excursion(rings, mask, ia, ib, c.dt)
     if gap:

@@ -88,19 +88,20 @@ JOG_GAP = ("known gap: contacts of running WITHOUT a flight phase come from the 
 @pytest.mark.parametrize("family", ["A", "B", "Q"])
 def test_sides_every_person_with_rotation_2deg(rows, activity, family):
     """Every walker, and every runner with a flight phase (the joggers without one: below), of
-    each rotation phase family. The README states the bound asserted here: at most three people
-    per group below 99 %, none below 90 % (measured: running family A has #6 at 98.96 % and #132 at
-    98.8 % — one step each — and #138 at 94.3 %, whose contacts are partly missed: lever arm 17 cm
-    with 8° rotation). The issue's every-person target stays visible as the strict xfail below."""
+    each rotation phase family. The README states the bound asserted here: at most one person per
+    group below 99 %, none below 90 % (measured: running family A has #138 at 95.9 %, whose
+    contacts are partly missed: lever arm 17 cm with 8° rotation; #6 and #132 lost one step each
+    to an unrepaired early missed contact until the typical step time became a median). The
+    issue's every-person target stays visible as the strict xfail below."""
     group = [r for r in rows if r["activity"] == activity and r["rotation_family"] == family
              and r["rotation_amp_deg"] >= 2.0 and not _jog(r)]
     assert group
     bad = [r for r in group if not (r["side_acc"] >= 0.99)]  # NaN (no steps matched) counts as a failure
-    assert len(bad) <= 3, f"{len(bad)}/{len(group)} people below 99 % sides: {_fmt(bad, 'side_acc')}"
+    assert len(bad) <= 1, f"{len(bad)}/{len(group)} people below 99 % sides: {_fmt(bad, 'side_acc')}"
     assert all(r["side_acc"] >= 0.90 for r in group), _fmt(bad, "side_acc")
 
 
-@pytest.mark.xfail(strict=True, reason="issue-11 target not met for 3 of 66 runners with flight (see above)")
+@pytest.mark.xfail(strict=True, reason="issue-11 target not met for 1 of 66 runners with flight, #138 (see above)")
 def test_sides_every_person_with_rotation_2deg_no_exception(rows):
     group = [r for r in rows if r["rotation_amp_deg"] >= 2.0 and not _jog(r)]
     assert all(r["side_acc"] >= 0.99 for r in group), _fmt([r for r in group if not r["side_acc"] >= 0.99], "side_acc")

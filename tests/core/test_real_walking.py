@@ -19,15 +19,15 @@ from tests.core.real_data import L5_DIR, aggregate, leave_one_person_out, run_tr
 def test_mobilised_participant_with_default_parameters():
     """HA001 is the exception among the 26 real walkers known to gaitmon (7 here, 19 in issue 11):
     the obliquity pattern is reversed in parts of the daily-life course (Test 11) — the way a
-    runner whose stance side drops would be. Its sides are 84 % right; the wrong ones are, but for
-    1.4 % of steps, flagged uncertain (side_confidence < 0.9), and the straight walks (Test 5) are
+    runner whose stance side drops would be. Its sides are 90 % right; the wrong ones are, but for
+    2.9 % of steps, flagged uncertain (side_confidence < 0.9), and the straight walks (Test 5) are
     right."""
     rows = run_trials(None, [t for t in trials() if t.person == "HA001"])["HA001"]
     m = aggregate(rows)
     assert m["n_ref"] == 81
     assert m["f1"] >= 0.91, m
     assert m["median_abs_err_s"] <= 0.030, m
-    assert m["side_acc"] >= 0.80, m
+    assert m["side_acc"] >= 0.88, m
     assert m["confident_wrong"] <= 0.05, m
     straight = aggregate([r for t, r in zip([t for t in trials() if t.person == "HA001"], rows) if "Test5" in t.name])
     assert straight["side_acc"] >= 0.99, straight
@@ -38,13 +38,13 @@ def test_real_walking_leave_one_person_out():
     res = leave_one_person_out()
     held = res["held_out"]
     assert held["n_ref"] == 1245
-    assert held["side_acc"] >= 0.975, held
+    assert held["side_acc"] >= 0.98, held
     assert held["median_abs_err_s"] <= 0.040, held
     assert held["f1"] >= 0.95, held  # target 0.96 not reached: turn and stopping contacts (README)
     assert held["confident_wrong"] <= 0.01, held
     for person, d in res["per_person"].items():
         h = d["held_out"]
-        # every L5 walker >= 93 % (target 90 %); HA001 (see above) >= 78 %, its errors flagged
-        assert h["side_acc"] >= (0.78 if person == "HA001" else 0.93), (person, h)
+        # every L5 walker >= 93 % (target 90 %); HA001 (see above) >= 85 %, its errors flagged
+        assert h["side_acc"] >= (0.85 if person == "HA001" else 0.93), (person, h)
         assert h["confident_wrong"] <= 0.05, (person, h)
         assert h["f1"] >= 0.91, (person, h)
