@@ -8,7 +8,9 @@ The contact is then refined backwards within the look-back:
 - running without a flight phase (a running cadence, steps shorter than ``run_step_s``, and some
   unloading below 1 g between the steps): to the valley before the loading rise, where the old
   foot's unloading turns into the new one's loading.
-Walking contacts are ignored within 1 s of a flight (running contacts come from contacts_run).
+While running with flights (one within 1 s) the flight detector of contacts_run gives the contacts;
+a candidate here counts only where it found none for 0.75 of a typical step (a flight too shallow
+to pass the flight level, e.g. with a long lever arm, or the last contact when a run stops).
 """
 
 from __future__ import annotations
@@ -73,7 +75,10 @@ def walking_contact(c, st, rings, m, mask, dw, dsl):
             best = d
             bi = u
     st.peak_ema = 0.8 * st.peak_ema + 0.2 * (yc - lo)
-    # walking contacts are ignored while running (a flight within +-1 s)
-    if st.last_flight < bi - c.fs:
+    # while running with flights (one within 1 s) the flight detector gives the contacts; at a
+    # running cadence a candidate counts where it found none for most of a typical step (a
+    # marginal flight that stayed above the flight level)
+    if st.last_flight < bi - c.fs or (st.last_ic >= 0 and tmed < c.run_step_s * c.fs
+                                      and bi - st.last_ic > 0.75 * tmed):
         return float(bi)
     return NO_CONTACT

@@ -15,9 +15,9 @@ strict xfail keeps the target itself visible):
 
 Measured with the rewritten core (bout-level sides, 2026-11-29; `python -m benchmarks population
 --n 200 --seed 1` prints the full tables): walkers 100 % sides in every rotation family, drop RMSE
-0.11°, IC F1 1.000; runners with a flight phase IC F1 0.996, sides 99.9 % pooled (every person
->= 99 % but #6 98.96 %, #132 98.8 % and #138 94.3 %), drop RMSE 0.29°; runners WITHOUT a flight
-phase: IC F1 0.70, sides 99.7 %, drop RMSE 0.25° (IC F1 0.03 before the valley refinement) — the
+0.11°, IC F1 1.000; runners with a flight phase IC F1 0.998, sides 100.0 % pooled (every person
+>= 99 % but #138 98.9 %), drop RMSE 0.24°; runners WITHOUT a flight phase: IC F1 0.73, sides
+99.9 %, drop RMSE 0.23° (IC F1 0.03 before the valley refinement) — the
 F1 target is a known gap, xfail below. (Before the rewrite, at 6ea5362: sides
 34.5 %, drop RMSE 3.40°, phase-B walkers 0 %.)
 The sweep takes ~35 s with 2 processes (~60 s with one), so it is not marked slow.
@@ -81,7 +81,7 @@ def _jog(r) -> bool:
 
 JOG_GAP = ("known gap: contacts of running WITHOUT a flight phase come from the unloading valley at a "
            "running cadence, which lies 20-60 ms after the contact when the feet overlap long; measured "
-           "IC F1 0.70 pooled (some people near 0) — see README 'Accuracy'")
+           "IC F1 0.73 pooled (some people near 0) — see README 'Accuracy'")
 
 
 @pytest.mark.parametrize("activity", ["run", "walk"])
@@ -89,8 +89,8 @@ JOG_GAP = ("known gap: contacts of running WITHOUT a flight phase come from the 
 def test_sides_every_person_with_rotation_2deg(rows, activity, family):
     """Every walker, and every runner with a flight phase (the joggers without one: below), of
     each rotation phase family. The README states the bound asserted here: at most one person per
-    group below 99 %, none below 90 % (measured: running family A has #138 at 95.9 %, whose
-    contacts are partly missed: lever arm 17 cm with 8° rotation; #6 and #132 lost one step each
+    group below 99 %, none below 90 % (measured: running family A has #138 at 98.9 %, one step of 89
+    — lever arm 17 cm with 8° rotation keep most of its flights above the flight level; #6 and #132 lost one step each
     to an unrepaired early missed contact until the typical step time became a median). The
     issue's every-person target stays visible as the strict xfail below."""
     group = [r for r in rows if r["activity"] == activity and r["rotation_family"] == family
@@ -150,14 +150,15 @@ def test_running_without_flight_does_not_get_worse(rows):
     """Regression guard at today's level for the no-flight joggers (see the xfail above)."""
     jogs = [r for r in rows if _jog(r)]
     a = aggregate(jogs)
-    assert a["f1"] >= 0.65, a
+    assert a["f1"] >= 0.70, a
     assert a["side"] >= 0.99, a
     assert a["rmse"] <= 0.35, a
 
 
 def test_ic_f1_every_person_floor(rows):
     """A floor per person (not an issue target): F1 >= 0.95 for all but two walkers / runners with
-    flight (measured: #138 0.85, #144 0.91 at 52 Hz with a 35 ms flight), none below 0.8."""
+    flight (measured: #144 0.91 at 52 Hz with a 35 ms flight; #138 0.88 until contacts of steps whose
+    flight stayed above the flight level were taken from the walking-type detector), none below 0.8."""
     bad = [r for r in rows if (not (r["f1"] >= 0.95) or math.isnan(r["f1"])) and not _jog(r)]
     assert len(bad) <= 2, f"{len(bad)}/{len(rows)} people with IC F1 < 0.95: {_fmt(bad, 'f1')}"
     assert all(r["f1"] >= 0.8 for r in bad), _fmt(bad, "f1")
