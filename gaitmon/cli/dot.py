@@ -75,7 +75,8 @@ async def _run(args) -> int:
                 left = "until stopped" if rt.total_s is None else f"{rt.remaining_s} s of {rt.total_s} s left"
                 print(f"recording since {_utc(rt.start_utc)}, {left}")
             elif state == dot.RecResult.IDLE:
-                print(f"{len(await _files(prof, link))} recording file(s) on the flash")
+                _header, sectors = await prof.flash_info(link)  # the count needs no file headers
+                print(f"{len(sectors)} recording file(s) on the flash")
         elif a == "start":
             await prof.start_recording(link, duration_s=args.duration)
             print(f"{args.address}: recording" + (f" for {args.duration} s" if args.duration else

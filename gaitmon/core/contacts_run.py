@@ -15,8 +15,10 @@ from gaitmon.core.params import G0, NO_CONTACT
 
 
 @engine_kernel
-def _onset(t1, t2, base, l1, l2):
-    """Extrapolate the crossings t1 (level l1) and t2 (level l2) to where fz left ``base``."""
+def _to_baseline(t1, t2, base, l1, l2):
+    """Extrapolate an edge's crossings t1 (level l1) and t2 (level l2) linearly to where it meets
+    ``base`` (the flight's level, at most l1 - 0.1 g): the contact on a rising edge, the toe-off
+    on a falling one."""
     if base > l1 - 0.1 * G0:
         base = l1 - 0.1 * G0
     return t1 - (t2 - t1) * (l1 - base) / (l2 - l1)
@@ -48,7 +50,7 @@ def flight_and_rise(c, st, rings, fz, m, mask):
         if ph == 2 and fz >= c.l2:
             prev = rings[RING.fz, (m - 1) & mask]
             frac = (c.l2 - prev) / (fz - prev) if fz != prev else 0.0
-            tic = _onset(st.t_rise1, m - 1 + frac, st.flight_base, c.l1, c.l2)
+            tic = _to_baseline(st.t_rise1, m - 1 + frac, st.flight_base, c.l1, c.l2)
             st.phase = 3
             st.contact_n = 0
             st.t_fall2 = -1.0
@@ -69,8 +71,5 @@ def contact_and_toe_off(c, st, rings, fz, m, mask):
             st.t_fall2 = m - 1 + (prev - c.l2) / (prev - fz)
         if st.t_fall2 >= 0 and prev >= c.l1 and fz < c.l1:
             td1 = m - 1 + (prev - c.l1) / (prev - fz)
-            base = st.flight_base
-            if base > c.l1 - 0.1 * G0:
-                base = c.l1 - 0.1 * G0
-            st.t_toe_off = td1 + (td1 - st.t_fall2) * (c.l1 - base) / (c.l2 - c.l1)
+            st.t_toe_off = _to_baseline(td1, st.t_fall2, st.flight_base, c.l1, c.l2)
             st.phase = 0

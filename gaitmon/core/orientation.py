@@ -63,6 +63,13 @@ def to_earth(q0, q1, q2, q3, ax, ay, az):
 
 
 @engine_kernel
+def renormalise(q0, q1, q2, q3):
+    """q / |q| to first order (|q| stays within 1e-12 of 1 at these step sizes)."""
+    qn = 1.5 - 0.5 * (q0 * q0 + q1 * q1 + q2 * q2 + q3 * q3)
+    return q0 * qn, q1 * qn, q2 * qn, q3 * qn
+
+
+@engine_kernel
 def tilt_correct(q0, q1, q2, q3, r00, r10, mx, my, mn, k_obl, k_tilt, dt):
     """Rotate the estimate (earth frame) so the averaged support direction (mx, my, .)/mn goes to
     +z. The correction is split into its part about the heading (obliquity, gain k_obl 1/s) and
@@ -116,9 +123,7 @@ def orientation_sample(c, st, rings, blk, k, R, bias, m, j, mask):
     if mn > 0.5 * c.g and blk[k, 7] == 0.0:
         # rotate the estimate so that the averaged support direction goes to +z (earth frame)
         q0, q1, q2, q3 = tilt_correct(q0, q1, q2, q3, r00, r10, mx, my, mn, c.k_obliquity, c.k_tilt, dt)
-    # renormalise (first order: |q| stays within 1e-12 of 1 at these step sizes)
-    qn = 1.5 - 0.5 * (q0 * q0 + q1 * q1 + q2 * q2 + q3 * q3)
-    q0, q1, q2, q3 = q0 * qn, q1 * qn, q2 * qn, q3 * qn
+    q0, q1, q2, q3 = renormalise(q0, q1, q2, q3)
     st.q0, st.q1, st.q2, st.q3 = q0, q1, q2, q3
     # obliquity and tilt are monotonic in tan(roll) = r21/r22 and sin(pitch) = -r20, so the rings
     # keep those and a step converts only its extremes to degrees; yaw is integrated from the
@@ -206,9 +211,7 @@ def orient_pass(acc, gyr, fs, g, box_s, kcorr, kpitch=-1.0):
         mn = math.sqrt(mx * mx + my * my + mz * mz)
         if mn > 0.5 * g:
             q0, q1, q2, q3 = tilt_correct(q0, q1, q2, q3, r00, r10, mx, my, mn, kcorr, kpitch, dt)
-        # renormalise (first order: |q| stays within 1e-12 of 1 at these step sizes)
-        qn = 1.5 - 0.5 * (q0 * q0 + q1 * q1 + q2 * q2 + q3 * q3)
-        q0, q1, q2, q3 = q0 * qn, q1 * qn, q2 * qn, q3 * qn
+        q0, q1, q2, q3 = renormalise(q0, q1, q2, q3)
         yacc += dt * (gyr[k, 1] * r21 + gyr[k, 2] * r22) / (r21 * r21 + r22 * r22)  # Euler yaw rate
         yaw[k] = yacc
     return fe, yaw

@@ -5,6 +5,7 @@ The second point is a defect CI caught: with ``fastmath`` the kernels were vecto
 an AVX2 and an AVX-512 machine, borderline contacts flipped and the held-out walking F1 moved from
 0.950 to 0.949 between two machines. The kernels are now compiled IEEE-strict."""
 
+import json
 import os
 import subprocess
 import sys
@@ -27,7 +28,7 @@ def test_same_steps_when_compiled_for_another_cpu(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], env=env, cwd=golden.ROOT, capture_output=True, text=True,
                        timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
-    diff = __import__("json").loads(r.stdout.strip().splitlines()[-1])
+    diff = json.loads(r.stdout.strip().splitlines()[-1])
     assert diff == [], "\n".join(diff)
 
 
