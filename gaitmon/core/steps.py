@@ -63,6 +63,10 @@ def accept_contact(c, st, rings, tic, m, out, nout):
         tmed = st.step_typ
         too_long = dstep > 2.0 * fs or (st.bout_step >= 3 and dstep > 2.4 * tmed)
         if too_long:
+            # the runner had stopped: close the previous bout's last step as close_if_stopped
+            # would have (it waits for the walking detector's latency, so it may not have yet)
+            if st.bout_step >= 1:
+                nout = emit_step(c, st, rings, last, last + tmed, m, out, nout, 0.4)
             st.bout_step = 0
         elif st.bout_step >= 3 and dstep > 1.6 * tmed:
             # one contact missed: split the step in two halves of reduced quality
@@ -80,13 +84,22 @@ def accept_contact(c, st, rings, tic, m, out, nout):
 @inline_kernel
 def close_if_stopped(c, st, rings, m, out, nout):
     """No next contact within max(2.4 typical steps, 1 s): the runner stopped. Emit the last step
-    over one typical step time, with reduced quality (its end is not a contact)."""
+    over one typical step time, with reduced quality (its end is not a contact).
+
+    At a running cadence "within" counts from when the next contact could have been reported:
+    the walking detector (running without a flight) finds a contact up to its latency (look-back
+    + look-ahead + the smoother's delay, ~0.6 s) after it happened — without that wait a late-found
+    contact closed the bout early and split a steady jog into bouts of three steps. At a walking
+    cadence a pause of 1 s ends the bout as before (a contact found later starts a new one rather
+    than being taken for a step with a missed contact in it)."""
     last = st.last_ic
     if last >= 0 and st.terminal_done == 0 and st.bout_step >= 1:
         tm = st.step_typ
         lim = 2.4 * tm
         if lim < 1.0 * c.fs:
             lim = 1.0 * c.fs
+        if tm < c.run_step_s * c.fs:
+            lim += c.peak_back + c.peak_ahead + 3 * (c.walk_box - 1) // 2
         if m - last > lim:
             nout = emit_step(c, st, rings, last, last + tm, m, out, nout, 0.4)
             st.terminal_done = 1
