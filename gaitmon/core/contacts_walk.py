@@ -75,10 +75,13 @@ def walking_contact(c, st, rings, m, mask, dw, dsl):
             best = d
             bi = u
     st.peak_ema = 0.8 * st.peak_ema + 0.2 * (yc - lo)
+    tic = float(bi)
+    if grounded:
+        tic -= c.grounded_valley_u * tmed
     # while running with flights (one within 1 s) the flight detector gives the contacts; at a
     # running cadence a candidate counts where it found none for most of a typical step (a
     # marginal flight that stayed above the flight level)
-    if st.last_flight < bi - c.fs or (st.last_ic >= 0 and tmed < c.run_step_s * c.fs
-                                      and bi - st.last_ic > 0.75 * tmed):
-        return float(bi)
+    if st.last_flight < tic - c.fs or (st.last_ic >= 0 and tmed < c.run_step_s * c.fs
+                                      and tic - st.last_ic > 0.75 * tmed):
+        return tic
     return NO_CONTACT

@@ -28,6 +28,11 @@ L2 = 0.90 * G0  # rise level 2
 FLIGHT_LEVEL = 0.30 * G0  # below: flight
 FLIGHT_MIN_S = 0.03  # a flight lasts at least this long (s); shorter dips are impact ringing
 RUN_STEP_S = 0.42  # steps shorter than this (s) are running, with or without a flight phase
+# running without a flight: each foot's force is one hump (spring-mass), so the summed force is
+# lowest in the middle of the double support, which lasts (c - 1) steps for a contact of c steps;
+# grounded running has c = 1.07-1.2 (duty factor 0.53-0.6: Bonnaerens et al. 2019 Med Sci Sports
+# Exerc 51:708) -> the contact lies ~0.07 step before the unloading valley
+GROUNDED_VALLEY_U = 0.07
 
 # ---- walking contacts
 WALK_SIGMA_S = 0.10  # Gaussian smoothing of vertical acceleration (s), as 3 cascaded boxes

@@ -37,6 +37,7 @@ SETTINGS = np.dtype([
     ("l1", f8), ("l2", f8), ("flight_level", f8),  # vertical specific-force levels, m/s²
     ("flight_min", i8),  # minimum flight, samples
     ("run_step_s", f8),  # steps shorter than this are running, s
+    ("grounded_valley_u", f8),  # grounded running: the contact this many steps before the valley
     # walking contacts
     ("walk_box", i8), ("slope_box", i8),  # box widths of the two smoothers, samples
     ("peak_back", i8), ("peak_ahead", i8),  # peak test look-back / look-ahead, samples
@@ -150,6 +151,7 @@ def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float
     c["fs"], c["dt"], c["g"], c["quality_cal"], c["ring"] = fs, 1.0 / fs, g_local, quality_cal, rb
     c["k_obliquity"], c["k_tilt"] = P.K_TILT, P.K_PITCH
     c["l1"], c["l2"], c["flight_level"], c["run_step_s"] = P.L1, P.L2, P.FLIGHT_LEVEL, P.RUN_STEP_S
+    c["grounded_valley_u"] = P.GROUNDED_VALLEY_U
     c["flight_min"] = max(int(round(P.FLIGHT_MIN_S * fs)), 2)
     c["walk_box"] = box_width(p["walk_sigma_s"] * fs)
     c["slope_box"] = box_width(p["slope_sigma_s"] * fs)
