@@ -377,6 +377,13 @@ def test_unpacked_folder_and_single_csv(tmp_path):
     np.testing.assert_array_equal(a.acc, c.acc)
     np.testing.assert_array_equal(b.gyr, c.gyr)
     assert apply_mount(c, "belt-screen-out").forward == "-z"
+    # phyphox names a simple experiment's CSVs Accelerometer.csv and Gyroscope.csv too: its unpacked folder is
+    # phyphox by the header (it used to be taken for Sensor Logger and refused for a missing column 'time')
+    pz = tmp_path / "phyphox.zip"
+    _phyphox_zip(pz, rec.time[:400], acc[:400], gyr[:400])
+    zipfile.ZipFile(pz).extractall(tmp_path / "phyphox")
+    assert detect(tmp_path / "phyphox") == "phyphox"
+    np.testing.assert_array_equal(read_any(tmp_path / "phyphox").acc, read_any(pz).acc)
 
 
 # ------------------------------------------------------------------ real exports (not redistributable)
