@@ -41,11 +41,8 @@ from gaitmon.sources.resample import merge_streams
 APP = "Sensor Logger"
 AXES = ("x", "y", "z")
 HEADER_START = "time,seconds_elapsed"
-WANTED = ("TotalAcceleration", "Accelerometer", "Gravity", "AccelerometerUncalibrated", "Gyroscope",
-          "GyroscopeUncalibrated", "Metadata")
-
-
 SENSORS = ("TotalAcceleration", "Accelerometer", "AccelerometerUncalibrated", "Gyroscope", "GyroscopeUncalibrated")
+WANTED = SENSORS + ("Gravity", "Metadata")
 
 
 def _is_header(line: str) -> bool:

@@ -396,7 +396,7 @@ def test_unpacked_folder_and_single_csv(tmp_path):
 
 
 # ------------------------------------------------------------------ real exports shipped in tests/data/phone (MIT)
-def test_real_ios_uncalibrated_export_reads_in_g_with_the_ios_sign(tmp_path):
+def test_real_ios_uncalibrated_export_reads_in_g_with_the_ios_sign():
     """Sensor Logger iOS, only the uncalibrated sensors, no Metadata.csv (simorxb/quaternion-complementary-filter,
     MIT): found by its header although it has neither Accelerometer.csv nor Gyroscope.csv; g x −9.80665 gives
     Android's sign, so the phone lying flat, screen up, reads +|g| on z."""
