@@ -41,26 +41,50 @@ from gaitmon.sources.resample import merge_streams
 APP = "Sensor Logger"
 AXES = ("x", "y", "z")
 HEADER_START = "time,seconds_elapsed"
-WANTED = ("TotalAcceleration", "Accelerometer", "Gravity", "AccelerometerUncalibrated", "Gyroscope",
-          "GyroscopeUncalibrated", "Metadata")
+SENSORS = ("TotalAcceleration", "Accelerometer", "AccelerometerUncalibrated", "Gyroscope", "GyroscopeUncalibrated")
+WANTED = SENSORS + ("Gravity", "Metadata")
+
+
+def _is_header(line: str) -> bool:
+    return line.lstrip("\ufeff").strip().lower().startswith(HEADER_START)
 
 
 def looks_like(path: Path) -> bool:
-    """True if ``path`` is (or is inside) a Sensor Logger export."""
+    """True if ``path`` is (or is inside) a Sensor Logger export.
+
+    A folder or zip is one if a sensor CSV of the app (``Gyroscope.csv``, ``AccelerometerUncalibrated.csv``, …)
+    starts with the app's header ``time,seconds_elapsed``, or if it holds ``Metadata.csv`` beside a sensor CSV.
+    The header decides, not the file names alone: phyphox names the CSVs of a simple experiment
+    ``Accelerometer.csv`` and ``Gyroscope.csv`` too, and an export with only the uncalibrated sensors has
+    neither ``Accelerometer.csv`` nor ``Gyroscope.csv``."""
     try:
         if path.is_dir():
-            return any((path / f"{n}.csv").exists() for n in ("Gyroscope", "Accelerometer", "TotalAcceleration"))
+            found = [path / f"{n}.csv" for n in SENSORS if (path / f"{n}.csv").exists()]
+            if found and (path / "Metadata.csv").exists():
+                return True
+            for f in found:
+                with open(f, encoding="utf-8", errors="replace") as fh:
+                    if _is_header(fh.readline()):
+                        return True
+            return False
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as z:
-                stems = {Path(n).stem for n in z.namelist()}
-            return bool(stems & {"Gyroscope", "Accelerometer", "TotalAcceleration"}) and "Metadata" in stems
+                names = [n for n in z.namelist() if n.lower().endswith(".csv")]
+                found = [n for n in names if Path(n).stem in SENSORS]
+                if found and any(Path(n).stem == "Metadata" for n in names):
+                    return True
+                for n in found:
+                    with z.open(n) as fh:
+                        if _is_header(fh.readline().decode("utf-8", "replace")):
+                            return True
+            return False
         if path.suffix.lower() == ".json":
             with open(path, "rb") as fh:
                 head = fh.read(4096).decode("utf-8", "replace")
             return '"sensor"' in head and '"seconds_elapsed"' in head
         if path.suffix.lower() == ".csv":
             with open(path, encoding="utf-8", errors="replace") as fh:
-                return fh.readline().strip().lower().startswith(HEADER_START)
+                return _is_header(fh.readline())
     except OSError:
         return False
     return False

@@ -12,6 +12,13 @@ Sources of the formats and test vectors
   That repository has no licence, so the files are not copied into gaitmon: the tests marked
   ``real_export`` read them from ``$GAITMON_PHONE_SAMPLES`` (a folder holding these files; see
   tests/sources/README.md) and are skipped without it.
+* Real Sensor Logger exports shipped in tests/data/phone (MIT; see tests/data/phone/README.md), tested in CI:
+  ``sensorlogger-ios-uncalibrated/`` — github.com/simorxb/quaternion-complementary-filter, commit
+  3f0e6a984348f410f5a7c77279a2578210ae7caa, ``AccelerometerUncalibrated.csv`` + ``GyroscopeUncalibrated.csv``
+  (iOS, 100 Hz, no Metadata.csv; the last 1.5 s: a turn, then lying flat — not gait);
+  ``sensorlogger-ios-no-gravity/`` — github.com/BennyJHui/imu_data, commit ec0d1d38c30074eb7845f66c50d2853fb8974f43,
+  ``Accelerometer.csv`` + ``Gyroscope.csv`` (iPhone 12, no Gravity.csv: refused). Both trimmed to a few rows,
+  byte for byte.
 * phyphox: github.com/phyphox/phyphox-android, commit cb5f8d8ff33d081953bf15af228045b3d7badbb8,
   DataExport.java (zip layout, quoted headers, the five CSV dialects, meta/time.csv) and
   ExperimentList/handler/SimpleExperimentCreator.java (set and column names); ExperimentTimeReference.java
@@ -22,7 +29,8 @@ Sources of the formats and test vectors
   unit-less column names (``"time","Acceleration x",…``): github.com/Shantanu-Mandpe/Motion-Analysis-Project,
   commit a70b8e19fc97240a2574a2d8b91515380edaf0e6, ``final/walking.zip`` (no licence, same folder).
   No public phyphox export of the accelerometer with g and the gyroscope at a gait-usable rate was
-  found, so the positive phyphox path is tested on exports written in the layout of DataExport.java.
+  found, and no phyphox export at all in a repository whose licence allows copying it, so the positive
+  phyphox path is tested on exports written in the layout of DataExport.java.
 * Real walking repackaged as phone exports: the Mobilise-D lower-back recordings in tests/data/real-walking
   (Apache-2.0), rotated into a phone's screen frame for a belt mount and written in each app's layout.
 """
@@ -38,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gaitmon.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from gaitmon.cli import EXIT_BAD_INPUT, EXIT_NO_GAIT, EXIT_OK, main
 from gaitmon.core import analyze
 from gaitmon.core.types import GaitmonInputError
 from gaitmon.sources import MOUNTS, apply_mount, detect, read_any
@@ -47,6 +55,7 @@ from gaitmon.sources.resample import merge_streams
 from tests.sources.conftest import walk_phone
 
 SAMPLES = Path(os.environ.get("GAITMON_PHONE_SAMPLES", "/nonexistent"))
+PHONE_DATA = Path(__file__).resolve().parents[1] / "data" / "phone"  # licensed real exports (tests/data/phone/README.md)
 real_export = pytest.mark.skipif(not SAMPLES.is_dir(), reason="set GAITMON_PHONE_SAMPLES (tests/sources/README.md)")
 
 # awesome-sensor-logger README.md, "JSON" (commit b10f5c53): every value is a string
@@ -377,6 +386,71 @@ def test_unpacked_folder_and_single_csv(tmp_path):
     np.testing.assert_array_equal(a.acc, c.acc)
     np.testing.assert_array_equal(b.gyr, c.gyr)
     assert apply_mount(c, "belt-screen-out").forward == "-z"
+    # phyphox names a simple experiment's CSVs Accelerometer.csv and Gyroscope.csv too: its unpacked folder is
+    # phyphox by the header (it used to be taken for Sensor Logger and refused for a missing column 'time')
+    pz = tmp_path / "phyphox.zip"
+    _phyphox_zip(pz, rec.time[:400], acc[:400], gyr[:400])
+    zipfile.ZipFile(pz).extractall(tmp_path / "phyphox")
+    assert detect(tmp_path / "phyphox") == "phyphox"
+    np.testing.assert_array_equal(read_any(tmp_path / "phyphox").acc, read_any(pz).acc)
+
+
+# ------------------------------------------------------------------ real exports shipped in tests/data/phone (MIT)
+def test_real_ios_uncalibrated_export_reads_in_g_with_the_ios_sign():
+    """Sensor Logger iOS, only the uncalibrated sensors, no Metadata.csv (simorxb/quaternion-complementary-filter,
+    MIT): found by its header although it has neither Accelerometer.csv nor Gyroscope.csv; g x −9.80665 gives
+    Android's sign, so the phone lying flat, screen up, reads +|g| on z."""
+    d = PHONE_DATA / "sensorlogger-ios-uncalibrated"
+    assert detect(d) == "sensorlogger" and detect(d / "GyroscopeUncalibrated.csv") == "sensorlogger"
+    with pytest.raises(GaitmonInputError, match="no column 'platform'.*--phone-platform"):
+        read_any(d)
+    rec = read_any(d, phone_platform="ios")
+    assert (rec.meta["acceleration"], rec.meta["gyroscope"]) == ("AccelerometerUncalibrated", "GyroscopeUncalibrated")
+    assert rec.meta["sensor"] == "sensorlogger-ios" and rec.meta["start_utc"].startswith("2023-11-11T20:22:15.426")
+    assert 99.5 < rec.meta["fs"] < 100.5 and rec.meta["phone_gaps"] == 0 and rec.bad_rows == 0
+    assert len(rec.time) == 153 and 1.5 < rec.time[-1] - rec.time[0] < 1.55
+    raw = np.genfromtxt(d / "AccelerometerUncalibrated.csv", delimiter=",", skip_header=1)  # time, s, z, y, x in g
+    np.testing.assert_allclose(rec.acc[-100:].mean(0), -raw[-100:, [4, 3, 2]].mean(0) * G0, atol=0.01)
+    assert np.abs(rec.gyr[rec.time < 0.3]).max() > 1.0  # still turning at the start of the kept rows
+    still = rec.time >= rec.time[-1] - 1.0  # lying flat, screen up
+    g = rec.acc[still].mean(0)
+    assert g[2] > 9.3 and abs(g[0]) < 0.3 and abs(g[1]) < 0.3
+    assert 9.4 < np.linalg.norm(g) < 10.2  # 9.61: this iPhone's uncalibrated accelerometer reads 0.98 g
+    assert np.median(np.linalg.norm(rec.gyr[still], axis=1)) < 0.05
+
+
+def test_real_ios_uncalibrated_export_is_not_gait(tmp_path, capsys):
+    """The phone turned and laid down, not carried: `gaitmon analyze` says so and finds no step."""
+    d = PHONE_DATA / "sensorlogger-ios-uncalibrated"
+    out, summary = tmp_path / "steps.csv", tmp_path / "summary.json"
+    rc = main(["analyze", str(d), "--phone-platform", "ios", "--mount", "belt-screen-out", "--out", str(out),
+               "--summary", str(summary)])
+    assert rc == EXIT_NO_GAIT
+    assert "no gait found" in capsys.readouterr().err
+    s = json.loads(summary.read_text())
+    assert s["steps_total"] == 0 and s["sample_rate_hz"] == pytest.approx(99.9, abs=0.5)
+    assert s["input"]["samples_in"] == 153 and s["input"]["gap_count"] == 0
+
+
+def test_real_ios_export_without_gravity_is_refused(capsys):
+    """Sensor Logger iOS on an iPhone 12 with Accelerometer (without gravity) and Gyroscope but no Gravity.csv
+    (BennyJHui/imu_data, MIT): the columns parse, and gaitmon says which sensor to switch on."""
+    from gaitmon.sources.sensorlogger import _load_tables, _vectors
+
+    d = PHONE_DATA / "sensorlogger-ios-no-gravity"
+    assert detect(d) == "sensorlogger"
+    tables = _load_tables(d)
+    t, v, bad = _vectors("Gyroscope", tables["Gyroscope"], d.name)
+    assert len(t) == 20 and bad == 0 and t[0] == 1_760_565_906_248_623_000
+    assert np.median(np.diff(t)) == pytest.approx(10_029_000, abs=2_000)  # 100 Hz, ns
+    assert np.abs(v).max() > 3.0  # rad/s: the phone turning in the hand
+    for p in (d, d / "Accelerometer.csv"):
+        with pytest.raises(GaitmonInputError, match="Accelerometer.csv is acceleration without gravity and there is "
+                                                    "no Gravity.csv"):
+            read_any(p, phone_platform="ios")
+    assert main(["analyze", str(d), "--phone-platform", "ios"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "Sensor Logger export sensorlogger-ios-no-gravity" in err and len(err.strip().splitlines()) == 1
 
 
 # ------------------------------------------------------------------ real exports (not redistributable)
