@@ -1,7 +1,8 @@
 """Running contacts from the earth-frame vertical specific force fz (m/s²): the end of a flight.
 
 A flight is fz below ``flight_level`` (0.3 g) for at least ``flight_min`` samples (shorter dips are
-impact ringing). The contact is the onset of the loading rise after it: the rise's crossings of
+impact ringing), after a toe-off: a dip inside a contact — within 60 ms of its last loading through
+0.9 g, e.g. the rebound after a large impact transient when running without a flight — is not one. The contact is the onset of the loading rise after it: the rise's crossings of
 L1 (0.45 g) and L2 (0.9 g), interpolated, extrapolated back to the flight's baseline. The toe-off
 (for contact time) is the same construction on the falling edge. Times are fractional sample
 indices. States (``STATE.phase``): 0 unknown / after toe-off, 1 flight, 2 rising, 3 contact.
@@ -31,7 +32,7 @@ def flight_and_rise(c, st, rings, fz, m, mask):
     Returns the contact time (fractional sample index) when the rise completes, else NO_CONTACT."""
     tic = NO_CONTACT
     ph = st.phase
-    if fz < c.flight_level:
+    if fz < c.flight_level and ph != 3:
         st.flight_n += 1
         st.flight_sum += fz
         if st.flight_n >= c.flight_min:
@@ -39,7 +40,13 @@ def flight_and_rise(c, st, rings, fz, m, mask):
                 st.phase = 1  # entering flight
             st.flight_base = st.flight_sum / st.flight_n
             st.last_flight = m
-    else:
+    elif fz >= c.flight_level:
+        if ph == 0 and fz >= c.l2:
+            # loaded again after a toe-off without a flight in between (running without a flight
+            # phase): a contact, so a dip that follows within it is not a flight until its toe-off
+            st.phase = 3
+            st.contact_n = 0
+            st.t_fall2 = -1.0
         if ph == 1 and fz >= c.l1:
             # rising edge after a flight: L1 crossing (interpolated)
             prev = rings[RING.fz, (m - 1) & mask]
@@ -66,6 +73,8 @@ def contact_and_toe_off(c, st, rings, fz, m, mask):
         return
     st.contact_n += 1
     prev = rings[RING.fz, (m - 1) & mask]
+    if prev < c.l2 and fz >= c.l2:
+        st.contact_n = 0  # (re)loading: a toe-off is a falling edge at least 60 ms after it
     if st.contact_n > int(0.06 * c.fs):
         if prev >= c.l2 and fz < c.l2:
             st.t_fall2 = m - 1 + (prev - c.l2) / (prev - fz)

@@ -54,10 +54,11 @@ def run_engine(settings, state, rings, blk, out, R, bias):
         fz = orientation_sample(c, st, rings, blk, k, R, bias, m, j, mask)
         box3(st.walk_sums, rings, RING.av, RING.walk1, RING.walk2, RING.walk, m, j, wb, mask)
         box3(st.slope_sums, rings, RING.av, RING.slope1, RING.slope2, RING.slope, m, j, ws, mask)
+        # the toe-off first: the sample that ends a contact may already be below the flight level
+        contact_and_toe_off(c, st, rings, fz, m, mask)
         tic = flight_and_rise(c, st, rings, fz, m, mask)
         if tic != NO_CONTACT:
             nout = accept_contact(c, st, rings, tic, m, out, nout)
-        contact_and_toe_off(c, st, rings, fz, m, mask)
         tic = walking_contact(c, st, rings, m, mask, dw, dsl)
         if tic != NO_CONTACT:
             nout = accept_contact(c, st, rings, tic, m, out, nout)
