@@ -85,3 +85,57 @@ def walking_contact(c, st, rings, m, mask, dw, dsl):
                                       and tic - st.last_ic > 0.75 * tmed):
         return tic
     return NO_CONTACT
+
+
+@inline_kernel
+def closing_contact(c, st, rings, m, dw, dsl):
+    """The contact that ends a walk, looked for where it was due (0.5-1.5 typical steps after the
+    last contact) once the walker has stopped. A walker who stops plants the closing foot while
+    decelerating, so the gait-smoothed signal hardly peaks there (real L5 walkers: prominence
+    ~0.26 m/s² against the 0.3 threshold); with its time known, the loading peak of the
+    slope-smoothed signal must pass the usual prominence. Walking cadence only. Returns the
+    contact (sample index, engine time) or NO_CONTACT."""
+    mask = c.ring - 1
+    last = st.last_ic
+    tm = st.step_typ
+    if tm < c.run_step_s * c.fs or last < 0:
+        return NO_CONTACT
+    pw = c.peak_back
+    u0 = int(last + 0.5 * tm)
+    u1 = int(last + 1.5 * tm)
+    if u1 > m - dsl - 1:
+        u1 = m - dsl - 1
+    if u1 - u0 < 3 or m - u0 + pw >= c.ring:
+        return NO_CONTACT
+    # highest point of the slope-smoothed signal in the window, not at its edges
+    tp = u0
+    yc = -1e18
+    for u in range(u0, u1 + 1):
+        v = rings[RING.slope, (u + dsl) & mask]
+        if v > yc:
+            yc = v
+            tp = u
+    if tp == u0 or tp == u1:
+        return NO_CONTACT
+    lo = 1e18
+    for u in range(tp - pw, tp):
+        v = rings[RING.slope, (u + dsl) & mask]
+        if v < lo:
+            lo = v
+    thr = c.prom_rel * st.peak_ema
+    if thr < c.prom_min:
+        thr = c.prom_min
+    if yc - lo < thr:
+        return NO_CONTACT
+    # the steepest rise before the peak, as for any walking contact
+    best = -1e18
+    bi = tp
+    for u in range(tp - pw, tp + 1):
+        uc = u + dsl
+        d = rings[RING.slope, (uc + 1) & mask] - rings[RING.slope, (uc - 1) & mask]
+        if d > best:
+            best = d
+            bi = u
+    if bi - last < 0.5 * tm:
+        return NO_CONTACT
+    return float(bi)

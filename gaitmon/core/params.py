@@ -16,6 +16,9 @@ FLAG_GAP = 1.0  # sample flag: interpolated across a raw hole
 FLAG_SAT = 2.0  # sample flag: next to a saturated raw sample
 NO_CONTACT = -1e18  # "no contact at this sample" from a detector
 REPAIRED = 0.5  # quality factor of the two halves of a step split at a missed contact
+CLOSING = 0.6  # quality factor of the step that ends at a walk's closing contact (found late, weakly)
+TERMINAL = 0.4  # quality factor of a bout's last step, closed over one typical step (its end is no contact)
+STANDING = 0.3  # ... the same, from a closing contact (the walker is standing: no step to measure)
 
 # ---- orientation
 K_TILT = 2.0  # obliquity-correction gain towards the stride-averaged support direction, 1/s

@@ -20,7 +20,7 @@ import math
 
 from gaitmon.core.state import RING
 from gaitmon.core.jit import engine_kernel
-from gaitmon.core.params import RAD2DEG, REPAIRED
+from gaitmon.core.params import RAD2DEG, REPAIRED, STANDING
 
 
 @engine_kernel
@@ -140,8 +140,8 @@ def step_side(c, st, rings, m, ia, ib, run, dstep, tm_before, qfac):
     turn = rings[RING.yaw, ib & mask] - rings[RING.yaw, ia & mask]
     lo = clip(xo / (c.sigma_run_deg if run else c.sigma_walk_deg), c.llr_max)
     ly = 0.0 if run else clip(xy / c.sigma_yaw_deg, c.llr_max)
-    if abs(turn) > c.turn_deg:
-        lo = 0.0  # turning steps carry no usable side evidence
+    if abs(turn) > c.turn_deg or qfac == STANDING:
+        lo = 0.0  # turning steps, and standing after a walk's closing contact, carry no side evidence
         ly = 0.0
     co = 1.0 if run else obliquity_reliability(c, st, xo, jb > 0 and lo != 0.0)
     eps = c.eps_regular

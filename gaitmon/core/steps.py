@@ -12,10 +12,11 @@ import math
 
 import numpy as np
 
+from gaitmon.core.contacts_walk import closing_contact
 from gaitmon.core.state import RING
 from gaitmon.core.jit import engine_kernel, inline_kernel
 from gaitmon.core.orientation import match_box_to_stride
-from gaitmon.core.params import RAD2DEG, REPAIRED
+from gaitmon.core.params import CLOSING, NO_CONTACT, RAD2DEG, REPAIRED, STANDING, TERMINAL
 from gaitmon.core.side_model import step_side
 from gaitmon.core.step_metrics import step_extremes, vertical_excursion
 
@@ -49,6 +50,8 @@ def accept_contact(c, st, rings, tic, m, out, nout):
     """Register an initial contact at fractional sample index ``tic``; emit finished step(s) into
     ``out`` (STEP_ROW records) from row ``nout``. Returns the new row count."""
     fs = c.fs
+    if st.terminal_done == 2:
+        nout = finish_close(c, st, rings, m, out, nout)  # a contact after a stop: close first
     last = st.last_ic
     if st.terminal_done == 1:
         last = -1.0  # the previous contact was already closed as a terminal step
@@ -66,7 +69,7 @@ def accept_contact(c, st, rings, tic, m, out, nout):
             # the runner had stopped: close the previous bout's last step as close_if_stopped
             # would have (it waits for the walking detector's latency, so it may not have yet)
             if st.bout_step >= 1:
-                nout = emit_step(c, st, rings, last, last + tmed, m, out, nout, 0.4)
+                nout = emit_step(c, st, rings, last, last + tmed, m, out, nout, TERMINAL)
             st.bout_step = 0
         elif st.bout_step >= 3 and dstep > 1.6 * tmed:
             # one contact missed: split the step in two halves of reduced quality
@@ -83,8 +86,8 @@ def accept_contact(c, st, rings, tic, m, out, nout):
 
 @inline_kernel
 def close_if_stopped(c, st, rings, m, out, nout):
-    """No next contact within max(2.4 typical steps, 1 s): the runner stopped. Emit the last step
-    over one typical step time, with reduced quality (its end is not a contact).
+    """No next contact within max(2.4 typical steps, 1 s): the runner stopped; the bout is closed
+    (``finish_close``) once a walker's closing contact can be looked for.
 
     At a running cadence "within" counts from when the next contact could have been reported:
     the walking detector (running without a flight) finds a contact up to its latency (look-back
@@ -93,24 +96,48 @@ def close_if_stopped(c, st, rings, m, out, nout):
     cadence a pause of 1 s ends the bout as before (a contact found later starts a new one rather
     than being taken for a step with a missed contact in it)."""
     last = st.last_ic
-    if last >= 0 and st.terminal_done == 0 and st.bout_step >= 1:
-        tm = st.step_typ
+    if last < 0 or st.bout_step < 1:
+        return nout
+    tm = st.step_typ
+    delay = c.peak_back + c.peak_ahead + 3 * (c.walk_box - 1) // 2  # the walking detector's latency
+    if st.terminal_done == 0:
         lim = 2.4 * tm
         if lim < 1.0 * c.fs:
             lim = 1.0 * c.fs
         if tm < c.run_step_s * c.fs:
-            lim += c.peak_back + c.peak_ahead + 3 * (c.walk_box - 1) // 2
+            lim += delay
         if m - last > lim:
-            nout = emit_step(c, st, rings, last, last + tm, m, out, nout, 0.4)
-            st.terminal_done = 1
-            st.bout_step = 0
+            st.terminal_done = 2  # stopped; the closing contact is looked for when its data are in
+    if st.terminal_done == 2 and (tm < c.run_step_s * c.fs or m > last + 1.5 * tm + delay):
+        nout = finish_close(c, st, rings, m, out, nout)
+    return nout
+
+
+@engine_kernel
+def finish_close(c, st, rings, m, out, nout):
+    """Close the bout: a walker's closing contact (``contacts_walk.closing_contact``) ends the
+    last step (reduced quality, no side evidence); then the step from the last contact is emitted
+    over one typical step time, with reduced quality (its end is not a contact)."""
+    last = st.last_ic
+    tm = st.step_typ
+    tc = closing_contact(c, st, rings, m, 3 * (c.walk_box - 1) // 2, 3 * (c.slope_box - 1) // 2)
+    qf = TERMINAL
+    if tc != NO_CONTACT:
+        nout = emit_step(c, st, rings, last, tc, m, out, nout, CLOSING)
+        st.prev_ic = last
+        st.last_ic = tc
+        last = tc
+        qf = STANDING
+    nout = emit_step(c, st, rings, last, last + tm, m, out, nout, qf)
+    st.terminal_done = 1
+    st.bout_step = 0
     return nout
 
 
 @engine_kernel
 def emit_step(c, st, rings, ta, tb, m, out, nout, qfac):
     """Write the step [ta, tb] (fractional sample indices) as row ``nout`` of ``out``; ``qfac``:
-    quality factor of how its ends were found (1, REPAIRED, 0.4 terminal). Returns the row count."""
+    quality factor of how its ends were found (1, REPAIRED, CLOSING, TERMINAL, STANDING). Returns the row count."""
     fs = c.fs
     mask = c.ring - 1
     ia = int(math.floor(ta + 0.5))

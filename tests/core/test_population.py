@@ -16,7 +16,7 @@ strict xfail keeps the target itself visible):
 Measured with the rewritten core (bout-level sides, 2026-11-29; `python -m benchmarks population
 --n 200 --seed 1` prints the full tables): walkers 100 % sides in every rotation family, drop RMSE
 0.11°, IC F1 1.000; runners with a flight phase IC F1 0.998, sides 100.0 % pooled (every person
->= 99 % but #138 98.9 %), drop RMSE 0.24°; runners WITHOUT a flight phase: IC F1 0.977, median IC
+>= 99 % but #138 98.9 %), drop RMSE 0.24°; runners WITHOUT a flight phase: IC F1 0.976, median IC
 error 11 ms, sides 100.0 %, drop RMSE 0.23° (IC F1 0.03 before the valley refinement, 0.73 before a
 jog stopped being cut into bouts of three steps by the close-on-stop timeout, 0.91 before a dip
 inside a contact stopped counting as a flight) — the
@@ -82,8 +82,8 @@ def _jog(r) -> bool:
 
 
 JOG_GAP = ("known gap: contacts of running WITHOUT a flight phase come from the unloading valley at a "
-           "running cadence, which lies 20-60 ms after the contact when the feet overlap long; measured "
-           "IC F1 0.977 pooled (#56 0.50: its sensor dips below 0.3 g for 30 ms after some toe-offs, a flight it never has) — see README 'Accuracy'")
+           "running cadence (median error 11 ms); measured "
+           "IC F1 0.976 pooled (#56 0.50: its sensor dips below 0.3 g for 30 ms after some toe-offs, a flight it never has) — see README 'Accuracy'")
 
 
 @pytest.mark.parametrize("activity", ["run", "walk"])
