@@ -8,8 +8,11 @@ Sources of the message format and vectors
 * A real push capture, github.com/mhaberler/sensorlogger-telegraf, commit 7251240c3d8891690742ec12d424ddc6d8f75f7a,
   ``log.js``: messages 36-38 (barometer only) are ``LOGJS_MESSAGES`` below, verbatim.
 * No public capture of pushed accelerometer/gyroscope messages was found, so the live end-to-end
-  test replays real walking (Mobilise-D, Apache-2.0, tests/data/real-walking) cut into messages of
-  that schema: 0.2 s batches per sensor, each stream on its own jittered clock, one message lost.
+  tests replay real recordings cut into messages of that schema: real walking (Mobilise-D,
+  Apache-2.0, tests/data/real-walking) with 0.2 s batches per sensor, each stream on its own
+  jittered clock, one message lost; and, where ``$GAITMON_PHONE_SAMPLES`` holds them, two real
+  iPhone exports in their own timestamps (Lynch1206/5ARB0_1_1, no licence, not shipped) — one of
+  them through `collect` into a real influxd.
 """
 
 from __future__ import annotations
@@ -339,7 +342,7 @@ def test_phyphox_remote_through_collect(tmp_path):
     assert len(steps) - 1 >= len(off.steps) - 4 >= 6  # the first ~1.5 s (rate measurement) are not streamed
 
 
-def _export_to_messages(zip_path, batch_s=0.2):
+def _export_to_messages(zip_path, batch_s=0.2, stems=("Accelerometer", "Gravity", "Gyroscope")):
     """A real Sensor Logger zip export cut into push messages (lower-case sensor names, ns times)."""
     import csv
     import io
@@ -347,7 +350,7 @@ def _export_to_messages(zip_path, batch_s=0.2):
 
     z = zipfile.ZipFile(zip_path)
     rows = []
-    for stem in ("Accelerometer", "Gravity", "Gyroscope"):
+    for stem in stems:
         for r in csv.DictReader(io.StringIO(z.read(f"{stem}.csv").decode())):
             rows.append({"name": stem.lower(), "time": int(r["time"]),
                          "values": {c: float(r[c]) for c in "xyz"}})
@@ -391,3 +394,38 @@ def _utc(iso: str) -> float:
     import datetime as dt
 
     return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def test_real_export_replayed_live_through_collect_into_influxdb(tmp_path, influx_env, influxd):
+    """Issue 14's live path on a real phone recording: the iPhone export 2022-09-26 (Lynch1206/5ARB0_1_1,
+    150 s of motion, AccelerometerUncalibrated in g with iOS signs + Gyroscope; see test_phone_files),
+    cut into push messages with its own timestamps and posted to `gaitmon collect --sensorlogger` at
+    10x real time: every sample arrives (no gap), the recording collect writes is the file reader's
+    specific force and rate, and every step of the session lands in a real influxd. (The motion is
+    irregular — median step quality 0.06 — so step counts are not compared with the file's
+    analysis: on such motion a resampling on another clock moves borderline detections.)"""
+    from gaitmon.sources import read_any
+    from tests.sources.test_phone_files import SAMPLES
+
+    p = SAMPLES / "2022-09-26_15-32-56.zip"
+    if not p.exists():
+        pytest.skip("set GAITMON_PHONE_SAMPLES (tests/sources/README.md)")
+    msgs = _export_to_messages(p, stems=("AccelerometerUncalibrated", "Gyroscope"))
+    rc, run = _collect_with_replay(tmp_path, msgs, platform="ios", speed=10.0)
+    assert rc == 0
+    ref = read_any(p)
+    meta = json.loads((run / "ann_sensorlogger.session.json").read_text())
+    assert meta["sample_rate_hz"] == 100.0 and meta["gaps"] == []
+    live = read_recording(run / "ann_sensorlogger.csv")
+    # the same 150.6 s (the file reader resamples at the phone's measured 100.4 Hz, collect at the
+    # nominal 100 Hz; both count from the first sample, which the file reader places at 10 ms)
+    assert abs((live.time[-1] - live.time[0]) - (ref.time[-1] - ref.time[0])) < 0.05
+    t = live.time + ref.time[0]
+    ra = np.column_stack([np.interp(t, ref.time, ref.acc[:, i]) for i in range(3)])
+    rg = np.column_stack([np.interp(t, ref.time, ref.gyr[:, i]) for i in range(3)])
+    assert np.median(np.abs(live.acc - ra)) < 0.15  # m/s² (a sign or unit slip would be ~10-20)
+    assert np.median(np.abs(live.gyr - rg)) < 0.06  # rad/s
+    n_live = (run / "steps_ann.csv").read_text().count("\n") - 1
+    assert n_live >= 50
+    rows = influxd.rows('SELECT "pelvic_drop_deg" FROM "gait_step" WHERE "runner" = \'ann\'', influx_env)
+    assert len(rows) == n_live
