@@ -52,12 +52,25 @@ def flight_and_rise(c, st, rings, fz, m, mask):
             prev = rings[RING.fz, (m - 1) & mask]
             frac = (c.l1 - prev) / (fz - prev) if fz != prev else 0.0
             st.t_rise1 = m - 1 + frac
+            st.rise1_slope = fz - prev
+            st.rise_broken = 0
             st.phase = 2
             ph = 2
+        if ph == 2 and fz < c.l1:
+            st.rise_broken = 1
         if ph == 2 and fz >= c.l2:
             prev = rings[RING.fz, (m - 1) & mask]
             frac = (c.l2 - prev) / (fz - prev) if fz != prev else 0.0
-            tic = _to_baseline(st.t_rise1, m - 1 + frac, st.flight_base, c.l1, c.l2)
+            if st.rise_broken == 1 and st.rise1_slope > 0.0:
+                # an impact spike crossed L1, fell back, and the loading reached L2 only later: the
+                # line through both crossings would start far before the contact; the spike's own
+                # edge, extrapolated to the flight's level, is the contact
+                base = st.flight_base
+                if base > c.l1 - 0.1 * G0:
+                    base = c.l1 - 0.1 * G0
+                tic = st.t_rise1 - (c.l1 - base) / st.rise1_slope
+            else:
+                tic = _to_baseline(st.t_rise1, m - 1 + frac, st.flight_base, c.l1, c.l2)
             st.phase = 3
             st.contact_n = 0
             st.t_fall2 = -1.0

@@ -71,6 +71,8 @@ STATE = np.dtype([
     ("flight_n", i8), ("flight_sum", f8),  # consecutive samples below the flight level, their sum
     ("flight_base", f8),  # mean vertical specific force during the last flight, m/s²
     ("t_rise1", f8),  # L1 up-crossing after the flight (sample units)
+    ("rise1_slope", f8),  # fz slope at that crossing, m/s² per sample
+    ("rise_broken", i8),  # 1 if fz fell back below L1 before reaching L2 (an impact spike first)
     ("t_fall2", f8),  # L2 down-crossing in contact (sample units), -1 = none yet
     ("t_toe_off", f8),  # last toe-off (sample units)
     ("last_flight", f8),  # sample index of the last flight sample
