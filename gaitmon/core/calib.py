@@ -74,11 +74,35 @@ def quiet_mask(acc: np.ndarray, gyr: np.ndarray, fs: float) -> np.ndarray:
     return ok
 
 
-def moving_mask(acc: np.ndarray, fs: float) -> np.ndarray:
-    """Per-sample flag: the trailing 0.5 s has gait-like variability of |acc| (> 1 m/s² SD)."""
+#: |acc| variability (SD over 0.5 s, m/s²) of gait; a slow walker's (~90 steps/min, a 2-3 cm
+#: vertical excursion: Orendurff et al. 2004) stays between the two levels
+MOVING_SD = 1.0
+SLOW_MOVING_SD = 0.5
+#: a movement above SLOW_MOVING_SD counts as the gait onset when no faster gait starts within this
+SLOW_ONSET_WAIT_S = 10.0
+
+
+def moving_mask(acc: np.ndarray, fs: float, level: float = MOVING_SD) -> np.ndarray:
+    """Per-sample flag: the trailing 0.5 s has gait-like variability of |acc| (SD > ``level`` m/s²)."""
     w = max(int(round(0.5 * fs)), 5)
     s = _rolling_std(np.linalg.norm(acc, axis=1), w)[:, 0]
-    return np.nan_to_num(s, nan=0.0) > 1.0
+    return np.nan_to_num(s, nan=0.0) > level
+
+
+def gait_onset_any_pace(acc: np.ndarray, fs: float, final: bool) -> int:
+    """Gait onset (sample index) of normal or slow gait in ``acc`` (m/s², sensor frame); -1 if not
+    (yet) decidable. Normal gait: ``gait_onset`` at MOVING_SD. Where only movement above
+    SLOW_MOVING_SD has started, it is taken as the onset once SLOW_ONSET_WAIT_S (+2 s to judge) have
+    passed without normal gait, or at the end of the data — decided on a prefix, so a stream gives
+    the same onset however it is chunked."""
+    hi = gait_onset(moving_mask(acc, fs), fs)
+    lo = gait_onset(moving_mask(acc, fs, SLOW_MOVING_SD), fs)
+    wait = int(round(SLOW_ONSET_WAIT_S * fs))
+    if hi >= 0 and (lo < 0 or hi <= lo + wait):
+        return hi
+    if lo >= 0 and (final or len(acc) >= lo + wait + int(round(2.0 * fs))):
+        return lo
+    return -1
 
 
 def gait_onset(moving: np.ndarray, fs: float, start: int = 0) -> int:

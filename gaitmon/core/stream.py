@@ -196,7 +196,7 @@ class StreamingAnalyzer:
         while True:
             head = buf[:scan_n]
             calib.check_units(head[:, 1:4], head[:, 4:7])
-            onset = calib.gait_onset(calib.moving_mask(head[:, 1:4], fs), fs)
+            onset = calib.gait_onset_any_pace(head[:, 1:4], fs, final and len(head) == len(buf))
             if onset >= 0 or len(buf) <= MAX_WARMUP_S * fs:
                 break
             # keep the warm-up bounded: drop old standing in 10 s blocks
