@@ -169,8 +169,9 @@ def emit_step(c, st, rings, ta, tb, m, out, nout, qfac):
         turn = rings[RING.yaw, ib & mask] - rings[RING.yaw, int(math.floor(pv + 0.5)) & mask]
         if abs(turn) > 20.0:
             qual *= 0.7
-    # running: a flight phase, or (running without one) a running cadence
-    run = fzmin < c.flight_level or dstep < c.run_step_s * fs
+    # running: a flight phase, or (running without one) a running cadence — this step's or the
+    # bout's typical one (a jogger at 150-160 steps/min has single steps over the 0.42 s line)
+    run = fzmin < c.flight_level or dstep < c.run_step_s * fs or st.step_typ < c.run_step_s * fs
     if st.bout_step == 0:
         st.bout_id += 1.0
     side, pl, lo, ly, eps, co = step_side(c, st, rings, m, ia, ib, run, dstep, tm_before, qfac)

@@ -107,3 +107,20 @@ def test_slow_walkers_are_found(pid):
         live += an.push(rec.time[i:i + 7], rec.acc[i:i + 7], rec.gyr[i:i + 7])
     live += an.finish()
     assert [round(s.t_ic_s, 9) for s in live] == [round(s.t_ic_s, 9) for s in res.steps]
+
+
+@pytest.mark.parametrize("seed,pid", [(2, 168), (3, 90)])
+def test_slow_jog_is_not_anchored_by_its_long_steps(seed, pid):
+    """Joggers without a flight at 151-156 steps/min (step 0.39 s): single steps over the 0.42 s line
+    were called walking, six of them made the bout 'anchored by walking', and the walking cue —
+    wrong for a jogger's pelvis — mirrored every step (sides 0 %). A step is running if the bout's
+    typical step is at a running cadence too."""
+    from gaitmon.sim.population import draw_population
+
+    person = draw_population(pid + 1, seed=seed, duration_s=32)[pid]
+    assert person.activity == "run" and not person.flight
+    rec = simulate(person.config)
+    res = analyze(rec.time, rec.acc, rec.gyr, forward=rec.forward, up=rec.up)
+    m = evaluate_sim(rec, res.steps)
+    assert m["side_acc"] >= 0.99 and m["drop_rmse"] <= 1.0, (m["side_acc"], m["drop_rmse"])
+    assert sum(s.activity == "walk" for s in m["steps"]) <= 1
