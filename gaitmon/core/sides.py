@@ -31,7 +31,11 @@ Evidence (what real sacral data say, measured per step with the reference sides)
   between the walking and the running evidence is counted (``BoutSides.disagreements``).
 
 Confidence (``side_confidence``, 0.5..1) is the posterior probability of the chosen side under
-this model; it does not cover the mirrored-runner ambiguity, which ``side_source`` names.
+this model; it does not cover the mirrored-runner ambiguity, which ``side_source`` names. A step
+with no evidence of its own (turning more than 30° — its contacts are irregular, a missed one and
+an extra one leave the count right and the sides between them swapped — or standing after a
+walk's closing contact), and the step after it in its bout, says at most ``NO_EVIDENCE_CONF`` (not
+"sure"): on the seven real walkers the turning steps the model called sure were right for 11 of 18.
 """
 
 from __future__ import annotations
@@ -88,6 +92,21 @@ def smooth_bout(lo, ly, eps, ry0, ro0):
                 num += q
         sm[k] = num / den
     return filt, sm
+
+
+#: the most a step without evidence of its own may claim (below the 0.9 of a 'sure' side)
+NO_EVIDENCE_CONF = 0.85
+
+
+def capped_confidence(p_left: float, lo: float, ly: float, after_no_evidence: bool = False) -> float:
+    """Side confidence (0.5..1, two decimals) of a step with P(left) ``p_left`` and side-evidence
+    log-likelihood ratios ``lo`` (obliquity), ``ly`` (yaw): capped where the step has none, or
+    follows one that had none in its bout (``after_no_evidence``: the first step out of a turn —
+    the contacts at a turn's edge are as irregular as inside it)."""
+    conf = round(float(max(p_left, 1.0 - p_left)), 2)
+    if (after_no_evidence or (lo == 0.0 and ly == 0.0)) and conf > NO_EVIDENCE_CONF:
+        conf = NO_EVIDENCE_CONF
+    return conf
 
 
 #: walking steps with evidence that make a walk+run bout 'anchored by walking'
@@ -186,9 +205,9 @@ class BoutSides:
             if agree < 0:
                 self.disagreements += 1
         out = []
-        for x, sl in zip(p, sm):
+        for k, (x, sl) in enumerate(zip(p, sm)):
             side = "L" if sl > 0.5 else "R"
-            conf = round(float(max(sl, 1.0 - sl)), 2)
+            conf = capped_confidence(sl, x.lo, x.ly, k > 0 and p[k - 1].lo == 0.0 and p[k - 1].ly == 0.0)
             st = x.step
             s_src = src if src != "walk+run" else (
                 st.activity if st.activity == "walk" or not anchored else "run, anchored by walking")

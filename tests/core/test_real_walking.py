@@ -28,7 +28,7 @@ def test_mobilised_participant_with_default_parameters():
     assert m["f1"] >= 0.91, m
     assert m["median_abs_err_s"] <= 0.030, m
     assert m["side_acc"] >= 0.88, m
-    assert m["confident_wrong"] <= 0.05, m
+    assert m["confident_wrong"] <= 0.02, m  # 1.4 %
     straight = aggregate([r for t, r in zip([t for t in trials() if t.person == "HA001"], rows) if "Test5" in t.name])
     assert straight["side_acc"] >= 0.99, straight
 
@@ -43,11 +43,13 @@ def test_real_walking_leave_one_person_out():
     assert held["side_acc"] >= 0.975, held
     assert held["median_abs_err_s"] <= 0.040, held
     assert held["f1"] >= 0.96, held
-    assert held["confident_wrong"] <= 0.01, held
+    # 'sure' (side_confidence >= 0.9) means sure: 0.08 % of steps wrong and sure (0.7 % before steps
+    # without evidence of their own — turning — and the step after them were capped at 0.85)
+    assert held["confident_wrong"] <= 0.003, held
     for person, d in res["per_person"].items():
         h = d["held_out"]
         # every L5 walker >= 93 % (target 90 %); HA001 (see above) >= 80 %, its errors flagged: with
         # the side parameters chosen on the six L5 walkers (a weaker yaw cue, which HA001 needs) 80.8 %
         assert h["side_acc"] >= (0.80 if person == "HA001" else 0.93), (person, h)
-        assert h["confident_wrong"] <= 0.05, (person, h)
+        assert h["confident_wrong"] <= 0.02, (person, h)
         assert h["f1"] >= 0.91, (person, h)

@@ -89,3 +89,17 @@ def test_walking_anchors_a_run_and_a_contradicting_run_is_counted():
         # the walking steps fix the parity for the run either way; the run steps say where from
         assert all((s.side == ("L" if i % 2 == 0 else "R")) for i, s in enumerate(final) if s is not None and i < 10)
         assert {s.side_source for i, s in enumerate(final) if s is not None and i >= 10} == {"run, anchored by walking"}
+
+
+def test_a_step_without_evidence_and_the_next_one_are_never_sure():
+    """Turning steps (no side evidence of their own) sit between irregular contacts — a missed and an
+    extra one swap the sides between them without changing the count — so neither they nor the first
+    step out of the turn may claim a sure side (>= 0.9), whatever the alternation says."""
+    from gaitmon.core.sides import NO_EVIDENCE_CONF, capped_confidence
+
+    assert NO_EVIDENCE_CONF < 0.9
+    assert capped_confidence(0.999, 0.0, 0.0) == NO_EVIDENCE_CONF
+    assert capped_confidence(0.001, 0.0, 0.0) == NO_EVIDENCE_CONF
+    assert capped_confidence(0.99, 1.2, 0.0, after_no_evidence=True) == NO_EVIDENCE_CONF
+    assert capped_confidence(0.99, 1.2, -0.3) == 0.99
+    assert capped_confidence(0.6, 0.0, 0.0) == 0.6  # already unsure: unchanged
