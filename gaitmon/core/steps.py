@@ -51,7 +51,7 @@ def accept_contact(c, st, rings, tic, m, out, nout):
     ``out`` (STEP_ROW records) from row ``nout``. Returns the new row count."""
     fs = c.fs
     if st.terminal_done == 2:
-        nout = finish_close(c, st, rings, m, out, nout)  # a contact after a stop: close first
+        nout = finish_close(c, st, rings, m, out, nout, tic)  # a contact after a stop: close first
     last = st.last_ic
     if st.terminal_done == 1:
         last = -1.0  # the previous contact was already closed as a terminal step
@@ -109,18 +109,22 @@ def close_if_stopped(c, st, rings, m, out, nout):
         if m - last > lim:
             st.terminal_done = 2  # stopped; the closing contact is looked for when its data are in
     if st.terminal_done == 2 and (tm < c.run_step_s * c.fs or m > last + 1.5 * tm + delay):
-        nout = finish_close(c, st, rings, m, out, nout)
+        nout = finish_close(c, st, rings, m, out, nout, -1.0)
     return nout
 
 
 @engine_kernel
-def finish_close(c, st, rings, m, out, nout):
+def finish_close(c, st, rings, m, out, nout, t_next):
     """Close the bout: a walker's closing contact (``contacts_walk.closing_contact``) ends the
-    last step (reduced quality, no side evidence); then the step from the last contact is emitted
-    over one typical step time, with reduced quality (its end is not a contact)."""
+    last step (reduced quality); then the step from the last contact is emitted over one typical
+    step time, with reduced quality and, after a closing contact, no side evidence (its end is not
+    a contact). ``t_next``: the contact that arrived while the close was pending (-1 if none) —
+    found again as the closing contact, it is not counted twice."""
     last = st.last_ic
     tm = st.step_typ
     tc = closing_contact(c, st, rings, m, 3 * (c.walk_box - 1) // 2, 3 * (c.slope_box - 1) // 2)
+    if t_next >= 0 and abs(tc - t_next) < 0.2 * c.fs:
+        tc = NO_CONTACT
     qf = TERMINAL
     if tc != NO_CONTACT:
         nout = emit_step(c, st, rings, last, tc, m, out, nout, CLOSING)

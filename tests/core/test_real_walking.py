@@ -53,3 +53,18 @@ def test_real_walking_leave_one_person_out():
         assert h["side_acc"] >= (0.80 if person == "HA001" else 0.93), (person, h)
         assert h["confident_wrong"] <= 0.02, (person, h)
         assert h["f1"] >= 0.91, (person, h)
+
+
+def test_no_contact_is_reported_twice():
+    """Consecutive contacts are at least 0.2 s apart in every real walk (a contact that arrived while a
+    stop was being closed was once also found as that walk's closing contact: S09_T5, S09_T6, S15_T3)."""
+    import numpy as np
+
+    from gaitmon.core import analyze
+    from gaitmon.sources.recording import read_recording
+
+    for tr in trials():
+        rec = read_recording(tr.csv)
+        res = analyze(rec.time, rec.acc, rec.gyr, forward=tr.ref["forward"], up=tr.ref["up"])
+        t = np.array([s.t_ic_s for s in res.steps])
+        assert len(t) > 5 and np.all(np.diff(t) >= 0.2), (tr.name, t[1:][np.diff(t) < 0.2])
