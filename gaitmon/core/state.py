@@ -88,6 +88,7 @@ STATE = np.dtype([
     ("stride", i8),  # global step index
     ("bout_id", f8),  # bout counter (a bout = steps whose sides alternate)
     ("reset", i8),  # request: forget the last contact (after a long gap)
+    ("reset_at", f8),  # ... from this engine sample on (the first after the gap)
     # sides: how reliably this person's walking obliquity cue alternates (EMAs of the lag-1 product
     # and of the square of the cue), the previous cue, and the 8 side-model state probabilities
     ("cue_c", f8), ("cue_s", f8), ("cue_prev", f8), ("cue_have", i8),

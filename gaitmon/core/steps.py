@@ -55,7 +55,9 @@ def accept_contact(c, st, rings, tic, m, out, nout):
     last = st.last_ic
     if st.terminal_done == 1:
         last = -1.0  # the previous contact was already closed as a terminal step
-    if st.reset == 1:
+    if st.reset == 1 and tic >= st.reset_at:
+        # the first contact after a long gap (one found late but before the gap still ends a step
+        # of the bout before it)
         last = -1.0
         st.reset = 0
         st.bout_step = 0
@@ -122,7 +124,9 @@ def finish_close(c, st, rings, m, out, nout, t_next):
     found again as the closing contact, it is not counted twice."""
     last = st.last_ic
     tm = st.step_typ
-    tc = closing_contact(c, st, rings, m, 3 * (c.walk_box - 1) // 2, 3 * (c.slope_box - 1) // 2)
+    tc = NO_CONTACT
+    if st.reset == 0:  # (not across a long gap: the samples after it are not this walk's)
+        tc = closing_contact(c, st, rings, m, 3 * (c.walk_box - 1) // 2, 3 * (c.slope_box - 1) // 2)
     if t_next >= 0 and abs(tc - t_next) < 0.2 * c.fs:
         tc = NO_CONTACT
     qf = TERMINAL
@@ -132,7 +136,10 @@ def finish_close(c, st, rings, m, out, nout, t_next):
         st.last_ic = tc
         last = tc
         qf = STANDING
-    nout = emit_step(c, st, rings, last, last + tm, m, out, nout, qf)
+    end = last + tm
+    if st.reset == 1 and end > st.reset_at - 1:
+        end = st.reset_at - 1  # the last step before a long gap ends with its last sample
+    nout = emit_step(c, st, rings, last, end, m, out, nout, qf)
     st.terminal_done = 1
     st.bout_step = 0
     return nout

@@ -283,6 +283,7 @@ class StreamingAnalyzer:
         for a, b in zip(bounds[:-1], bounds[1:]):
             if a in cuts:
                 state[0]["reset"] = 1
+                state[0]["reset_at"] = state[0]["n"]
             steps += self._run_piece(blk[a:b])
         return steps
 

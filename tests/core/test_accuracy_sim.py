@@ -124,3 +124,28 @@ def test_slow_jog_is_not_anchored_by_its_long_steps(seed, pid):
     m = evaluate_sim(rec, res.steps)
     assert m["side_acc"] >= 0.99 and m["drop_rmse"] <= 1.0, (m["side_acc"], m["drop_rmse"])
     assert sum(s.activity == "walk" for s in m["steps"]) <= 1
+
+
+@pytest.mark.parametrize("seed", [9, 10, 11])
+def test_no_walking_step_spans_a_long_gap(seed):
+    """A 3 s hole in a walk: the last contact before it, found by the walking detector only after the
+    hole (its latency), used to start the new bout, so the first step after the hole began before it
+    (full quality, a 3.8 s step counted as 0.8 s). It now ends the bout before the hole; no step spans
+    the hole, in batch or streaming."""
+    from gaitmon.core import StreamingAnalyzer
+
+    for gs in (12.3, 14.1, 17.7):
+        rec = simulate(SimConfig(activity="walk", fs=100.0, seed=seed, gaps=((gs, 3.0),)))
+        res = analyze(rec.time, rec.acc, rec.gyr, forward=rec.forward, up=rec.up)
+        an = StreamingAnalyzer(forward=rec.forward, up=rec.up)
+        live = []
+        for i in range(0, len(rec.time), 7):
+            live += an.push(rec.time[i:i + 7], rec.acc[i:i + 7], rec.gyr[i:i + 7])
+        live += an.finish()
+        k = int(np.argmax(np.diff(rec.time)))
+        a, b = rec.time[k], rec.time[k + 1]
+        assert b - a > 2.9
+        for steps in (res.steps, live):
+            assert len(steps) > 30
+            spans = [s for s in steps if s.t_ic_s < b and s.t_ic_s + s.step_time_s > a + 0.02]
+            assert not spans, [(s.t_ic_s, s.step_time_s) for s in spans]
