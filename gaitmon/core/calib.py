@@ -82,11 +82,10 @@ SLOW_MOVING_SD = 0.5
 SLOW_ONSET_WAIT_S = 10.0
 
 
-def moving_mask(acc: np.ndarray, fs: float, level: float = MOVING_SD) -> np.ndarray:
-    """Per-sample flag: the trailing 0.5 s has gait-like variability of |acc| (SD > ``level`` m/s²)."""
+def moving_sd(acc: np.ndarray, fs: float) -> np.ndarray:
+    """Per sample: the SD of |acc| (m/s²) over the trailing 0.5 s (0 where undefined)."""
     w = max(int(round(0.5 * fs)), 5)
-    s = _rolling_std(np.linalg.norm(acc, axis=1), w)[:, 0]
-    return np.nan_to_num(s, nan=0.0) > level
+    return np.nan_to_num(_rolling_std(np.linalg.norm(acc, axis=1), w)[:, 0], nan=0.0)
 
 
 def gait_onset_any_pace(acc: np.ndarray, fs: float, final: bool) -> int:
@@ -95,8 +94,9 @@ def gait_onset_any_pace(acc: np.ndarray, fs: float, final: bool) -> int:
     SLOW_MOVING_SD has started, it is taken as the onset once SLOW_ONSET_WAIT_S (+2 s to judge) have
     passed without normal gait, or at the end of the data — decided on a prefix, so a stream gives
     the same onset however it is chunked."""
-    hi = gait_onset(moving_mask(acc, fs), fs)
-    lo = gait_onset(moving_mask(acc, fs, SLOW_MOVING_SD), fs)
+    sd = moving_sd(acc, fs)
+    hi = gait_onset(sd > MOVING_SD, fs)
+    lo = gait_onset(sd > SLOW_MOVING_SD, fs)
     wait = int(round(SLOW_ONSET_WAIT_S * fs))
     if hi >= 0 and (lo < 0 or hi <= lo + wait):
         return hi

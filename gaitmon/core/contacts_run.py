@@ -16,13 +16,18 @@ from gaitmon.core.params import G0, NO_CONTACT
 
 
 @engine_kernel
+def _edge_base(base, l1):
+    """The level an edge is extrapolated to: the flight's mean level, at most l1 - 0.1 g."""
+    if base > l1 - 0.1 * G0:
+        return l1 - 0.1 * G0
+    return base
+
+
+@engine_kernel
 def _to_baseline(t1, t2, base, l1, l2):
     """Extrapolate an edge's crossings t1 (level l1) and t2 (level l2) linearly to where it meets
-    ``base`` (the flight's level, at most l1 - 0.1 g): the contact on a rising edge, the toe-off
-    on a falling one."""
-    if base > l1 - 0.1 * G0:
-        base = l1 - 0.1 * G0
-    return t1 - (t2 - t1) * (l1 - base) / (l2 - l1)
+    ``_edge_base(base)``: the contact on a rising edge, the toe-off on a falling one."""
+    return t1 - (t2 - t1) * (l1 - _edge_base(base, l1)) / (l2 - l1)
 
 
 @inline_kernel
@@ -65,10 +70,7 @@ def flight_and_rise(c, st, rings, fz, m, mask):
                 # an impact spike crossed L1, fell back, and the loading reached L2 only later: the
                 # line through both crossings would start far before the contact; the spike's own
                 # edge, extrapolated to the flight's level, is the contact
-                base = st.flight_base
-                if base > c.l1 - 0.1 * G0:
-                    base = c.l1 - 0.1 * G0
-                tic = st.t_rise1 - (c.l1 - base) / st.rise1_slope
+                tic = st.t_rise1 - (c.l1 - _edge_base(st.flight_base, c.l1)) / st.rise1_slope
             else:
                 tic = _to_baseline(st.t_rise1, m - 1 + frac, st.flight_base, c.l1, c.l2)
             st.phase = 3

@@ -21,6 +21,32 @@ from gaitmon.core.params import NO_CONTACT
 
 
 @inline_kernel
+def prominence_threshold(c, st):
+    """The prominence (m/s²) a walking peak needs: ``prom_rel`` x recent peaks, at least ``prom_min``."""
+    thr = c.prom_rel * st.peak_ema
+    if thr < c.prom_min:
+        thr = c.prom_min
+    return thr
+
+
+@inline_kernel
+def steepest_rise(rings, mask, a, b, dsl):
+    """Sample in [a, b] (engine time) where the slope-smoothed signal rises most steeply (the first
+    of equals; a if none): the heel-strike loading."""
+    best = -1e18
+    bi = a
+    for u in range(a, b + 1):
+        if u - 1 < 0:
+            continue
+        uc = u + dsl
+        d = rings[RING.slope, (uc + 1) & mask] - rings[RING.slope, (uc - 1) & mask]
+        if d > best:
+            best = d
+            bi = u
+    return bi
+
+
+@inline_kernel
 def walking_contact(c, st, rings, m, mask, dw, dsl):
     """Test the sample ``peak_ahead`` samples back for a walking peak at sample m; dw, dsl: delays
     of the walking and slope smoothers (samples). Returns the refined contact (sample index, in
@@ -43,14 +69,9 @@ def walking_contact(c, st, rings, m, mask, dw, dsl):
         elif u > mp and v > yc:
             is_peak = False
     # prominence against the trough of the look-back, relative to recent peaks
-    thr = c.prom_rel * st.peak_ema
-    if thr < c.prom_min:
-        thr = c.prom_min
-    if not (is_peak and yc > 0.0 and (yc - lo) > thr):
+    if not (is_peak and yc > 0.0 and (yc - lo) > prominence_threshold(c, st)):
         return NO_CONTACT
     tp = mp - dw  # peak time in sample units
-    best = -1e18
-    bi = tp
     tmed = st.step_typ
     grounded = st.bout_step >= 2 and 0.0 < tmed < c.run_step_s * c.fs
     if grounded:
@@ -61,19 +82,20 @@ def walking_contact(c, st, rings, m, mask, dw, dsl):
             if v < vmin:
                 vmin = v
         grounded = vmin < 0.0
-    for u in range(tp - pw, tp + 1):
-        uc = u + dsl
-        if u - 1 < 0:
-            continue
-        if grounded:
-            # the unloading valley of the gait-smoothed signal (the slope-smoothed one has a
-            # second valley just after the impact transient)
+    if grounded:
+        # the unloading valley of the gait-smoothed signal (the slope-smoothed one has a second
+        # valley just after the impact transient)
+        best = -1e18
+        bi = tp
+        for u in range(tp - pw, tp + 1):
+            if u - 1 < 0:
+                continue
             d = -rings[RING.walk, (u + dw) & mask]
-        else:
-            d = rings[RING.slope, (uc + 1) & mask] - rings[RING.slope, (uc - 1) & mask]
-        if d > best:
-            best = d
-            bi = u
+            if d > best:
+                best = d
+                bi = u
+    else:
+        bi = steepest_rise(rings, mask, tp - pw, tp, dsl)
     st.peak_ema = 0.8 * st.peak_ema + 0.2 * (yc - lo)
     tic = float(bi)
     if grounded:
@@ -88,7 +110,7 @@ def walking_contact(c, st, rings, m, mask, dw, dsl):
 
 
 @inline_kernel
-def closing_contact(c, st, rings, m, dw, dsl):
+def closing_contact(c, st, rings, m, dsl):
     """The contact that ends a walk, looked for where it was due (0.5-1.5 typical steps after the
     last contact) once the walker has stopped. A walker who stops plants the closing foot while
     decelerating, so the gait-smoothed signal hardly peaks there (real L5 walkers: prominence
@@ -122,20 +144,9 @@ def closing_contact(c, st, rings, m, dw, dsl):
         v = rings[RING.slope, (u + dsl) & mask]
         if v < lo:
             lo = v
-    thr = c.prom_rel * st.peak_ema
-    if thr < c.prom_min:
-        thr = c.prom_min
-    if yc - lo < thr:
+    if yc - lo < prominence_threshold(c, st):
         return NO_CONTACT
-    # the steepest rise before the peak, as for any walking contact
-    best = -1e18
-    bi = tp
-    for u in range(tp - pw, tp + 1):
-        uc = u + dsl
-        d = rings[RING.slope, (uc + 1) & mask] - rings[RING.slope, (uc - 1) & mask]
-        if d > best:
-            best = d
-            bi = u
+    bi = steepest_rise(rings, mask, tp - pw, tp, dsl)  # as for any walking contact
     if bi - last < 0.5 * tm:
         return NO_CONTACT
     return float(bi)

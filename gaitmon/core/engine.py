@@ -25,7 +25,7 @@ from gaitmon.core.contacts_walk import walking_contact
 from gaitmon.core.jit import engine_kernel
 from gaitmon.core.orientation import orientation_sample
 from gaitmon.core.params import NO_CONTACT
-from gaitmon.core.smoothers import box3
+from gaitmon.core.smoothers import box3, box3_delay
 from gaitmon.core.state import RING
 from gaitmon.core.steps import accept_contact, close_if_stopped
 
@@ -46,8 +46,8 @@ def run_engine(settings, state, rings, blk, out, R, bias):
     nout = 0
     wb = c.walk_box
     ws = c.slope_box
-    dw = 3 * (wb - 1) // 2  # delay of the walking smoother
-    dsl = 3 * (ws - 1) // 2  # delay of the slope smoother
+    dw = box3_delay(wb)  # delay of the walking smoother
+    dsl = box3_delay(ws)  # delay of the slope smoother
     for k in range(blk.shape[0]):
         m = st.n
         j = m & mask

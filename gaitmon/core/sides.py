@@ -151,6 +151,12 @@ class BoutSides:
     _bout: float = -1.0
     _pending: list = field(default_factory=list)
 
+    def confidence(self, p_left: float, lo: float, ly: float, bout: float) -> float:
+        """``side_confidence`` of the step about to be added (``capped_confidence``: the previous
+        step of its bout had no evidence of its own, or it has none)."""
+        prev = self._pending[-1] if self._pending and bout == self._bout else None
+        return capped_confidence(p_left, lo, ly, prev is not None and prev.lo == 0.0 and prev.ly == 0.0)
+
     def add(self, step, bout: float, lo: float, ly: float, eps: float, ry0: float, ro0: float, co: float,
             omax: float, omin: float) -> list:
         """Register an emitted step (the engine's evidence with it); returns the revisions made by

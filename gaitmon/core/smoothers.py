@@ -10,6 +10,12 @@ from gaitmon.core.jit import engine_kernel
 
 
 @engine_kernel
+def box3_delay(w):
+    """Delay (samples) of ``box3`` with boxes of width ``w``."""
+    return 3 * (w - 1) // 2
+
+
+@engine_kernel
 def box3(sums, rings, src, stage1, stage2, dst, m, j, w, mask):
     """Three cascaded running boxes of width ``w`` over ring row ``src`` at sample m (ring slot j).
 

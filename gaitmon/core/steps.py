@@ -18,6 +18,7 @@ from gaitmon.core.jit import engine_kernel, inline_kernel
 from gaitmon.core.orientation import match_box_to_stride
 from gaitmon.core.params import CLOSING, NO_CONTACT, RAD2DEG, REPAIRED, STANDING, TERMINAL
 from gaitmon.core.side_model import step_side
+from gaitmon.core.smoothers import box3_delay
 from gaitmon.core.step_metrics import step_extremes, vertical_excursion
 
 
@@ -101,7 +102,7 @@ def close_if_stopped(c, st, rings, m, out, nout):
     if last < 0 or st.bout_step < 1:
         return nout
     tm = st.step_typ
-    delay = c.peak_back + c.peak_ahead + 3 * (c.walk_box - 1) // 2  # the walking detector's latency
+    delay = c.peak_back + c.peak_ahead + box3_delay(c.walk_box)  # the walking detector's latency
     if st.terminal_done == 0:
         lim = 2.4 * tm
         if lim < 1.0 * c.fs:
@@ -126,7 +127,7 @@ def finish_close(c, st, rings, m, out, nout, t_next):
     tm = st.step_typ
     tc = NO_CONTACT
     if st.reset == 0:  # (not across a long gap: the samples after it are not this walk's)
-        tc = closing_contact(c, st, rings, m, 3 * (c.walk_box - 1) // 2, 3 * (c.slope_box - 1) // 2)
+        tc = closing_contact(c, st, rings, m, box3_delay(c.slope_box))
     if t_next >= 0 and abs(tc - t_next) < 0.2 * c.fs:
         tc = NO_CONTACT
     qf = TERMINAL

@@ -30,7 +30,7 @@ from gaitmon.core.engine import run_engine
 from gaitmon.core.params import PARAMS
 from gaitmon.core.screen import screen_rows
 from gaitmon.core.state import STEP_ROW, new_state
-from gaitmon.core.sides import BoutSides, capped_confidence
+from gaitmon.core.sides import BoutSides
 from gaitmon.core.types import GaitmonInputError, Step
 
 log = logging.getLogger("gaitmon.core")
@@ -79,7 +79,6 @@ class StreamingAnalyzer:
         self._out = np.zeros(64, STEP_ROW)
         self._params = params
         self._sides = BoutSides()
-        self._no_evidence_bout = -1.0  # bout of the last step if it had no side evidence of its own
         self._ro_prior = (params or {}).get("side_obliquity_reversed_prior", PARAMS["side_obliquity_reversed_prior"])
 
     # ------------------------------------------------------------------ public
@@ -310,17 +309,14 @@ class StreamingAnalyzer:
         self.latencies_s.extend(((rows["emitted"] - rows["end"]) / fs).tolist())
         qual = np.round(rows["quality"], 3).tolist()
         col = {name: rows[name].tolist() for name in STEP_ROW.names}
-        conf = []
-        for p, lo, ly, bout in zip(col["p_left"], col["llr_obliquity"], col["llr_yaw"], col["bout"]):
-            conf.append(capped_confidence(p, lo, ly, self._no_evidence_bout == bout))
-            self._no_evidence_bout = bout if (lo == 0.0 and ly == 0.0) else -1.0
         steps = []
         for k, t in enumerate(t_ic):
             activity = "run" if col["running"][k] > 0.5 else "walk"
+            conf = self._sides.confidence(col["p_left"][k], col["llr_obliquity"][k], col["llr_yaw"][k], col["bout"][k])
             step = Step(t, "L" if col["side"][k] > 0 else "R", col["step_time"][k], col["cadence"][k],
                         col["contact_time"][k], col["drop"][k], col["obliquity_range"][k], col["tilt_range"][k],
                         col["rotation_range"][k], col["vertical_oscillation"][k], activity, qual[k],
-                        int(col["stride"][k]), conf[k], activity)
+                        int(col["stride"][k]), conf, activity)
             self._sides.add(step, col["bout"][k], col["llr_obliquity"][k], col["llr_yaw"][k], col["eps"][k],
                             col["yaw_reversed_prior"][k], self._ro_prior, col["cue_reliability"][k],
                             col["obliquity_max"][k], col["obliquity_min"][k])
