@@ -18,17 +18,10 @@ def add_parser(sub) -> None:
     a = sub.add_parser("analyze", help="per-step pelvic drop etc. from a recording file",
                        description="Analyse a recording (CSV or CSV.gz: time_s,acc_x..z [m/s²],gyr_x..z [rad/s], "
                                    "sensor frame) and write one row per step.")
-    a.add_argument("recording", type=Path, help="recording file (.csv or .csv.gz), or a phone app's export "
-                   "(Sensor Logger zip/folder/JSON, phyphox CSV zip/folder: docs/phone.md)")
+    _add_input_args(a)
     a.add_argument("--out", type=Path, help="per-step output file")
     a.add_argument("--format", choices=("csv", "json"), default="csv", help="per-step output format (default %(default)s)")
     a.add_argument("--summary", type=Path, help="session summary JSON")
-    a.add_argument("--forward", choices=AXES, help="sensor axis pointing forward (default: file header, else -z); "
-                   "only resolves the sign, the exact mount is found from the data")
-    a.add_argument("--up", choices=AXES, help="sensor axis pointing up (default: file header, else +y)")
-    a.add_argument("--acc-unit", choices=("mps2", "g"), default=None, help="acceleration unit in the file (default m/s²)")
-    a.add_argument("--gyro-unit", choices=("rads", "dps"), default=None, help="angular velocity unit (default rad/s)")
-    _add_mount_arg(a)
     _add_store_args(a)
     a.set_defaults(func=cmd_analyze)
 
@@ -36,15 +29,22 @@ def add_parser(sub) -> None:
                         description="Like analyze, then writes gait_step points and the gait_session summary to "
                                     "InfluxDB (GAITMON_INFLUX_* settings). Points are spooled first: nothing is "
                                     "lost if the server is down; the next gaitmon run sends them.")
-    im.add_argument("recording", type=Path, help="recording file (.csv or .csv.gz) or a phone app's export (docs/phone.md)")
-    im.add_argument("--forward", choices=AXES, help="sensor axis pointing forward (default: file header, else -z)")
-    im.add_argument("--up", choices=AXES, help="sensor axis pointing up (default: file header, else +y)")
-    im.add_argument("--acc-unit", choices=("mps2", "g"), default=None, help="acceleration unit in the file")
-    im.add_argument("--gyro-unit", choices=("rads", "dps"), default=None, help="angular velocity unit in the file")
-    _add_mount_arg(im)
+    _add_input_args(im)
     im.set_defaults(out=None, summary=None, format="csv")
     _add_store_args(im, runner_required=True)
     im.set_defaults(func=cmd_import)
+
+
+def _add_input_args(p) -> None:
+    """The recording and how to read it (units, axes, phone mount): the same for analyze and import."""
+    p.add_argument("recording", type=Path, help="recording file (.csv or .csv.gz), or a phone app's export "
+                   "(Sensor Logger zip/folder/JSON, phyphox CSV zip/folder: docs/phone.md)")
+    p.add_argument("--forward", choices=AXES, help="sensor axis pointing forward (default: file header, else -z); "
+                   "only resolves the sign, the exact mount is found from the data")
+    p.add_argument("--up", choices=AXES, help="sensor axis pointing up (default: file header, else +y)")
+    p.add_argument("--acc-unit", choices=("mps2", "g"), default=None, help="acceleration unit in the file (default m/s²)")
+    p.add_argument("--gyro-unit", choices=("rads", "dps"), default=None, help="angular velocity unit (default rad/s)")
+    _add_mount_arg(p)
 
 
 def cmd_analyze(args) -> int:
