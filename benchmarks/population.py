@@ -44,7 +44,7 @@ def evaluate_person(person) -> dict:
     if not res.steps:
         out.update(n_ref=n_ref, n_match=0, n_det=0, f1=0.0, t_err_median_s=math.nan, side_acc=math.nan,
                    n_side_ok=0, drop_rmse=math.nan, sse=0.0, bias_L=math.nan, bias_R=math.nan, ct_bias_s=math.nan,
-                   err_L=[], err_R=[])
+                   n_ct=0, err_L=[], err_R=[])
         return out
     with np.errstate(all="ignore"):
         import warnings
@@ -59,9 +59,11 @@ def evaluate_person(person) -> dict:
     side_t = tr.side[k]
     ok = np.array([s.side == t for s, t in zip(st, side_t)], bool)
     ct_bias = math.nan
+    n_ct = 0  # matched steps that carry a contact time
     if person.activity == "run" and n_match:
         ct = np.array([s.contact_time_s for s in st]) - tr.contact_time_s[k]
-        if np.isfinite(ct).any():
+        n_ct = int(np.isfinite(ct).sum())
+        if n_ct:
             ct_bias = float(np.nanmedian(ct))
     out.update(
         n_ref=int(m["n_ref"]), n_match=n_match, n_det=n_det, f1=float(m["f1"]),
@@ -70,7 +72,7 @@ def evaluate_person(person) -> dict:
         drop_rmse=float(np.sqrt(np.mean(err**2))) if n_match else math.nan, sse=float(np.sum(err**2)),
         bias_L=float(err[side_t == "L"].mean()) if (side_t == "L").any() else math.nan,
         bias_R=float(err[side_t == "R"].mean()) if (side_t == "R").any() else math.nan,
-        ct_bias_s=ct_bias, err_L=err[side_t == "L"].tolist(), err_R=err[side_t == "R"].tolist(),
+        ct_bias_s=ct_bias, n_ct=n_ct, err_L=err[side_t == "L"].tolist(), err_R=err[side_t == "R"].tolist(),
     )
     return out
 
@@ -104,6 +106,7 @@ def aggregate(rows: list[dict]) -> dict:
     f1s = np.array([r["f1"] for r in rows], float)
     terr = np.array([r["t_err_median_s"] for r in rows], float)
     ctb = np.array([r["ct_bias_s"] for r in rows], float)
+    n_ct = sum(r["n_ct"] for r in rows)
     return {
         "n": len(rows),
         "f1": f1,
@@ -117,6 +120,7 @@ def aggregate(rows: list[dict]) -> dict:
         "bias_L": float(eL.mean()) if eL.size else math.nan,
         "bias_R": float(eR.mean()) if eR.size else math.nan,
         "ct_bias_ms": 1000 * float(np.nanmedian(ctb)) if np.isfinite(ctb).any() else math.nan,
+        "ct_share": n_ct / n_match if n_match else math.nan,  # matched steps with a contact time
     }
 
 
@@ -165,14 +169,14 @@ def print_tables(rows: list[dict], people_table: bool = True) -> None:
     t = table("Aggregate (pooled over matched steps; min/max = worst person). Targets: F1 ≥ 0.98, sides ≥ 99 % "
               "for every person with rotation ≥ 2°, drop RMSE ≤ 1.0°",
               ["group", "n", "IC F1", "F1 min", "IC err ms", "sides", "sides min", "people ≥99%", "RMSE°",
-               "RMSE max", "bias L°", "bias R°", "CT bias ms"])
+               "RMSE max", "bias L°", "bias R°", "CT bias ms", "with CT"])
     t.columns[0].no_wrap = True
     for label, rs in groups(rows):
         a = aggregate(rs)
         t.add_row(label, str(a["n"]), _f(a["f1"], "{:.3f}"), _f(a["f1_min"], "{:.3f}"), _f(a["t_err_ms"], "{:.0f}"),
                   _f(a["side"], "{:.1%}"), _f(a["side_min"], "{:.0%}"), _f(a["side_ok_people"], "{:.0%}"),
                   _f(a["rmse"]), _f(a["rmse_max"]), _f(a["bias_L"], "{:+.2f}"), _f(a["bias_R"], "{:+.2f}"),
-                  _f(a["ct_bias_ms"], "{:+.0f}"))
+                  _f(a["ct_bias_ms"], "{:+.0f}"), _f(a["ct_share"], "{:.0%}") if label.startswith("run") else "—")
     console.print(t)
 
 

@@ -194,7 +194,10 @@ def emit_step(c, st, rings, ta, tb, m, out, nout, qfac):
     o.step_time = dstep / fs
     o.cadence = 60.0 * fs / dstep
     tto = st.t_toe_off
-    if run and tto > ta and tto < tb:
+    # a contact time needs this foot's toe-off and a flight after it: running without a flight
+    # (a jog with double support) has no instant where this foot alone leaves the ground, and the
+    # falling edge found there belongs to the summed force of both feet, not to this foot
+    if run and tto > ta and tto < tb and st.last_flight > tto:
         o.contact_time = (tto - ta) / fs
     else:
         o.contact_time = np.nan

@@ -36,7 +36,8 @@ class Step:
     - ``side``: the stance leg of this step ('L'/'R', the foot that lands at ``t_ic_s``).
     - ``pelvic_drop_deg``: contralateral pelvic drop — peak drop of the swing-side hemipelvis
       below neutral during the step; positive = swing side lower.
-    - ``contact_time_s``: ground contact of this foot (running only), NaN where not estimated.
+    - ``contact_time_s``: ground contact of this foot, s (running with a flight after its toe-off), NaN
+      where not estimated (walking; running without a flight phase).
     - ``quality``: 0..1 confidence (lower in gaps, on turns, for repaired contacts, saturation).
     - ``side_confidence``: 0.5..1, probability that ``side`` is right given the bout's evidence
       (see ``gaitmon.core.sides``); ``side_source``: where the side came from — ``walk``
