@@ -41,6 +41,12 @@ G = 9.80665
 WALK_AV_TEMPLATE = (0.16, 1.51, 1.95, 1.29, 0.18, -0.93, -1.47, -1.36, -0.87, -1.01, -1.43, -1.6,
                     -1.59, -1.51, -1.45, -1.43, -1.26, -0.98, -0.64, -0.39, 0.16)
 
+# The warm-up walk of a run session (walk_before_s) uses the walking defaults of SimConfig.resolved
+WALK_OBLIQUITY_PEAK_FRAC = 0.35
+WALK_SWAY_M = 0.020
+WALK_IMPACT = (0.010, 1.5)  # (sigma s, peak m/s²)
+
+
 def nominal_mount(forward: str, up: str) -> np.ndarray:
     """Rotation matrix R_ps whose columns are the sensor axes expressed in the pelvis frame.
 
@@ -105,6 +111,14 @@ class SimConfig:
     mount_euler_deg: tuple[float, float, float] | None = None  # explicit mount error (xyz, deg)
     lever_arm_m: tuple[float, float, float] = (-0.12, 0.0, 0.02)  # sensor position in pelvis frame
     bends: bool = False  # add left/right bends where the runner leans in
+    # ---- a run that starts with a warm-up walk (one continuous bout: walk, then run) ----
+    walk_before_s: float = 0.0  # run sessions: walk this long (walking cadence/speed/shape) first
+    walk_cadence_spm: float = 110.0  # the warm-up walk's cadence
+    walk_speed_mps: float = 1.3  # and speed (the speed then rises to speed_mps over ~1 s)
+    # a runner whose pelvis drops toward the STANCE side in running (the usual is the swing side):
+    # the running obliquity is mirrored (same shape and size, opposite sign); a warm-up walk keeps
+    # the usual walking pattern. The runner gaitmon's running side cue mirrors (issue 11).
+    stance_side_drops: bool = False
     acc_noise: float = 0.04  # m/s² white noise sd
     gyr_noise: float = 0.004  # rad/s white noise sd
     acc_bias: float = 0.08  # m/s² max |bias| per axis
@@ -129,19 +143,21 @@ class SimConfig:
         if c.speed_mps is None:
             c.speed_mps = 3.3 if c.activity == "run" else 1.3
         if c.obliquity_peak_frac is None:
-            c.obliquity_peak_frac = 0.30 if c.activity == "run" else 0.35
+            c.obliquity_peak_frac = 0.30 if c.activity == "run" else WALK_OBLIQUITY_PEAK_FRAC
         if c.tilt_phase_deg is None:
             c.tilt_phase_deg = math.degrees(0.6)
         if c.sway_m is None:
-            c.sway_m = 0.010 if c.activity == "run" else 0.020
+            c.sway_m = 0.010 if c.activity == "run" else WALK_SWAY_M
         if c.sway_phase_deg is None:
             c.sway_phase_deg = math.degrees(-0.3)
         if c.impact_peak is None:
-            c.impact_peak = 9.0 if c.activity == "run" else 1.5
+            c.impact_peak = 9.0 if c.activity == "run" else WALK_IMPACT[1]
         if c.impact_sigma_s is None:
-            c.impact_sigma_s = 0.007 if c.activity == "run" else 0.010
+            c.impact_sigma_s = 0.007 if c.activity == "run" else WALK_IMPACT[0]
         if c.activity == "run" and not (0.3 <= c.contact_fraction <= 1.4):
             raise ValueError("contact_fraction (contact time / step time) must be in [0.3, 1.4]")
+        if c.walk_before_s and (c.activity != "run" or not 0.0 < c.walk_before_s < c.duration_s):
+            raise ValueError("walk_before_s needs activity 'run' and must be shorter than duration_s")
         return c
 
 
@@ -163,6 +179,7 @@ class SimTruth:
     mount_R_sp: np.ndarray  # sensor->pelvis rotation actually used
     gait_start_s: float
     gait_end_s: float
+    step_activity: np.ndarray | None = None  # 'walk'/'run' per step where a session mixes them
 
     def to_json(self) -> dict:
         d = {}
@@ -234,20 +251,23 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     rng = np.random.default_rng(cfg.seed)
     run = cfg.activity == "run"
     T_nom = 60.0 / cfg.cadence_spm
+    walk_s = cfg.walk_before_s if run else 0.0  # a warm-up walk before the run
+    T_first = 60.0 / cfg.walk_cadence_spm if walk_s else T_nom
     g0 = cfg.stand_before_s
     g1 = g0 + cfg.duration_s
     total = g1 + cfg.stand_after_s
-    ramp = 1.2 * T_nom * 2  # start/stop ramps over ~2 strides
+    ramp = 1.2 * T_first * 2  # start/stop ramps over ~2 strides
 
     # ---- step (IC) times with variability; ICs run from gait start to end
     ics = [g0]
     while ics[-1] < g1:
-        ics.append(ics[-1] + T_nom * (1.0 + cfg.step_time_cv * rng.standard_normal()))
+        T_i = T_first if ics[-1] < g0 + walk_s else T_nom
+        ics.append(ics[-1] + T_i * (1.0 + cfg.step_time_cv * rng.standard_normal()))
     ics = np.array(ics)
     n_steps = len(ics) - 1
     # continuous step index w(t): smooth (C2) through the ICs; extended linearly outside
     k = np.arange(len(ics), dtype=float)
-    ext_t = np.concatenate([[ics[0] - 3 * T_nom, ics[0] - 2 * T_nom], ics, [ics[-1] + 2 * T_nom, ics[-1] + 3 * T_nom]])
+    ext_t = np.concatenate([[ics[0] - 3 * T_first, ics[0] - 2 * T_first], ics, [ics[-1] + 2 * T_nom, ics[-1] + 3 * T_nom]])
     ext_k = np.concatenate([[-3, -2], k, [k[-1] + 2, k[-1] + 3]])
     wspline = CubicSpline(ext_t, ext_k)
 
@@ -255,6 +275,16 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     t = np.arange(0.0, total + 1e-9, dt)
     w = wspline(t)
     env = _smooth_env(t, g0, ics[-1], ramp)
+    # running steps (a warm-up walk's are not); r_hard switches the vertical force and impacts at the
+    # first running contact, r_soft (0 -> 1 over 1 s around it) the speed, sway and obliquity pattern
+    step_run = np.array([run and ics[i] >= g0 + walk_s for i in range(n_steps)], bool)
+    if walk_s:
+        k_run = int(np.argmax(step_run)) if step_run.any() else n_steps
+        t_run = ics[k_run]
+        r_hard = (w >= k_run).astype(float)
+        r_soft = 0.5 - 0.5 * np.cos(np.pi * np.clip(t - (t_run - 0.5), 0.0, 1.0))
+    else:
+        r_hard = r_soft = np.full(len(t), 1.0 if run else 0.0)
     first_left = cfg.first_side.upper() == "L"
     # side sign of the step at w: +1 left stance, -1 right stance (for step index floor(w))
     # obliquity phase: sin(pi*w - phi) positive during even steps -> even steps are left if first_left
@@ -266,19 +296,23 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     drop = drop + cfg.drop_drift_deg_per_min * minutes + cfg.drop_sd_deg * rng.standard_normal(n_steps)
     drop = np.maximum(drop, 0.3)
     u_peak = cfg.obliquity_peak_frac  # where in the step the fundamental of the drop peaks
-    phi = np.pi * (0.5 - u_peak)
+    u_peak_w = WALK_OBLIQUITY_PEAK_FRAC if walk_s else u_peak  # (the warm-up walk's)
     # amplitude that makes the peak of the (2-harmonic) shape equal to the drop
     a3 = cfg.obliquity_h3
     p3 = math.radians(cfg.obliquity_h3_phase_deg)
     uu = np.linspace(0, 1, 2001)
-    shape = obliquity_shape(np.pi * uu + phi, a3, p3)
-    shape_pk = shape.max()
-    amp_nodes_k = np.concatenate([[-3, -2, -1], np.arange(n_steps) + u_peak, [n_steps + 1, n_steps + 2]])
-    amp_nodes = np.concatenate([[drop[0]] * 3, drop, [drop[-1]] * 2]) / shape_pk
+    shape_pk = obliquity_shape(np.pi * uu + np.pi * (0.5 - u_peak), a3, p3).max()
+    shape_pk_w = obliquity_shape(np.pi * uu + np.pi * (0.5 - u_peak_w), a3, p3).max()
+    peaks = np.where(step_run | (not walk_s), u_peak, u_peak_w)
+    amp_nodes_k = np.concatenate([[-3, -2, -1], np.arange(n_steps) + peaks, [n_steps + 1, n_steps + 2]])
+    amp_steps = drop / np.where(step_run | (not walk_s), shape_pk, shape_pk_w)
+    amp_nodes = np.concatenate([[amp_steps[0]] * 3, amp_steps, [amp_steps[-1]] * 2])
     amp = CubicSpline(amp_nodes_k, amp_nodes)(w)
     sgn = 1.0 if first_left else -1.0
+    phi = np.pi * (0.5 - u_peak_w) + np.pi * (u_peak_w - u_peak) * r_soft
     ph = np.pi * w + phi
-    obl = sgn * amp * obliquity_shape(ph, a3, p3) * env  # deg, + = left side up
+    pattern = 1.0 - 2.0 * r_soft if cfg.stance_side_drops else 1.0  # stance side drops: mirrored
+    obl = sgn * pattern * amp * obliquity_shape(ph, a3, p3) * env  # deg, + = left side up
 
     tilt = (cfg.tilt_gait_deg + cfg.tilt_amp_deg * np.sin(2 * np.pi * w + math.radians(cfg.tilt_phase_deg))) * env
     # transverse rotation: with the default phase 0 its RATE is extreme at IC (negative at a left IC,
@@ -290,7 +324,7 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     rot = -sgn * cfg.rotation_amp_deg * rot_shape * env
 
     # ---- path: heading and lean on bends
-    speed = cfg.speed_mps * env
+    speed = (cfg.walk_speed_mps + (cfg.speed_mps - cfg.walk_speed_mps) * r_soft if walk_s else cfg.speed_mps) * env
     if cfg.bends:
         # alternate left/right bends of radius ~ 25 m lasting ~8 s each, separated by straights
         yaw_rate = np.zeros_like(t)
@@ -310,28 +344,44 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     # along-path progression plus within-step fluctuation
     u = w - np.floor(w)
     s = np.cumsum(speed) * dt
-    x_osc = (0.012 if run else 0.015) * np.sin(2 * np.pi * w) * env
-    y_osc = sgn * cfg.sway_m * np.sin(np.pi * w + math.radians(cfg.sway_phase_deg)) * env
+    x_amp = 0.015 + (0.012 - 0.015) * r_soft if walk_s else (0.012 if run else 0.015)
+    x_osc = x_amp * np.sin(2 * np.pi * w) * env
+    sway = WALK_SWAY_M + (cfg.sway_m - WALK_SWAY_M) * r_soft if walk_s else cfg.sway_m
+    y_osc = sgn * sway * np.sin(np.pi * w + math.radians(cfg.sway_phase_deg)) * env
     # vertical: acceleration model per step, integrated; IC at integer w
     Tloc = 1.0 / np.maximum(wspline(t, 1), 1e-6)  # local step time, s
+    a_z = np.zeros(len(t))
     if run:
-        a_z = running_vertical_force(u, cfg.contact_fraction) - G
-    else:
+        a_z += r_hard * (running_vertical_force(u, cfg.contact_fraction) - G)
+    if not run or walk_s:
         tmpl = np.array(WALK_AV_TEMPLATE)
         tmpl = tmpl - tmpl[:-1].mean()
         walk_shape = CubicSpline(np.linspace(0, 1, len(tmpl)), tmpl, bc_type="periodic")
-        a_z = cfg.walk_acc_scale * walk_shape(u)
-    imp_sigma, imp_peak = cfg.impact_sigma_s, cfg.impact_peak
+        a_walk = cfg.walk_acc_scale * walk_shape(u)
+        if walk_s and k_run < n_steps:
+            # the last walking step pushes off into the first flight: its force falls to zero over
+            # its second half (the first running contact starts from zero force, as each one does)
+            last = (w >= k_run - 1) & (w < k_run)
+            x = np.clip((u - 0.55) / 0.3, 0.0, 1.0)
+            f = np.where(last, 0.5 - 0.5 * np.cos(np.pi * x), 0.0)
+            a_walk = (1.0 - f) * a_walk - f * G
+        a_z += (1.0 - r_hard) * a_walk
     a_z = a_z * env
-    v_z = np.cumsum(a_z) * dt
-    v_z -= _moving_mean(v_z, int(round(2 * T_nom / dt)))
-    z = np.cumsum(v_z) * dt
-    z -= _moving_mean(z, int(round(2 * T_nom / dt)))
+
+    def detrend(x):  # minus its moving mean over two steps (of the walk / of the run)
+        if not walk_s:
+            return x - _moving_mean(x, int(round(2 * T_nom / dt)))
+        return x - ((1.0 - r_soft) * _moving_mean(x, int(round(2 * T_first / dt)))
+                    + r_soft * _moving_mean(x, int(round(2 * T_nom / dt))))
+
+    v_z = detrend(np.cumsum(a_z) * dt)
+    z = detrend(np.cumsum(v_z) * dt)
     # impact transients just after each IC (sharp, zero net velocity change)
     # (added as acceleration over the whole session and integrated once: integrating each pulse
     # in its own window left tiny position steps at the window edges, i.e. huge spikes)
     a_imp = np.zeros_like(t)
     for i, tic in enumerate(ics[:-1]):
+        imp_sigma, imp_peak = (cfg.impact_sigma_s, cfg.impact_peak) if step_run[i] or not walk_s else WALK_IMPACT
         sl = slice(max(0, int((tic - 0.02) / dt)), min(len(t), int((tic + 0.02 + 60 * imp_sigma) / dt)))
         a_imp[sl] += _impact(t[sl], tic, imp_sigma, imp_peak) * env[sl]
     z_imp = np.cumsum(np.cumsum(a_imp) * dt) * dt
@@ -368,7 +418,9 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     om[-1] = om_mid[-1]
 
     # ---- truth per step (on the true, noise-free kinematics)
-    truth = _truth(cfg, t, ics, side_of_step, obl, tilt, rot, R_wp, p_s, u, run, env, g0, ramp)
+    truth = _truth(cfg, t, ics, side_of_step, obl, tilt, rot, R_wp, p_s, u, step_run, env, g0, ramp)
+    if walk_s:
+        truth.step_activity = np.where(step_run, "run", "walk")
     truth.mount_R_sp = R_sp
 
     # ---- sampling by the sensor: clock error, jitter, drops, gaps
@@ -442,7 +494,7 @@ def _moving_mean(x, n):
     return np.convolve(pad, k, mode="same")[n:-n]
 
 
-def _truth(cfg, t, ics, side, obl, tilt, rot, R_wp, p_s, u, run, env, g0, ramp) -> SimTruth:
+def _truth(cfg, t, ics, side, obl, tilt, rot, R_wp, p_s, u, step_run, env, g0, ramp) -> SimTruth:
     n = len(ics) - 1
     idx = np.searchsorted(t, ics)
     drop = np.empty(n)
@@ -459,7 +511,7 @@ def _truth(cfg, t, ics, side, obl, tilt, rot, R_wp, p_s, u, run, env, g0, ramp) 
         # fraction x step time) when there is a flight; walking single support and a stance
         # without flight last the whole step
         bs = b
-        if run and cfg.contact_fraction < 1.0:
+        if step_run[i] and cfg.contact_fraction < 1.0:
             bs = min(b, a + int(np.ceil(cfg.contact_fraction * (ics[i + 1] - ics[i]) * cfg.internal_hz)) + 1)
         os_ = obl[a:bs]
         drop[i] = os_.max() if side[i] == "L" else -os_.min()
@@ -469,7 +521,7 @@ def _truth(cfg, t, ics, side, obl, tilt, rot, R_wp, p_s, u, run, env, g0, ramp) 
         zz = z[a:b]
         zz = zz - np.linspace(zz[0], zz[-1], len(zz))
         vo[i] = np.ptp(zz) * 100.0
-        if run:
+        if step_run[i]:
             ct[i] = cfg.contact_fraction * (ics[i + 1] - ics[i])
     mid = 0.5 * (ics[:-1] + ics[1:])
     steady = (mid > ics[0] + ramp + 0.5) & (mid < ics[-1] - ramp - 0.5)

@@ -102,3 +102,31 @@ def test_population_ranges():
     # the same seed gives the same people
     again = draw_population(400, seed=11)
     assert [dataclasses.asdict(p.config) for p in again] == [dataclasses.asdict(p.config) for p in people]
+
+
+
+def test_a_warm_up_walk_then_a_run_in_one_bout():
+    """walk_before_s: walking steps (walking cadence, no contact time), then running steps with a
+    flight; the last walking step pushes off into the first flight (the specific force falls below
+    0.3 g before the first running contact); the obliquity keeps its pattern per gait — a
+    stance-side-drop runner's running obliquity is mirrored (the swing side no longer drops: the
+    truth drop, the swing side's peak below neutral, is about nothing), its walk is not."""
+    for ssd in (False, True):
+        cfg = SimConfig(activity="run", fs=200.0, duration_s=40.0, seed=6, walk_before_s=12.0,
+                        stance_side_drops=ssd, mount_euler_deg=(0.0, 0.0, 0.0), tilt_gait_deg=0.0,
+                        drop_left_deg=6.0, drop_right_deg=6.0)
+        rec = simulate(cfg)
+        tr = rec.truth
+        act = tr.step_activity
+        k = int(np.argmax(act == "run"))
+        assert 15 <= k <= 25 and np.all(act[:k] == "walk") and np.all(act[k:] == "run")
+        assert np.all(np.isnan(tr.contact_time_s[:k])) and np.all(np.isfinite(tr.contact_time_s[k:]))
+        walk_T, run_T = np.median(tr.step_time_s[3:k - 1]), np.median(tr.step_time_s[k + 2:])
+        assert abs(60 / walk_T - 110) < 5 and abs(60 / run_T - 170) < 5
+        acc, _ = _pelvis_frame(rec)
+        before = (rec.time > tr.ic_t[k] - 0.06) & (rec.time < tr.ic_t[k] - 0.01)
+        assert acc[before, 2].max() < 0.3 * G  # the first flight
+        walk_drop = np.median(tr.pelvic_drop_deg[4:k - 1])
+        run_drop = np.median(tr.pelvic_drop_deg[k + 3:-4])
+        assert walk_drop > 4.0
+        assert (run_drop < 1.0) if ssd else (run_drop > 4.0), (ssd, run_drop)
