@@ -30,6 +30,16 @@ def _to_baseline(t1, t2, base, l1, l2):
     return t1 - (t2 - t1) * (l1 - _edge_base(base, l1)) / (l2 - l1)
 
 
+@engine_kernel
+def flight_within(st, a, b):
+    """Whether one of the last four flights overlaps the samples [a, b]."""
+    n = st.fl_k if st.fl_k < 4 else 4
+    for i in range(n):
+        if st.fl_end[i] >= a and st.fl_start[i] <= b:
+            return True
+    return False
+
+
 @inline_kernel
 def flight_and_rise(c, st, rings, fz, m, mask):
     """Flight bookkeeping and the rising edge after a flight at sample m.
@@ -43,6 +53,9 @@ def flight_and_rise(c, st, rings, fz, m, mask):
         if st.flight_n >= c.flight_min:
             if ph != 1:
                 st.phase = 1  # entering flight
+                st.fl_start[st.fl_k % 4] = m - st.flight_n + 1
+                st.fl_k += 1
+            st.fl_end[(st.fl_k - 1) % 4] = m
             st.flight_base = st.flight_sum / st.flight_n
             st.last_flight = m
     elif fz >= c.flight_level:

@@ -15,6 +15,7 @@ to pass the flight level, e.g. with a long lever arm, or the last contact when a
 
 from __future__ import annotations
 
+from gaitmon.core.contacts_run import flight_within
 from gaitmon.core.state import RING
 from gaitmon.core.jit import inline_kernel
 from gaitmon.core.params import NO_CONTACT
@@ -100,11 +101,13 @@ def walking_contact(c, st, rings, m, mask, dw, dsl):
     tic = float(bi)
     if grounded:
         tic -= c.grounded_valley_u * tmed
-    # while running with flights (one within 1 s) the flight detector gives the contacts; at a
-    # running cadence a candidate counts where it found none for most of a typical step (a
-    # marginal flight that stayed above the flight level)
-    if st.last_flight < tic - c.fs or (st.last_ic >= 0 and tmed < c.run_step_s * c.fs
-                                      and tic - st.last_ic > 0.75 * tmed):
+    # while running with flights (one in the second before the candidate) the flight detector
+    # gives the contacts; at a running cadence a candidate counts where it found none for most of
+    # a typical step (a marginal flight that stayed above the flight level). A flight AFTER the
+    # candidate — the first one of a run that follows a walk, seen while the walking detector's
+    # latency had the candidate still pending — does not make a walking contact a running one.
+    if not flight_within(st, tic - c.fs, tic) or (st.last_ic >= 0 and tmed < c.run_step_s * c.fs
+                                                  and tic - st.last_ic > 0.75 * tmed):
         return tic
     return NO_CONTACT
 

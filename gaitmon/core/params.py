@@ -31,6 +31,10 @@ L2 = 0.90 * G0  # rise level 2
 FLIGHT_LEVEL = 0.30 * G0  # below: flight
 FLIGHT_MIN_S = 0.03  # a flight lasts at least this long (s); shorter dips are impact ringing
 RUN_STEP_S = 0.42  # steps shorter than this (s) are running, with or without a flight phase
+# plausible running step times (s), for the first steps of a run after a walk (its cadence changes
+# with it): 120-300 steps/min, a slow jog to a sprint (running cadence studies report 150-200 at
+# endurance speeds, e.g. Heiderscheit et al. 2011; sprinters reach ~4.5-5 steps/s)
+RUN_STEP_RANGE_S = (0.20, 0.50)
 # running without a flight: each foot's force is one hump (spring-mass), so the summed force is
 # lowest in the middle of the double support, which lasts (c - 1) steps for a contact of c steps;
 # grounded running has c = 1.07-1.2 (duty factor 0.53-0.6: Bonnaerens et al. 2019 Med Sci Sports

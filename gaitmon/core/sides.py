@@ -111,6 +111,9 @@ def capped_confidence(p_left: float, lo: float, ly: float, after_no_evidence: bo
 
 #: walking steps with evidence that make a walk+run bout 'anchored by walking'
 ANCHOR_MIN_STEPS = 6
+#: a run step is tied to the walk while the walking evidence alone, carried by the alternation,
+#: still gives its side this probability (a missed contact, eps 0.5, drops it to 0.5)
+ANCHOR_TIED_CONF = 0.75
 
 #: the obliquity cue's alternation prior (-lag-1 correlation 0.9, a sign right for 97 % of steps
 #: across 19 walkers) counts as this many observed step pairs
@@ -148,6 +151,7 @@ class BoutSides:
 
     revisions: list = field(default_factory=list)
     disagreements: int = 0
+    anchor_verdicts: list = field(default_factory=list)  # per anchored bout: +1 usual, -1 stance side drops
     _bout: float = -1.0
     _pending: list = field(default_factory=list)
 
@@ -202,14 +206,26 @@ class BoutSides:
         anchored = src == "walk+run" and sum(x.step.activity == "walk" and x.lo != 0.0 for x in p) >= ANCHOR_MIN_STEPS
         if anchored:
             # a walking segment anchors the bout: its cues (obliquity rise and yaw) fix the sides,
-            # carried through the walk-run transition by the alternation alone; the running drop
-            # pattern is only checked against them — a steady contradiction is a runner whose
-            # stance side drops (or a contact missed at the transition): counted, not obeyed
+            # carried into the run by the alternation alone as far as it holds (a contact missed at
+            # the transition breaks it: those run steps are not tied to the walk). The tied run
+            # steps tell how this runner's drop pattern reads — the swing side lower (usual) or the
+            # stance side (a steady contradiction: counted, and the pattern is read that way for
+            # the whole bout, so run steps beyond a break keep the walk's verdict, not the default)
             run = np.array([x.step.activity == "run" for x in p])
-            _, sm = smooth_bout(np.where(run, 0.0, lo), np.where(run, 0.0, ly), eps, p[0].ry0, p[0].ro0)
-            agree = float(np.sum(lo[run] * np.where(sm[run] > 0.5, 1.0, -1.0)))
-            if agree < 0:
-                self.disagreements += 1
+            _, sm_w = smooth_bout(np.where(run, 0.0, lo), np.where(run, 0.0, ly), eps, p[0].ry0, p[0].ro0)
+            tied = run & (np.abs(sm_w - 0.5) >= ANCHOR_TIED_CONF - 0.5)
+            anchored = bool(tied.any())
+            if anchored:
+                agree = float(np.sum(lo[tied] * np.where(sm_w[tied] > 0.5, 1.0, -1.0)))
+                polarity = 1.0 if agree >= 0 else -1.0
+                if agree < 0:
+                    self.disagreements += 1
+                self.anchor_verdicts.append(int(polarity))
+                # the tied run steps take their sides from the walk; the others (beyond a break, or
+                # too far from the walk for the alternation to carry) from their own drop pattern,
+                # read with the polarity the tied ones showed
+                lo_run = np.where(tied, 0.0, polarity * lo)
+                _, sm = smooth_bout(np.where(run, lo_run, lo), np.where(run, 0.0, ly), eps, p[0].ry0, p[0].ro0)
         out = []
         for k, (x, sl) in enumerate(zip(p, sm)):
             side = "L" if sl > 0.5 else "R"

@@ -37,6 +37,7 @@ SETTINGS = np.dtype([
     ("l1", f8), ("l2", f8), ("flight_level", f8),  # vertical specific-force levels, m/s²
     ("flight_min", i8),  # minimum flight, samples
     ("run_step_s", f8),  # steps shorter than this are running, s
+    ("run_step_lo", f8), ("run_step_hi", f8),  # plausible running step times, samples
     ("grounded_valley_u", f8),  # grounded running: the contact this many steps before the valley
     # walking contacts
     ("walk_box", i8), ("slope_box", i8),  # box widths of the two smoothers, samples
@@ -76,6 +77,7 @@ STATE = np.dtype([
     ("t_fall2", f8),  # L2 down-crossing in contact (sample units), -1 = none yet
     ("t_toe_off", f8),  # last toe-off (sample units)
     ("last_flight", f8),  # sample index of the last flight sample
+    ("fl_start", f8, (4,)), ("fl_end", f8, (4,)), ("fl_k", i8),  # the last 4 flights (samples), how many
     ("contact_n", i8),  # samples since the contact began
     # walking contacts
     ("peak_ema", f8),  # EMA of recent peak prominences, m/s²
@@ -155,6 +157,7 @@ def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float
     c["k_obliquity"], c["k_tilt"] = P.K_TILT, P.K_PITCH
     c["l1"], c["l2"], c["flight_level"], c["run_step_s"] = P.L1, P.L2, P.FLIGHT_LEVEL, P.RUN_STEP_S
     c["grounded_valley_u"] = P.GROUNDED_VALLEY_U
+    c["run_step_lo"], c["run_step_hi"] = P.RUN_STEP_RANGE_S[0] * fs, P.RUN_STEP_RANGE_S[1] * fs
     c["flight_min"] = max(int(round(P.FLIGHT_MIN_S * fs)), 2)
     c["walk_box"] = box_width(p["walk_sigma_s"] * fs)
     c["slope_box"] = box_width(p["slope_sigma_s"] * fs)

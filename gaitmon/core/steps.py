@@ -184,6 +184,17 @@ def emit_step(c, st, rings, ta, tb, m, out, nout, qfac):
     # running: a flight phase, or (running without one) a running cadence — this step's or the
     # bout's typical one (a jogger at 150-160 steps/min has single steps over the 0.42 s line)
     run = fzmin < c.flight_level or dstep < c.run_step_s * fs or st.step_typ < c.run_step_s * fs
+    if (st.bout_step >= 1 and fzmin < c.flight_level and tm_before > c.run_step_hi
+            and c.run_step_lo <= dstep <= c.run_step_hi):
+        # walk -> run inside the bout: the cadence changes with the gait, so while the typical
+        # step is still the walk's, a step with a flight is judged against running step times
+        # (a first running step at 0.64 of the walking one looked like an extra contact and broke
+        # the alternation that carries the walk's sides into the run). A plausible one is
+        # regular; an implausible one (a contact missed or extra at the change) keeps the
+        # comparison that flags it; the typical step follows the run by its median. Not without a
+        # flight (a short step inside a walk is as likely an extra contact), and not run -> walk
+        # (the first walking step looks like a running step with a missed contact).
+        tm_before = dstep
     if st.bout_step == 0:
         st.bout_id += 1.0
     side, pl, lo, ly, eps, co = step_side(c, st, rings, m, ia, ib, run, dstep, tm_before, qfac)

@@ -103,3 +103,35 @@ def test_a_step_without_evidence_and_the_next_one_are_never_sure():
     assert capped_confidence(0.99, 1.2, 0.0, after_no_evidence=True) == NO_EVIDENCE_CONF
     assert capped_confidence(0.99, 1.2, -0.3) == 0.99
     assert capped_confidence(0.6, 0.0, 0.0) == 0.6  # already unsure: unchanged
+
+
+@pytest.mark.parametrize("fs", [52.0, 104.0, 200.0])
+def test_a_warm_up_walk_anchors_the_run_and_catches_a_stance_side_drop_runner(fs):
+    """End to end on simulated walk-then-run sessions (one bout): the walk's sides carry into the
+    run through the cadence change (the first running step, 0.64 of a walking one, is not taken
+    for an extra contact), so every side is right and the run says it is anchored by walking —
+    also for a runner whose STANCE side drops, whose contradiction is counted. Run alone, that
+    runner is mirrored: the limit the side source names (issue 11)."""
+    for seed in range(2):
+        for ssd in (False, True):
+            for walk in (12.0, 0.0):
+                rec = simulate(SimConfig(activity="run", fs=fs, duration_s=45.0, seed=seed, walk_before_s=walk,
+                                         stance_side_drops=ssd))
+                an = StreamingAnalyzer(forward=rec.forward, up=rec.up)
+                steps = an.push(rec.time, rec.acc, rec.gyr) + an.finish()
+                final = {s.stride_index: s for s in steps}
+                for r in an.side_revisions:
+                    final[r.stride_index] = r
+                final = sorted(final.values(), key=lambda s: s.t_ic_s)
+                tr = rec.truth
+                pairs = match_ics(tr.ic_t, np.array([s.t_ic_s for s in final]), 0.06)
+                assert len(pairs) >= 0.95 * len(tr.ic_t)
+                right = np.mean([final[j].side == tr.side[i] for i, j in pairs])
+                runs = [final[j] for i, j in pairs if tr.step_activity is None or tr.step_activity[i] == "run"]
+                if walk:
+                    assert right == 1.0, (fs, seed, ssd, right)
+                    assert {s.side_source for s in runs[1:]} == {"run, anchored by walking"}
+                    assert an.side_disagreements == (1 if ssd else 0)
+                else:
+                    assert right > 0.98 if not ssd else right < 0.02
+                    assert {s.side_source for s in runs} == {"run"}
