@@ -38,9 +38,10 @@ def test_real_walking_leave_one_person_out():
     res = leave_one_person_out()
     held = res["held_out"]
     assert held["n_ref"] == 1245
-    # the issue-11 targets: sides >= 97 % (measured 97.55 %: 98.2 % before walks' closing contacts
-    # were found — those steps and the turn steps they recover are harder), F1 >= 0.96 (0.962)
-    assert held["side_acc"] >= 0.975, held
+    # the issue-11 targets: sides >= 97 % (measured 97.98 %; 98.2 % before walks' closing contacts
+    # were found — those steps and the turn steps they recover are harder — and 97.55 % before a
+    # walk's sides were carried through steps called running), F1 >= 0.96 (0.962)
+    assert held["side_acc"] >= 0.978, held
     assert held["median_abs_err_s"] <= 0.040, held
     assert held["f1"] >= 0.96, held
     # 'sure' (side_confidence >= 0.9) means sure: 0.08 % of steps wrong and sure (0.7 % before steps
@@ -48,9 +49,9 @@ def test_real_walking_leave_one_person_out():
     assert held["confident_wrong"] <= 0.003, held
     for person, d in res["per_person"].items():
         h = d["held_out"]
-        # every L5 walker >= 93 % (target 90 %); HA001 (see above) >= 80 %, its errors flagged: with
-        # the side parameters chosen on the six L5 walkers (a weaker yaw cue, which HA001 needs) 80.8 %
-        assert h["side_acc"] >= (0.80 if person == "HA001" else 0.93), (person, h)
+        # every L5 walker >= 93 % (target 90 %); HA001 (see above) >= 85 %, its errors flagged: with
+        # the side parameters chosen on the six L5 walkers (a weaker yaw cue, which HA001 needs) 87.7 %
+        assert h["side_acc"] >= (0.85 if person == "HA001" else 0.93), (person, h)
         assert h["confident_wrong"] <= 0.02, (person, h)
         assert h["f1"] >= 0.91, (person, h)
 
