@@ -74,7 +74,8 @@ def cmd_analyze(args) -> int:
             check_name(f"{args.recording.name}: the '# sensor:' header", rec.meta.get("sensor", "file"))
         forward = args.forward or rec.forward or DEFAULT_FORWARD
         up = args.up or rec.up or DEFAULT_UP
-        res = analyze_stream(rec, forward=forward, up=up)
+        learned = _learned_run_pattern(args)
+        res = analyze_stream(rec, forward=forward, up=up, run_pattern_reversed=learned["p_reversed"] if learned else None)
     except GaitmonInputError as exc:
         err(str(exc))
         return EXIT_BAD_INPUT
@@ -86,6 +87,9 @@ def cmd_analyze(args) -> int:
         "calibration": res.calibration.mode if res.calibration else None,
         "input": {**res.input_stats.as_dict(), "unparseable_rows": rec.bad_rows},
         "side_disagreements": res.side_disagreements,
+        "run_pattern": {"this_session": {"usual": res.run_pattern_verdicts.count(1),
+                                         "reversed": res.run_pattern_verdicts.count(-1)},
+                        "learned": learned},
     }
     if res.calibration is not None and res.calibration.mode != "standing":
         extra["note"] = f"{res.calibration.note or 'no quiet standing found'}: neutral = stride-averaged vertical"
@@ -96,7 +100,8 @@ def cmd_analyze(args) -> int:
         write_summary(args.summary, summary)
     print_summary(console, summary)
     if res.steps and args.runner:
-        _journal_session(console, res.steps, runner=args.runner, session=args.session, path=args.recording, rec=rec)
+        _journal_session(console, res.steps, runner=args.runner, session=args.session, path=args.recording, rec=rec,
+                         verdicts=res.run_pattern_verdicts)
     if res.steps and (influx_configured() or getattr(args, "require_influx", False)):
         rc = _store_steps(args, rec, res.steps, summary, console)
         if rc:
@@ -144,14 +149,28 @@ def _store_steps(args, rec, steps, summary, console) -> int:
     return report_losses(stats)
 
 
-def _journal_session(console, steps, *, runner, session, path, rec) -> None:
-    """Append the session to the runner's local journal (read by `gaitmon trend` without a DB)."""
+def _journal_session(console, steps, *, runner, session, path, rec, verdicts=()) -> None:
+    """Append the session to the runner's local journal (read by `gaitmon trend` without a DB), and
+    its runs' verdicts on the running drop pattern (read by the next analysis of this runner)."""
     from gaitmon.pipeline import journal
     from gaitmon.pipeline.sessions import recording_start_ns, session_id
 
     start = recording_start_ns(path, rec.meta, rec.t_last - rec.t_first)
-    p = journal.append_session(steps, runner=runner, session=session or session_id(runner, start), start_ns=start)
+    sid = session or session_id(runner, start)
+    p = journal.append_session(steps, runner=runner, session=sid, start_ns=start)
+    journal.append_run_pattern(runner=runner, session=sid, verdicts=verdicts, recording=Path(path).name)
     console.print(f"session added to {runner}'s journal {p}", markup=False, highlight=False)
+
+
+def _learned_run_pattern(args) -> dict | None:
+    """The runner's running drop pattern learned from earlier runs anchored by a walk (journal), unless
+    --no-learned-pattern: {p_reversed, usual, reversed} or None."""
+    if not args.runner or getattr(args, "no_learned_pattern", False):
+        return None
+    from gaitmon.pipeline import journal
+
+    p, nu, nr = journal.learned_run_pattern(args.runner, exclude_recording=Path(args.recording).name)
+    return None if p is None else {"p_reversed": round(p, 4), "usual": nu, "reversed": nr}
 
 
 def cmd_import(args) -> int:
@@ -175,5 +194,8 @@ def _add_store_args(p, runner_required: bool = False):
     p.add_argument("--runner", required=runner_required, default=None,
                    help="runner tag in InfluxDB (default GAITMON_RUNNER)")
     p.add_argument("--session", default=None, help="session tag (default: runner + start time)")
+    p.add_argument("--no-learned-pattern", action="store_true",
+                   help="read running sides without this runner's drop pattern learned from earlier runs that "
+                        "started with a walk (the local journal); by default it is used when --runner is given")
     p.add_argument("--influx-timeout", type=float, default=60.0,
                    help="seconds to wait for InfluxDB to acknowledge before leaving points in the spool")

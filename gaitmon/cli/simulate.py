@@ -56,7 +56,9 @@ def sim_config(args):
     return SimConfig(activity=args.activity, fs=args.fs, duration_s=args.duration, seed=args.seed,
                      drop_left_deg=args.drop_left, drop_right_deg=args.drop_right,
                      cadence_spm=args.cadence, bends=args.bends, forward=args.forward or DEFAULT_FORWARD,
-                     up=args.up or DEFAULT_UP, drop_drift_deg_per_min=args.fatigue)
+                     up=args.up or DEFAULT_UP, drop_drift_deg_per_min=args.fatigue,
+                     walk_before_s=getattr(args, "walk_first", 0.0) or 0.0,
+                     stance_side_drops=getattr(args, "stance_side_drops", False))
 
 
 def cmd_simulate_mocap(args) -> int:
@@ -127,5 +129,11 @@ def add_sim_args(p, *, duration: float, fs: float, activity: str = "run", fatigu
     p.add_argument("--cadence", type=float, default=None, help="steps/min (default 170 run, 110 walk)")
     p.add_argument("--fatigue", type=float, default=fatigue, help="true drop rising by this many deg/min as the runner tires (default %(default)s)")
     p.add_argument("--bends", action="store_true", help="add bends where the runner leans in")
+    p.add_argument("--walk-first", type=float, default=0.0, metavar="S",
+                   help="run sessions: walk this many seconds first, then run, in one bout (a warm-up walk that "
+                        "anchors the run's left/right)")
+    p.add_argument("--stance-side-drops", action="store_true",
+                   help="a runner whose pelvis drops toward the STANCE side in running (the walk stays usual): "
+                        "the case a run without a walk mirrors")
     p.add_argument("--forward", choices=AXES, default=None, help=f"sensor axis pointing forward (default {DEFAULT_FORWARD})")
     p.add_argument("--up", choices=AXES, default=None, help=f"sensor axis pointing up (default {DEFAULT_UP})")

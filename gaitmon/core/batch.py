@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,20 +23,25 @@ class AnalysisResult:
     input_stats: InputStats
     latencies_s: list[float]
     side_disagreements: int = 0  # bouts where walking anchored the sides and the running evidence disagreed
+    run_pattern_verdicts: list = field(default_factory=list)  # per anchored bout: +1 usual, -1 stance side drops
 
 
 def analyze(time, acc, gyr, *, forward: str = "-z", up: str = "+y", sat_acc: float | None = None,
-            sat_gyr: float | None = None, params: dict | None = None) -> AnalysisResult:
+            sat_gyr: float | None = None, params: dict | None = None,
+            run_pattern_reversed: float | None = None) -> AnalysisResult:
     """Analyse a whole recording.
 
     time: (n,) s; acc: (n,3) m/s² specific force, sensor frame; gyr: (n,3) rad/s, sensor frame;
     forward/up: nominal sensor axes (sign resolution only). Returns per-step results in the
     pelvis frame (degrees) — identical to pushing the same samples through ``StreamingAnalyzer`` and
     applying its ``side_revisions`` (each bout's sides smoothed with the whole bout's evidence).
+    ``run_pattern_reversed``: this runner's learned running drop pattern (see ``StreamingAnalyzer``).
     """
-    an = StreamingAnalyzer(forward=forward, up=up, sat_acc=sat_acc, sat_gyr=sat_gyr, params=params)
+    an = StreamingAnalyzer(forward=forward, up=up, sat_acc=sat_acc, sat_gyr=sat_gyr, params=params,
+                           run_pattern_reversed=run_pattern_reversed)
     steps = an.push(np.asarray(time, float), np.asarray(acc, float), np.asarray(gyr, float))
     steps += an.finish()
     steps = apply_revisions(steps, an.side_revisions)
     return AnalysisResult(steps=steps, fs=an.fs, calibration=an.calibration, input_stats=an.stats,
-                          latencies_s=an.latencies_s, side_disagreements=an.side_disagreements)
+                          latencies_s=an.latencies_s, side_disagreements=an.side_disagreements,
+                          run_pattern_verdicts=list(an.run_pattern_verdicts))

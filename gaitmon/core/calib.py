@@ -137,6 +137,23 @@ def last_quiet_run(quiet: np.ndarray, end: int, fs: float, min_s: float = 1.5, m
     return None
 
 
+def standing_before(acc: np.ndarray, gyr: np.ndarray, onset: int, end: int, fs: float):
+    """The last quiet run (sample indices) before the gait onset that is upright STANDING, and a
+    note when the quiet period was rejected: sitting still is quiet too, with the pelvis tilted far
+    from its walking/running posture; upright standing is within a few degrees of the
+    stride-averaged vertical of the gait that follows (samples onset..end; acc m/s², gyr rad/s)."""
+    run = last_quiet_run(quiet_mask(acc[:onset], gyr[:onset], fs), onset, fs)
+    if run is None:
+        return None, ""
+    u_q = acc[run[0]:run[1]].copy().mean(axis=0)
+    u_g = acc[onset:end].copy().mean(axis=0)
+    off = float(np.degrees(np.arccos(np.clip(u_q @ u_g / np.linalg.norm(u_q) / np.linalg.norm(u_g), -1, 1))))
+    if off > MAX_STANDING_OFFSET_DEG:
+        return None, (f"the quiet period before the gait was not upright standing (pelvis {off:.0f}° from its "
+                      "gait posture: sitting?)")
+    return run, ""
+
+
 def heading_axis(acc: np.ndarray, up: np.ndarray, nominal_forward: np.ndarray) -> np.ndarray:
     """Forward axis (unit, sensor frame, perpendicular to ``up``) = principal horizontal acc axis.
 

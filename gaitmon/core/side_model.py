@@ -154,7 +154,10 @@ def step_side(c, st, rings, m, ia, ib, run, dstep, tm_before, qfac):
     if jb == 0:
         # a new bout: sides undecided, the patterns judged afresh (one odd bout — a course with
         # turns, a stumble — must not decide the next ones)
-        side_step_prior_new_bout(st.side_p, c.yaw_reversed_prior, c.obliquity_reversed_prior)
+        # (a bout that starts running: this runner's running drop pattern as learned from earlier
+        # runs anchored by walking, if any — else the same population prior)
+        st.bout_ro = c.run_obliquity_reversed_prior if run else c.obliquity_reversed_prior
+        side_step_prior_new_bout(st.side_p, c.yaw_reversed_prior, st.bout_ro)
     else:
         side_step_transition(st.side_p, eps)
     pl = side_step_update(st.side_p, co * lo, ly)

@@ -111,6 +111,27 @@ def capped_confidence(p_left: float, lo: float, ly: float, after_no_evidence: bo
 
 #: walking steps with evidence that make a walk+run bout 'anchored by walking'
 ANCHOR_MIN_STEPS = 6
+#: how often an anchored bout's verdict on the running drop pattern is right (a contact missed at
+#: the walk-run change that the alternation did not flag turns it): an assumption, not fitted
+ANCHOR_VERDICT_RELIABILITY = 0.9
+#: side_source of running steps read with this runner's pattern learned from earlier anchored runs
+RUN_LEARNED = "run, learned pattern"
+
+
+def run_pattern_prior(n_usual: int, n_reversed: int, prior: float | None = None) -> float:
+    """P(a runner's running drop pattern is reversed — the stance side drops) after ``n_usual`` and
+    ``n_reversed`` verdicts of earlier runs anchored by walking (``BoutSides.anchor_verdicts``),
+    each right with probability ``ANCHOR_VERDICT_RELIABILITY``, from the population prior
+    (``params.SIDE_OBLIQUITY_REVERSED_PRIOR``, 0.05). One contradicting run gives 0.32 (the
+    sides stay as the drop pattern says, with less confidence), two 0.81, three 0.97."""
+    from gaitmon.core.params import SIDE_OBLIQUITY_REVERSED_PRIOR
+
+    p0 = SIDE_OBLIQUITY_REVERSED_PRIOR if prior is None else prior
+    r = ANCHOR_VERDICT_RELIABILITY
+    log_odds = np.log(p0 / (1.0 - p0)) + (n_reversed - n_usual) * np.log(r / (1.0 - r))
+    return float(1.0 / (1.0 + np.exp(-np.clip(log_odds, -30.0, 30.0))))
+
+
 #: a run step is tied to the walk while the walking evidence alone, carried by the alternation,
 #: still gives its side this probability (a missed contact, eps 0.5, drops it to 0.5)
 ANCHOR_TIED_CONF = 0.75
@@ -152,6 +173,7 @@ class BoutSides:
     revisions: list = field(default_factory=list)
     disagreements: int = 0
     anchor_verdicts: list = field(default_factory=list)  # per anchored bout: +1 usual, -1 stance side drops
+    learned_run_pattern: bool = False  # run-only sides read with this runner's learned pattern
     _bout: float = -1.0
     _pending: list = field(default_factory=list)
 
@@ -233,6 +255,8 @@ class BoutSides:
             st = x.step
             s_src = src if src != "walk+run" else (
                 st.activity if st.activity == "walk" or not anchored else "run, anchored by walking")
+            if s_src == "run" and self.learned_run_pattern:
+                s_src = RUN_LEARNED
             if side != st.side or conf != st.side_confidence or s_src != st.side_source:
                 drop = x.omax if side == "L" else -x.omin
                 out.append(type(st)(st.t_ic_s, side, st.step_time_s, st.cadence_spm, st.contact_time_s, drop,

@@ -51,6 +51,7 @@ SETTINGS = np.dtype([
     ("run_peak_u", f8),  # running obliquity template peak, fraction of the step
     ("sigma_walk_deg", f8), ("sigma_run_deg", f8), ("sigma_yaw_deg", f8),  # evidence scales, deg
     ("yaw_reversed_prior", f8), ("obliquity_reversed_prior", f8),  # pattern priors at a bout start
+    ("run_obliquity_reversed_prior", f8),  # ... of a bout that starts running (this runner's, if learned)
     ("cue_decay", f8),  # memory of the obliquity cue's reliability statistics
     ("llr_max", f8),  # clip of one cue's log-likelihood ratio
     ("eps_regular", f8), ("eps_irregular", f8),  # P(alternation broken) between steps
@@ -87,6 +88,7 @@ STATE = np.dtype([
     ("step_typ", f8),  # typical step time in the bout: median of its last steps, samples
     ("step_hist", f8, (5,)), ("step_hist_n", i8),  # the bout's last 5 step times (ring), how many
     ("bout_step", i8),  # steps in the current bout
+    ("bout_ro", f8),  # P(obliquity pattern reversed) the current bout started with
     ("stride", i8),  # global step index
     ("bout_id", f8),  # bout counter (a bout = steps whose sides alternate)
     ("reset", i8),  # request: forget the last contact (after a long gap)
@@ -116,6 +118,7 @@ STEP_ROW = np.dtype([
     ("eps", f8),  # P(alternation broken) before this step
     ("p_left", f8),  # filtered P(left)
     ("yaw_reversed_prior", f8),  # P(yaw pattern reversed) at the bout start
+    ("obliquity_reversed_prior", f8),  # P(obliquity pattern reversed) at the bout start
     ("cue_reliability", f8),  # scale given to the walking obliquity evidence
 ], align=True)
 
@@ -137,11 +140,14 @@ def box_width(sigma_samples: float) -> int:
     return max(w, 1)
 
 
-def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float = 6.0, params: dict | None = None):
+def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float = 6.0, params: dict | None = None,
+              run_pattern_reversed: float | None = None):
     """Settings, state and rings for sample rate ``fs`` (Hz), local gravity (m/s²) and the
     calibration's quality factor (0..1); ``params`` overrides entries of ``params.PARAMS``
-    (unknown names are an error). Returns (settings (1,) ``SETTINGS``, state (1,) ``STATE``,
-    rings (len(RING), ring))."""
+    (unknown names are an error); ``run_pattern_reversed``: P(this runner's running drop pattern
+    is reversed — the stance side drops) for bouts that start running, learned from earlier runs
+    anchored by walking (``sides.run_pattern_prior``; None: the population prior). Returns
+    (settings (1,) ``SETTINGS``, state (1,) ``STATE``, rings (len(RING), ring))."""
     p = dict(P.PARAMS)
     if params:
         unknown = set(params) - set(P.PARAMS)
@@ -171,6 +177,8 @@ def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float
     c["sigma_yaw_deg"] = p["side_sigma_yaw_deg"]
     c["yaw_reversed_prior"] = p["side_yaw_reversed_prior"]
     c["obliquity_reversed_prior"] = p["side_obliquity_reversed_prior"]
+    c["run_obliquity_reversed_prior"] = (p["side_obliquity_reversed_prior"] if run_pattern_reversed is None
+                                         else float(run_pattern_reversed))
     c["cue_decay"], c["llr_max"] = P.SIDE_CUE_DECAY, P.SIDE_LLR_MAX
     c["eps_regular"], c["eps_irregular"] = P.SIDE_EPS_REGULAR, P.SIDE_EPS_IRREGULAR
     c["step_dev"], c["turn_deg"] = P.SIDE_STEP_DEV, P.SIDE_TURN_DEG

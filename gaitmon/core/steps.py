@@ -236,6 +236,7 @@ def emit_step(c, st, rings, ta, tb, m, out, nout, qfac):
     o.p_left = pl
     o.llr_yaw = ly
     o.yaw_reversed_prior = c.yaw_reversed_prior
+    o.obliquity_reversed_prior = st.bout_ro
     o.cue_reliability = co
     st.stride += 1
     match_box_to_stride(c, st, rings, m)

@@ -30,7 +30,7 @@ from gaitmon.core.engine import run_engine
 from gaitmon.core.params import PARAMS
 from gaitmon.core.screen import screen_rows
 from gaitmon.core.state import STEP_ROW, new_state
-from gaitmon.core.sides import BoutSides
+from gaitmon.core.sides import RUN_LEARNED, BoutSides
 from gaitmon.core.types import GaitmonInputError, Step
 
 log = logging.getLogger("gaitmon.core")
@@ -53,10 +53,13 @@ class StreamingAnalyzer:
     params:
         Overrides of the engine's data-chosen parameters (``gaitmon.core.params.PARAMS``); for
         evaluation (leave-one-person-out), not for users.
+    run_pattern_reversed:
+        P(this runner's pelvis drops toward the STANCE side running), from earlier runs anchored by
+        walking (``sides.run_pattern_prior``); for bouts that start running. None: population prior.
     """
 
     def __init__(self, forward: str = "-z", up: str = "+y", *, sat_acc: float | None = None, sat_gyr: float | None = None,
-                 params: dict | None = None):
+                 params: dict | None = None, run_pattern_reversed: float | None = None):
         self.forward = forward
         self.up = up
         self._fwd = axis_vector(forward, GaitmonInputError)
@@ -78,8 +81,10 @@ class StreamingAnalyzer:
         self._finished = False
         self._out = np.zeros(64, STEP_ROW)
         self._params = params
-        self._sides = BoutSides()
-        self._ro_prior = (params or {}).get("side_obliquity_reversed_prior", PARAMS["side_obliquity_reversed_prior"])
+        self._run_ro = run_pattern_reversed
+        if run_pattern_reversed is not None and not 0.0 < run_pattern_reversed < 1.0:
+            raise GaitmonInputError(f"run_pattern_reversed must be a probability in (0, 1), not {run_pattern_reversed}")
+        self._sides = BoutSides(learned_run_pattern=run_pattern_reversed is not None)
 
     # ------------------------------------------------------------------ public
     @property
@@ -155,6 +160,11 @@ class StreamingAnalyzer:
         return self._sides.revisions
 
     @property
+    def run_pattern_verdicts(self) -> list[int]:
+        """Per run anchored by a walk: +1 the swing side drops, -1 the stance side (``BoutSides``)."""
+        return self._sides.anchor_verdicts
+
+    @property
     def side_disagreements(self) -> int:
         """Bouts where a walking segment fixed the sides and the running drop pattern disagreed."""
         return self._sides.disagreements
@@ -213,20 +223,7 @@ class StreamingAnalyzer:
         # cannot depend on how the warm-up buffer happened to be laid out in memory
         acc = buf[:end, 1:4].copy()
         gyr = buf[:end, 4:7].copy()
-        quiet = calib.quiet_mask(acc[:onset], gyr[:onset], fs)
-        run = calib.last_quiet_run(quiet, onset, fs)
-        note = ""
-        if run is not None:
-            # quiet is not necessarily STANDING: sitting still is quiet too, with the pelvis tilted
-            # far from its walking/running posture. Upright standing is within a few degrees of the
-            # stride-averaged vertical of the gait that follows.
-            u_q = acc[run[0]:run[1]].copy().mean(axis=0)
-            u_g = acc[onset:end].copy().mean(axis=0)
-            off = float(np.degrees(np.arccos(np.clip(u_q @ u_g / np.linalg.norm(u_q) / np.linalg.norm(u_g), -1, 1))))
-            if off > calib.MAX_STANDING_OFFSET_DEG:
-                note = (f"the quiet period before the gait was not upright standing (pelvis {off:.0f}° from its "
-                        "gait posture: sitting?)")
-                run = None
+        run, note = calib.standing_before(acc, gyr, onset, end, fs)
         if run is not None:
             a, b = run
             a = max(a, b - int(10 * fs))
@@ -265,7 +262,7 @@ class StreamingAnalyzer:
                                              start_index=self._wb_offset + start,
                                              standing=(self._wb_offset + run[0], self._wb_offset + run[1]) if run else None,
                                              quality=qcal)
-        self._engine = new_state(fs, g_local, qcal, params=self._params)
+        self._engine = new_state(fs, g_local, qcal, params=self._params, run_pattern_reversed=self._run_ro)
         self._engine_start = self._wb_offset + start
         self._wb = []
         return self._run(buf[start:])
@@ -316,9 +313,10 @@ class StreamingAnalyzer:
             step = Step(t, "L" if col["side"][k] > 0 else "R", col["step_time"][k], col["cadence"][k],
                         col["contact_time"][k], col["drop"][k], col["obliquity_range"][k], col["tilt_range"][k],
                         col["rotation_range"][k], col["vertical_oscillation"][k], activity, qual[k],
-                        int(col["stride"][k]), conf, activity)
+                        int(col["stride"][k]), conf,
+                        RUN_LEARNED if activity == "run" and self._run_ro is not None else activity)
             self._sides.add(step, col["bout"][k], col["llr_obliquity"][k], col["llr_yaw"][k], col["eps"][k],
-                            col["yaw_reversed_prior"][k], self._ro_prior, col["cue_reliability"][k],
+                            col["yaw_reversed_prior"][k], col["obliquity_reversed_prior"][k], col["cue_reliability"][k],
                             col["obliquity_max"][k], col["obliquity_min"][k])
             steps.append(step)
         self._steps_emitted += len(steps)

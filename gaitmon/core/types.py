@@ -43,7 +43,8 @@ class Step:
       (see ``gaitmon.core.sides``); ``side_source``: where the side came from — ``walk``
       (obliquity rise after contact + yaw rate), ``run`` (the drop pattern alone: a runner whose
       stance side drops would be mirrored), ``run, anchored by walking`` (a walking segment of the
-      same bout fixed the sides).
+      same bout fixed the sides), ``run, learned pattern`` (the drop pattern read the way this
+      runner's earlier runs that started with a walk showed it: ``run_pattern_reversed``).
     """
 
     t_ic_s: float

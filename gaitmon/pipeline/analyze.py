@@ -14,11 +14,12 @@ from gaitmon.core.steptable import StepTable
 __all__ = ["analyze_stream"]
 
 
-def analyze_stream(rec, *, forward: str, up: str):
+def analyze_stream(rec, *, forward: str, up: str, run_pattern_reversed: float | None = None):
     """Push a :class:`~gaitmon.sources.recording.RecordingStream` chunk by chunk through one
     StreamingAnalyzer (the same engine and results as the batch ``analyze``), so memory stays flat
-    in the recording's length. Returns the core's AnalysisResult."""
-    an = StreamingAnalyzer(forward=forward, up=up)
+    in the recording's length; ``run_pattern_reversed``: the runner's learned running drop pattern
+    (``StreamingAnalyzer``). Returns the core's AnalysisResult."""
+    an = StreamingAnalyzer(forward=forward, up=up, run_pattern_reversed=run_pattern_reversed)
     steps = StepTable()  # columns: ~120 bytes a step
     for t, acc, gyr in rec.chunks():
         steps.extend(an.push(t, acc, gyr))
@@ -27,7 +28,8 @@ def analyze_stream(rec, *, forward: str, up: str):
     steps.extend(an.finish())
     _take_revisions(an, steps)
     return AnalysisResult(steps=steps, fs=an.fs, calibration=an.calibration, input_stats=an.stats,
-                          latencies_s=[], side_disagreements=an.side_disagreements)
+                          latencies_s=[], side_disagreements=an.side_disagreements,
+                          run_pattern_verdicts=list(an.run_pattern_verdicts))
 
 
 def _take_revisions(an, steps) -> None:

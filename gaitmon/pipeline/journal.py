@@ -5,7 +5,12 @@
 - ``sessions.jsonl`` — one line per analysed session: runner, session, start (UTC ns), and per
   side the mean pelvic drop (deg, steps with quality ≥ 0.5) and step count, plus activity;
 - ``exercise.jsonl`` — one line per strength-exercise entry: runner, exercise, time (UTC ns),
-  sets, reps, hold seconds, side, note.
+  sets, reps, hold seconds, side, note;
+- ``run_pattern.jsonl`` — one line per session that had runs anchored by a walk: runner, session,
+  how many of those runs showed the usual running drop pattern (the swing side drops) and how many
+  the reversed one (the stance side drops). :func:`learned_run_pattern` turns a runner's lines into
+  the prior that reads that runner's later runs without a walk (``side_source = run, learned
+  pattern``).
 
 `gaitmon analyze --runner NAME` and `gaitmon demo --runner NAME` append sessions,
 `gaitmon exercise log` appends exercises when no InfluxDB is configured, and
@@ -114,6 +119,45 @@ def session_drops(runner: str, *, activity: str | None = "run", directory: Path 
             if s.get("mean_deg") is not None and s.get("steps"):
                 out.append(SessionDrop(r["session"], int(r["start_ns"]), side, float(s["mean_deg"]), int(s["steps"])))
     return sorted(out, key=lambda d: (d.start_ns, d.side))
+
+
+def append_run_pattern(*, runner: str, session: str, verdicts, recording: str | None = None,
+                       directory: Path | None = None) -> Path | None:
+    """Record a session's verdicts on the running drop pattern (+1 usual, -1 the stance side drops;
+    ``AnalysisResult.run_pattern_verdicts``) and the recording's file name; nothing is written for
+    a session without any."""
+    v = [int(x) for x in verdicts]
+    if not v:
+        return None
+    return _append("run_pattern.jsonl", {"runner": runner, "session": session, "recording": recording,
+                                         "usual": v.count(1), "reversed": v.count(-1)}, directory)
+
+
+def run_pattern_counts(runner: str, directory: Path | None = None, exclude_recording: str | None = None) -> tuple[int, int]:
+    """(usual, reversed) verdicts of the runner's sessions (the last line per session wins), not
+    counting those of ``exclude_recording`` (a re-analysis must not learn from itself)."""
+    latest: dict[str, dict] = {}
+    for r in _read("run_pattern.jsonl", directory).rows:
+        if r.get("runner") == runner and "session" in r:
+            latest[str(r["session"])] = r
+    if exclude_recording is not None:
+        latest = {k: r for k, r in latest.items() if r.get("recording") != exclude_recording}
+    try:
+        return (sum(int(r.get("usual", 0)) for r in latest.values()),
+                sum(int(r.get("reversed", 0)) for r in latest.values()))
+    except (TypeError, ValueError):
+        log.warning("run_pattern.jsonl: a line of %s has non-integer counts; the learned pattern is not used", runner)
+        return (0, 0)
+
+
+def learned_run_pattern(runner: str, directory: Path | None = None,
+                        exclude_recording: str | None = None) -> tuple[float | None, int, int]:
+    """(P(the runner's running drop pattern is reversed) or None when nothing was learned, usual
+    count, reversed count) — the ``run_pattern_reversed`` for the core."""
+    from gaitmon.core.sides import run_pattern_prior
+
+    nu, nr = run_pattern_counts(runner, directory, exclude_recording)
+    return (run_pattern_prior(nu, nr) if nu + nr else None), nu, nr
 
 
 def exercise_times(runner: str, directory: Path | None = None) -> list[int]:

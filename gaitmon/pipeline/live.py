@@ -86,11 +86,16 @@ AnalyzerFactory = Callable[[SensorSession], StreamingAnalyzer]
 
 
 def default_analyzer(session: SensorSession) -> StreamingAnalyzer:
-    """A StreamingAnalyzer for the session's nominal mount and the sensor's ranges."""
+    """A StreamingAnalyzer for the session's nominal mount and the sensor's ranges, reading runs
+    without a walk with the runner's drop pattern learned from earlier walk-started runs (journal)."""
+    from gaitmon.pipeline import journal
+
     info = session.info
     sat_acc = info.acc_range_g * G * 0.999 if info and info.acc_range_g else None
     sat_gyr = math.radians(info.gyro_range_dps) * 0.999 if info and info.gyro_range_dps else None
-    return StreamingAnalyzer(forward=session.forward, up=session.up, sat_acc=sat_acc, sat_gyr=sat_gyr)
+    learned, _, _ = journal.learned_run_pattern(session.spec.runner)
+    return StreamingAnalyzer(forward=session.forward, up=session.up, sat_acc=sat_acc, sat_gyr=sat_gyr,
+                             run_pattern_reversed=learned)
 
 
 class _Lane:
@@ -195,12 +200,26 @@ class LivePipeline:
                     steps = []
                 self._emit(lane, steps, at_end=True)
                 self._emit_revisions(lane)
+                self._keep_run_pattern(lane)
         self._write_status()
         for sink in self.sinks:
             try:
                 sink.close()
             except Exception:
                 log.exception("sink %s failed to close", type(sink).__name__)
+
+    def _keep_run_pattern(self, lane: _Lane) -> None:
+        """The session's verdicts on the runner's running drop pattern, for the runner's next runs."""
+        from gaitmon.pipeline import journal
+
+        verdicts = getattr(lane.analyzer, "run_pattern_verdicts", None)
+        if not verdicts:
+            return
+        try:
+            journal.append_run_pattern(runner=lane.session.spec.runner, session=lane.session.session_id,
+                                       verdicts=verdicts)
+        except OSError as exc:
+            log.warning("%s: the run-pattern verdicts could not be kept in the journal: %s", lane.stats.key, exc)
 
     async def _process_pending(self) -> None:
         for lane in self._lanes.values():

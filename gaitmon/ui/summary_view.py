@@ -53,5 +53,22 @@ def print_summary(console, s: dict) -> None:
     if s.get("side_disagreements"):
         console.print(f"[yellow]sides:[/] in {s['side_disagreements']} bout(s) the walking and the running evidence "
                       "disagree (a missed contact, or a stance side that drops): check those steps")
+    _print_run_pattern(console, s.get("run_pattern") or {})
     if s.get("note"):
         console.print(f"[yellow]note:[/] {escape(str(s['note']))}")
+
+
+def _print_run_pattern(console, rp: dict) -> None:
+    """What this runner's running drop pattern is known to be (runs that started with a walk)."""
+    learned = rp.get("learned")
+    here = rp.get("this_session") or {}
+    if learned:
+        n = learned["usual"] + learned["reversed"]
+        p = learned["p_reversed"]
+        what = ("the stance side drops" if p > 0.5 else "the swing side drops")
+        sure = "sure" if max(p, 1 - p) >= 0.9 else "not sure yet"
+        console.print(f"sides without a walk: read with this runner's drop pattern from {n} earlier run(s) that started "
+                      f"with a walk — {what} ({sure}, P {max(p, 1 - p):.2f})")
+    if here.get("usual") or here.get("reversed"):
+        console.print(f"runs anchored by a walk this session: {here.get('usual', 0)} with the swing side dropping, "
+                      f"{here.get('reversed', 0)} with the stance side dropping (kept for this runner's next runs)")
