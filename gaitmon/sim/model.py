@@ -41,6 +41,18 @@ G = 9.80665
 WALK_AV_TEMPLATE = (0.16, 1.51, 1.95, 1.29, 0.18, -0.93, -1.47, -1.36, -0.87, -1.01, -1.43, -1.6,
                     -1.59, -1.51, -1.45, -1.43, -1.26, -0.98, -0.64, -0.39, 0.16)
 
+# Medio-lateral (heading-frame lateral, toward the STANCE foot +) acceleration of real lower-back
+# walking over one step, m/s², at 21 points from IC (u=0) to the next IC (u=1): median of the
+# Mobilise-D example walks in tests/data/real-walking (40 steady steps, INDIP reference contacts,
+# orientation from gaitmon's filter, stride mean removed). The contact's sharp push toward the swing
+# side (u ~ 0.1), a short return (0.2-0.3), then the body falling toward the swing side over the
+# stance foot (0.45-0.85). (The six L5 walkers of Voisard 2023 show the same features, the fall
+# earlier: 0.35-0.5.) The simulator's walking sway follows this shape, scaled to the drawn sway
+# amplitude; it replaced a sinusoid whose pelvis-frame lateral force before a contact pointed
+# toward the landing foot for 55 % of steps, against 94 % in the real walks (docs/simulator.md).
+WALK_ML_TEMPLATE = (0.32, -0.06, -1.08, -0.45, 0.36, 0.25, 0.25, -0.07, -0.12, -0.58, -1.08, -1.27, -1.3,
+                    -1.09, -0.89, -0.81, -0.88, -0.79, -0.41, -0.3, -0.44)
+
 # The warm-up walk of a run session (walk_before_s) uses the walking defaults of SimConfig.resolved
 WALK_OBLIQUITY_PEAK_FRAC = 0.35
 WALK_SWAY_M = 0.020
@@ -346,8 +358,16 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     s = np.cumsum(speed) * dt
     x_amp = 0.015 + (0.012 - 0.015) * r_soft if walk_s else (0.012 if run else 0.015)
     x_osc = x_amp * np.sin(2 * np.pi * w) * env
-    sway = WALK_SWAY_M + (cfg.sway_m - WALK_SWAY_M) * r_soft if walk_s else cfg.sway_m
-    y_osc = sgn * sway * np.sin(np.pi * w + math.radians(cfg.sway_phase_deg)) * env
+    if run:
+        # running: a sinusoid of the drawn amplitude and phase (person-specific, issue 11)
+        sway = WALK_SWAY_M + (cfg.sway_m - WALK_SWAY_M) * r_soft if walk_s else cfg.sway_m
+        y_osc = sgn * sway * np.sin(np.pi * w + math.radians(cfg.sway_phase_deg)) * env
+    else:
+        y_osc = np.zeros(len(t))
+    if not run or walk_s:
+        # walking: the measured medio-lateral shape (WALK_ML_TEMPLATE), scaled to the sway amplitude
+        y_walk = _walk_sway(w, sgn, T_first, dt, cfg.sway_m if not run else WALK_SWAY_M) * env
+        y_osc = y_osc + (1.0 - r_soft) * y_walk
     # vertical: acceleration model per step, integrated; IC at integer w
     Tloc = 1.0 / np.maximum(wspline(t, 1), 1e-6)  # local step time, s
     a_z = np.zeros(len(t))
@@ -443,6 +463,26 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     t_rep = t_true * (1.0 + cfg.clock_ppm * 1e-6)
 
     return SimRecording(time=t_rep, acc=acc, gyr=gyr, forward=cfg.forward, up=cfg.up, fs=cfg.fs, truth=truth, config=cfg)
+
+
+def _walk_sway(w, sgn, T, dt, amp):
+    """Lateral pelvis position (m, + left) of walking from the measured acceleration shape
+    WALK_ML_TEMPLATE (toward the stance foot in each step, so mirrored every other step: one stride
+    period), integrated twice over one periodic stride at step time T and scaled so that its half
+    peak-to-peak is ``amp``; evaluated at the continuous step index ``w`` (even steps left if
+    ``sgn`` = +1)."""
+    tm = np.asarray(WALK_ML_TEMPLATE)
+    knots = np.concatenate([tm[:-1], -tm[:-1], [tm[0]]])  # one stride: stance left, then right
+    shape = CubicSpline(np.linspace(0.0, 2.0, len(knots)), knots - knots[:-1].mean(), bc_type="periodic")
+    v = np.linspace(0.0, 2.0, 801)[:-1]
+    acc = shape(v) * T * T  # position per unit template, x ~ a T², over the stride phase v in steps
+    spec = np.fft.rfft(acc)
+    k = np.arange(len(spec)) * (2 * np.pi / 2.0)  # rad per step
+    pos_spec = np.zeros_like(spec)
+    pos_spec[1:] = -spec[1:] / (k[1:] ** 2)
+    pos = np.fft.irfft(pos_spec, len(acc))
+    scale = amp / (0.5 * (pos.max() - pos.min()))
+    return sgn * scale * np.interp(np.mod(w, 2.0), np.concatenate([v, [2.0]]), np.concatenate([pos, [pos[0]]]))
 
 
 def obliquity_shape(x, h3: float, h3_phase_rad: float = 0.0):

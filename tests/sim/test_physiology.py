@@ -130,3 +130,22 @@ def test_a_warm_up_walk_then_a_run_in_one_bout():
         run_drop = np.median(tr.pelvic_drop_deg[k + 3:-4])
         assert walk_drop > 4.0
         assert (run_drop < 1.0) if ssd else (run_drop > 4.0), (ssd, run_drop)
+
+
+def test_walking_sway_follows_the_measured_medio_lateral_shape():
+    """The walking sway is the measured lower-back medio-lateral acceleration (WALK_ML_TEMPLATE,
+    toward the stance foot, mirrored every other step) integrated twice: its amplitude is the drawn
+    one and its acceleration has the template's shape in both steps of a stride."""
+    from gaitmon.sim.model import WALK_ML_TEMPLATE, _walk_sway
+
+    T, amp = 0.55, 0.022
+    w = np.linspace(0.0, 4.0, 8001)  # two strides, continuous step index
+    y = _walk_sway(w, 1.0, T, 1e-3, amp)
+    assert abs(0.5 * (y.max() - y.min()) - amp) < 1e-4
+    acc = np.gradient(np.gradient(y, w), w) / T ** 2  # m/s² (w in steps, T s per step)
+    u = np.linspace(0.0, 1.0, 21)
+    tm = np.asarray(WALK_ML_TEMPLATE)
+    for step, stance in ((0, 1.0), (1, -1.0), (2, 1.0)):  # even steps: left stance (+ left)
+        a = stance * np.interp(step + u[1:-1], w, acc)
+        r = np.corrcoef(a, tm[1:-1])[0, 1]
+        assert r > 0.97, (step, r)
