@@ -115,6 +115,9 @@ class SimConfig:
     sway_m: float | None = None  # medio-lateral pelvis sway amplitude; default 0.010 run / 0.020 walk
     sway_phase_deg: float | None = None  # its phase (y = s*A*sin(pi*w + phase)); default -0.3 rad
     walk_acc_scale: float = 1.3  # scale of the walking vertical-acceleration template
+    # when the walking pelvis falls toward the swing side: WALK_ML_TEMPLATE's fall (at 0.6 of the
+    # step in the Mobilise-D walks) moved by this fraction of a step (-0.15: 0.45, as the L5 walkers)
+    walk_ml_fall_shift: float = 0.0
     impact_peak: float | None = None  # m/s2 of the impact transient after IC; default 9.0 run / 1.5 walk
     impact_sigma_s: float | None = None  # its width; default 0.007 run / 0.010 walk
     mount_error_deg: float = 30.0  # max |error| per axis of the random mount
@@ -366,7 +369,7 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
         y_osc = np.zeros(len(t))
     if not run or walk_s:
         # walking: the measured medio-lateral shape (WALK_ML_TEMPLATE), scaled to the sway amplitude
-        y_walk = _walk_sway(w, sgn, T_first, dt, cfg.sway_m if not run else WALK_SWAY_M) * env
+        y_walk = _walk_sway(w, sgn, T_first, dt, cfg.sway_m if not run else WALK_SWAY_M, cfg.walk_ml_fall_shift) * env
         y_osc = y_osc + (1.0 - r_soft) * y_walk
     # vertical: acceleration model per step, integrated; IC at integer w
     Tloc = 1.0 / np.maximum(wspline(t, 1), 1e-6)  # local step time, s
@@ -465,13 +468,19 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     return SimRecording(time=t_rep, acc=acc, gyr=gyr, forward=cfg.forward, up=cfg.up, fs=cfg.fs, truth=truth, config=cfg)
 
 
-def _walk_sway(w, sgn, T, dt, amp):
+def _walk_sway(w, sgn, T, dt, amp, fall_shift=0.0):
     """Lateral pelvis position (m, + left) of walking from the measured acceleration shape
     WALK_ML_TEMPLATE (toward the stance foot in each step, so mirrored every other step: one stride
     period), integrated twice over one periodic stride at step time T and scaled so that its half
     peak-to-peak is ``amp``; evaluated at the continuous step index ``w`` (even steps left if
-    ``sgn`` = +1)."""
+    ``sgn`` = +1). ``fall_shift`` (fraction of a step) moves the fall toward the swing side: the
+    step's time is warped piecewise linearly (0.3 and 1.0 fixed, 0.6 -> 0.6 + fall_shift), so the
+    contact's push (u < 0.3) stays where the contact is."""
     tm = np.asarray(WALK_ML_TEMPLATE)
+    if fall_shift:
+        u = np.linspace(0.0, 1.0, len(tm))
+        src = np.interp(u, [0.0, 0.3, 0.6 + fall_shift, 1.0], [0.0, 0.3, 0.6, 1.0])  # warped u -> template u
+        tm = np.interp(src, u, tm)
     knots = np.concatenate([tm[:-1], -tm[:-1], [tm[0]]])  # one stride: stance left, then right
     shape = CubicSpline(np.linspace(0.0, 2.0, len(knots)), knots - knots[:-1].mean(), bc_type="periodic")
     v = np.linspace(0.0, 2.0, 801)[:-1]

@@ -259,6 +259,10 @@ def draw_person(rng: np.random.Generator, activity: str, *, pid: int = 0, fs: fl
     fwd, up = MOUNTS[rng.integers(len(MOUNTS))]
 
     seed = int(rng.integers(1, 2**31 - 1))
+    # when the walking pelvis falls toward the swing side: 0.45-0.6 of the step (the L5 walkers ~0.4-0.45,
+    # the Mobilise-D walks ~0.6; docs/simulator.md) — drawn from the person's own stream so that the
+    # other draws (and every earlier population) stay as they were
+    ml_shift = float(np.random.default_rng([seed, 7]).uniform(-0.15, 0.0)) if not run else 0.0
     cfg = SimConfig(
         activity=activity, fs=fs, duration_s=duration_s, stand_before_s=5.0, stand_after_s=2.0, seed=seed,
         cadence_spm=cadence, speed_mps=speed, drop_left_deg=drop_l, drop_right_deg=drop_r,
@@ -268,7 +272,7 @@ def draw_person(rng: np.random.Generator, activity: str, *, pid: int = 0, fs: fl
         rotation_h3=rot_h3, rotation_h3_phase_deg=rot_h3_phase, obliquity_peak_frac=pf, obliquity_h3=h3,
         obliquity_h3_phase_deg=p3, sway_m=sway, sway_phase_deg=sway_ph,
         walk_acc_scale=walk_scale, impact_peak=impact, forward=fwd, up=up,
-        mount_euler_deg=mount, lever_arm_m=lever,
+        mount_euler_deg=mount, lever_arm_m=lever, walk_ml_fall_shift=ml_shift,
     )
     return Person(
         pid=pid, activity=activity, fs=fs, cadence_spm=cadence, speed_mps=speed, contact_fraction=cf,

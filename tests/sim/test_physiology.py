@@ -149,3 +149,16 @@ def test_walking_sway_follows_the_measured_medio_lateral_shape():
         a = stance * np.interp(step + u[1:-1], w, acc)
         r = np.corrcoef(a, tm[1:-1])[0, 1]
         assert r > 0.97, (step, r)
+
+
+def test_walking_sway_fall_shift_moves_the_fall_and_keeps_the_contact_push():
+    from gaitmon.sim.model import _walk_sway
+
+    T = 0.55
+    w = np.linspace(0.0, 2.0, 4001)
+    acc = {s: np.gradient(np.gradient(_walk_sway(w, 1.0, T, 1e-3, 0.02, s), w), w) for s in (0.0, -0.15)}
+    u = np.linspace(0.0, 1.0, 2001)
+    fall = {s: u[np.argmin(np.interp(0.3 + 0.7 * u[u <= 1], w, acc[s])[: len(u)])] for s in acc}
+    push = {s: u[np.argmin(np.interp(u * 0.3, w, acc[s]))] * 0.3 for s in acc}
+    assert abs(push[0.0] - push[-0.15]) < 0.02  # the contact's push stays at the contact
+    assert 0.08 < 0.7 * (fall[0.0] - fall[-0.15]) < 0.2  # the fall comes ~0.15 step earlier
