@@ -257,3 +257,24 @@ def test_live_view_shows_every_runner(tmp_path, capsys):
         assert second[:4] == [link.name, f"{st.battery_pct}%", str(st.rssi_dbm), "dBm"]
         assert second[4:6] == ["0.0%", "0"] and second[7] == "spm"
         assert 150 < float(second[6]) < 190 and float(second[8]) > 0
+
+
+def test_collect_keeps_the_verdict_of_a_run_that_starts_with_a_walk(tmp_path, monkeypatch):
+    """A live session whose run starts with a walk leaves its verdict on the runner's drop pattern
+    in the journal (run_pattern.jsonl), which the runner's next analyses read (issue 11)."""
+    from gaitmon.pipeline import journal
+
+    monkeypatch.setenv("GAITMON_HOME", str(tmp_path / "home"))
+    sim = SimConfig(activity="run", fs=104.0, duration_s=40.0, seed=41, walk_before_s=10.0, stance_side_drops=True)
+    sensor = VirtualSensor("virtual:1", "gaitmon-v1", sim, bouts=1, clock_start_s=5.0, battery_pct=80)
+    cfg = CollectConfig.from_dict({
+        "session": {"name": "warm"},
+        "collector": {"reconnect_initial_s": 0.02, "reconnect_max_s": 0.05, "status_interval_s": 0.2},
+        "sensor": [{"name": "gaitmon-v1", "runner": "erin"}],
+    })
+    run_collect(cfg, consumer=pipeline_factory(), out_dir=tmp_path / "out",
+                virtual_links=[VirtualLink(sensor, speed=40.0, seed=3)])
+    lines = [json.loads(x) for x in (tmp_path / "home" / "run_pattern.jsonl").read_text().splitlines()]
+    assert [(x["runner"], x["usual"], x["reversed"]) for x in lines] == [("erin", 0, 1)]
+    p, nu, nr = journal.learned_run_pattern("erin")
+    assert (nu, nr) == (0, 1) and 0.3 < p < 0.35
