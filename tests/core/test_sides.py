@@ -135,3 +135,21 @@ def test_a_warm_up_walk_anchors_the_run_and_catches_a_stance_side_drop_runner(fs
                 else:
                     assert right > 0.98 if not ssd else right < 0.02
                     assert {s.side_source for s in runs} == {"run"}
+
+
+def test_a_step_that_lasts_two_steps_is_not_sure():
+    """A step as long as two of its bout's steps holds a contact the detector missed: its own side
+    evidence mixes two stances, so however its bout votes it claims at most NO_EVIDENCE_CONF."""
+    from gaitmon.core.sides import NO_EVIDENCE_CONF, BoutSides
+    from gaitmon.core.types import Step
+
+    bs = BoutSides()
+    for i in range(12):
+        st_t = 0.64 if i == 5 else 0.32
+        alt = 1.0 if i % 2 == 0 else -1.0
+        step = Step(i * 0.32, "L" if alt > 0 else "R", st_t, 180.0, float("nan"), 5.0, 8.0, 4.0, 8.0, 6.0, "run",
+                    1.0, i, 0.5, "run")
+        bs.add(step, 1.0, 2.0 * alt, 0.0, 0.5 if i == 6 else 0.01, 0.1, 0.05, 1.0, 5.0, -5.0)
+    final = {s.stride_index: s for s in bs.close()}
+    assert final[5].side_confidence <= NO_EVIDENCE_CONF
+    assert all(final[i].side_confidence >= 0.9 for i in (1, 2, 3, 8, 9, 10) if i in final)
