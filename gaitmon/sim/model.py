@@ -55,6 +55,7 @@ WALK_ML_TEMPLATE = (0.32, -0.06, -1.08, -0.45, 0.36, 0.25, 0.25, -0.07, -0.12, -
 
 # The warm-up walk of a run session (walk_before_s) uses the walking defaults of SimConfig.resolved
 WALK_OBLIQUITY_PEAK_FRAC = 0.35
+WALK_OBLIQUITY_H3 = 0.15  # the walking default third harmonic (SimConfig.obliquity_h3)
 WALK_SWAY_M = 0.020
 WALK_IMPACT = (0.010, 1.5)  # (sigma s, peak m/s²)
 
@@ -317,7 +318,9 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     p3 = math.radians(cfg.obliquity_h3_phase_deg)
     uu = np.linspace(0, 1, 2001)
     shape_pk = obliquity_shape(np.pi * uu + np.pi * (0.5 - u_peak), a3, p3).max()
-    shape_pk_w = obliquity_shape(np.pi * uu + np.pi * (0.5 - u_peak_w), a3, p3).max()
+    # the warm-up walk's obliquity shape: the walking default (h3 0.15, in phase), not the runner's
+    a3w, p3w = (WALK_OBLIQUITY_H3, 0.0) if walk_s else (a3, p3)
+    shape_pk_w = obliquity_shape(np.pi * uu + np.pi * (0.5 - u_peak_w), a3w, p3w).max()
     peaks = np.where(step_run | (not walk_s), u_peak, u_peak_w)
     amp_nodes_k = np.concatenate([[-3, -2, -1], np.arange(n_steps) + peaks, [n_steps + 1, n_steps + 2]])
     amp_steps = drop / np.where(step_run | (not walk_s), shape_pk, shape_pk_w)
@@ -327,7 +330,10 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     phi = np.pi * (0.5 - u_peak_w) + np.pi * (u_peak_w - u_peak) * r_soft
     ph = np.pi * w + phi
     pattern = 1.0 - 2.0 * r_soft if cfg.stance_side_drops else 1.0  # stance side drops: mirrored
-    obl = sgn * pattern * amp * obliquity_shape(ph, a3, p3) * env  # deg, + = left side up
+    shape = obliquity_shape(ph, a3, p3)
+    if walk_s:
+        shape = r_soft * shape + (1.0 - r_soft) * obliquity_shape(ph, a3w, p3w)
+    obl = sgn * pattern * amp * shape * env  # deg, + = left side up
 
     tilt = (cfg.tilt_gait_deg + cfg.tilt_amp_deg * np.sin(2 * np.pi * w + math.radians(cfg.tilt_phase_deg))) * env
     # transverse rotation: with the default phase 0 its RATE is extreme at IC (negative at a left IC,
