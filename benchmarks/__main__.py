@@ -1,4 +1,4 @@
-"""``python -m benchmarks {core,versus,orientation,events,walking,running,population,scale,store,all} [options]`` (or ``./dev.sh bench ...``).
+"""``python -m benchmarks {core,versus,orientation,events,walking,running,population,walkrun,scale,store,all} [options]`` (or ``./dev.sh bench ...``).
 
 Each subcommand prints a table with the issue-7 target beside the measured figure; ``-h`` after a
 subcommand lists its options. ``all`` runs every benchmark with its defaults.
@@ -20,6 +20,7 @@ COMMANDS = {
     "store": ("benchmarks.store_bench", "StepWriter -> real influxd (the storage engineer's benchmark)"),
     "versus": ("benchmarks.versus_bench", "the core against an earlier git revision (REF), same input, side by side"),
     "population": ("benchmarks.population", "the core on 200 simulated people drawn from published physiology ranges"),
+    "walkrun": ("benchmarks.walkrun", "population runners with a warm-up walk: anchored sides, stance-side-drop runners"),
 }
 
 
