@@ -31,6 +31,12 @@ def _to_baseline(t1, t2, base, l1, l2):
 
 
 @engine_kernel
+def last_flight_sample(st):
+    """The last sample of the latest flight (-1e18 before any)."""
+    return st.fl_end[(st.fl_k - 1) % 4] if st.fl_k > 0 else -1e18
+
+
+@engine_kernel
 def flight_within(st, a, b):
     """Whether one of the last four flights overlaps the samples [a, b]."""
     n = st.fl_k if st.fl_k < 4 else 4
@@ -57,7 +63,6 @@ def flight_and_rise(c, st, rings, fz, m, mask):
                 st.fl_k += 1
             st.fl_end[(st.fl_k - 1) % 4] = m
             st.flight_base = st.flight_sum / st.flight_n
-            st.last_flight = m
     elif fz >= c.flight_level:
         if ph == 0 and fz >= c.l2:
             # loaded again after a toe-off without a flight in between (running without a flight

@@ -103,8 +103,9 @@ NO_EVIDENCE_CONF = 0.85
 def capped_confidence(p_left: float, lo: float, ly: float, after_no_evidence: bool = False) -> float:
     """Side confidence (0.5..1, two decimals) of a step with P(left) ``p_left`` and side-evidence
     log-likelihood ratios ``lo`` (obliquity), ``ly`` (yaw): capped where the step has none, or
-    follows one that had none in its bout (``after_no_evidence``: the first step out of a turn —
-    the contacts at a turn's edge are as irregular as inside it)."""
+    where its own evidence is otherwise not to be trusted (``after_no_evidence``: the first step
+    out of a turn — the contacts at a turn's edge are as irregular as inside it — or a step that
+    holds a missed contact)."""
     conf = round(float(max(p_left, 1.0 - p_left)), 2)
     if (after_no_evidence or (lo == 0.0 and ly == 0.0)) and conf > NO_EVIDENCE_CONF:
         conf = NO_EVIDENCE_CONF
@@ -187,6 +188,11 @@ class BoutSides:
     _bout: float = -1.0
     _pending: list = field(default_factory=list)
 
+    def source(self, src: str) -> str:
+        """``side_source`` as reported: a side from the running drop pattern alone says when it was
+        read with this runner's learned pattern."""
+        return RUN_LEARNED if src == "run" and self.learned_run_pattern else src
+
     def confidence(self, p_left: float, lo: float, ly: float, bout: float) -> float:
         """``side_confidence`` of the step about to be added (``capped_confidence``: the previous
         step of its bout had no evidence of its own, or it has none)."""
@@ -266,14 +272,11 @@ class BoutSides:
         double = st_t > DOUBLE_STEP * np.median(st_t) if len(p) >= 4 else np.zeros(len(p), bool)
         for k, (x, sl) in enumerate(zip(p, sm)):
             side = "L" if sl > 0.5 else "R"
-            conf = capped_confidence(sl, x.lo, x.ly, k > 0 and p[k - 1].lo == 0.0 and p[k - 1].ly == 0.0)
-            if double[k]:
-                conf = min(conf, NO_EVIDENCE_CONF)
+            conf = capped_confidence(sl, x.lo, x.ly,
+                                     double[k] or (k > 0 and p[k - 1].lo == 0.0 and p[k - 1].ly == 0.0))
             st = x.step
-            s_src = src if src != "walk+run" else (
-                st.activity if st.activity == "walk" or not anchored else "run, anchored by walking")
-            if s_src == "run" and self.learned_run_pattern:
-                s_src = RUN_LEARNED
+            s_src = self.source(src if src != "walk+run" else (
+                st.activity if st.activity == "walk" or not anchored else "run, anchored by walking"))
             if side != st.side or conf != st.side_confidence or s_src != st.side_source:
                 drop = x.omax if side == "L" else -x.omin
                 out.append(type(st)(st.t_ic_s, side, st.step_time_s, st.cadence_spm, st.contact_time_s, drop,

@@ -77,7 +77,6 @@ STATE = np.dtype([
     ("rise_broken", i8),  # 1 if fz fell back below L1 before reaching L2 (an impact spike first)
     ("t_fall2", f8),  # L2 down-crossing in contact (sample units), -1 = none yet
     ("t_toe_off", f8),  # last toe-off (sample units)
-    ("last_flight", f8),  # sample index of the last flight sample
     ("fl_start", f8, (4,)), ("fl_end", f8, (4,)), ("fl_k", i8),  # the last 4 flights (samples), how many
     ("contact_n", i8),  # samples since the contact began
     # walking contacts
@@ -190,7 +189,6 @@ def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float
     s["t_rise1"] = -1.0
     s["t_fall2"] = -1.0
     s["t_toe_off"] = -1e18
-    s["last_flight"] = -1e18
     s["peak_ema"] = 2.0
     s["last_ic"] = -1.0
     s["prev_ic"] = -1.0

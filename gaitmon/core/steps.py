@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from gaitmon.core.contacts_run import last_flight_sample
 from gaitmon.core.contacts_walk import closing_contact
 from gaitmon.core.state import RING
 from gaitmon.core.jit import engine_kernel, inline_kernel
@@ -208,7 +209,7 @@ def emit_step(c, st, rings, ta, tb, m, out, nout, qfac):
     # a contact time needs this foot's toe-off and a flight after it: running without a flight
     # (a jog with double support) has no instant where this foot alone leaves the ground, and the
     # falling edge found there belongs to the summed force of both feet, not to this foot
-    if run and tto > ta and tto < tb and st.last_flight > tto:
+    if run and tto > ta and tto < tb and last_flight_sample(st) > tto:
         o.contact_time = (tto - ta) / fs
     else:
         o.contact_time = np.nan

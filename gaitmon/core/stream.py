@@ -27,10 +27,9 @@ from gaitmon.core import calib, hygiene
 from gaitmon.core.grid import FS_PROBE, UniformGrid
 from gaitmon.core.hygiene import InputStats
 from gaitmon.core.engine import run_engine
-from gaitmon.core.params import PARAMS
 from gaitmon.core.screen import screen_rows
 from gaitmon.core.state import STEP_ROW, new_state
-from gaitmon.core.sides import RUN_LEARNED, BoutSides
+from gaitmon.core.sides import BoutSides
 from gaitmon.core.types import GaitmonInputError, Step
 
 log = logging.getLogger("gaitmon.core")
@@ -313,8 +312,7 @@ class StreamingAnalyzer:
             step = Step(t, "L" if col["side"][k] > 0 else "R", col["step_time"][k], col["cadence"][k],
                         col["contact_time"][k], col["drop"][k], col["obliquity_range"][k], col["tilt_range"][k],
                         col["rotation_range"][k], col["vertical_oscillation"][k], activity, qual[k],
-                        int(col["stride"][k]), conf,
-                        RUN_LEARNED if activity == "run" and self._run_ro is not None else activity)
+                        int(col["stride"][k]), conf, self._sides.source(activity))
             self._sides.add(step, col["bout"][k], col["llr_obliquity"][k], col["llr_yaw"][k], col["eps"][k],
                             col["yaw_reversed_prior"][k], col["obliquity_reversed_prior"][k], col["cue_reliability"][k],
                             col["obliquity_max"][k], col["obliquity_min"][k])
