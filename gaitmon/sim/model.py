@@ -375,10 +375,9 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
         y_osc = np.zeros(len(t))
     if not run or walk_s:
         # walking: the measured medio-lateral shape (WALK_ML_TEMPLATE), scaled to the sway amplitude
-        y_walk = _walk_sway(w, sgn, T_first, dt, cfg.sway_m if not run else WALK_SWAY_M, cfg.walk_ml_fall_shift) * env
+        y_walk = _walk_sway(w, sgn, cfg.sway_m if not run else WALK_SWAY_M, cfg.walk_ml_fall_shift) * env
         y_osc = y_osc + (1.0 - r_soft) * y_walk
     # vertical: acceleration model per step, integrated; IC at integer w
-    Tloc = 1.0 / np.maximum(wspline(t, 1), 1e-6)  # local step time, s
     a_z = np.zeros(len(t))
     if run:
         a_z += r_hard * (running_vertical_force(u, cfg.contact_fraction) - G)
@@ -474,11 +473,11 @@ def simulate(cfg: SimConfig | None = None) -> SimRecording:
     return SimRecording(time=t_rep, acc=acc, gyr=gyr, forward=cfg.forward, up=cfg.up, fs=cfg.fs, truth=truth, config=cfg)
 
 
-def _walk_sway(w, sgn, T, dt, amp, fall_shift=0.0):
+def _walk_sway(w, sgn, amp, fall_shift=0.0):
     """Lateral pelvis position (m, + left) of walking from the measured acceleration shape
     WALK_ML_TEMPLATE (toward the stance foot in each step, so mirrored every other step: one stride
-    period), integrated twice over one periodic stride at step time T and scaled so that its half
-    peak-to-peak is ``amp``; evaluated at the continuous step index ``w`` (even steps left if
+    period), integrated twice over one periodic stride and scaled so that its half peak-to-peak is
+    ``amp`` (the step time only scales it, so it drops out); evaluated at the continuous step index ``w`` (even steps left if
     ``sgn`` = +1). ``fall_shift`` (fraction of a step) moves the fall toward the swing side: the
     step's time is warped piecewise linearly (0.3 and 1.0 fixed, 0.6 -> 0.6 + fall_shift), so the
     contact's push (u < 0.3) stays where the contact is."""
@@ -490,12 +489,11 @@ def _walk_sway(w, sgn, T, dt, amp, fall_shift=0.0):
     knots = np.concatenate([tm[:-1], -tm[:-1], [tm[0]]])  # one stride: stance left, then right
     shape = CubicSpline(np.linspace(0.0, 2.0, len(knots)), knots - knots[:-1].mean(), bc_type="periodic")
     v = np.linspace(0.0, 2.0, 801)[:-1]
-    acc = shape(v) * T * T  # position per unit template, x ~ a T², over the stride phase v in steps
-    spec = np.fft.rfft(acc)
+    spec = np.fft.rfft(shape(v))  # over the stride phase v, in steps
     k = np.arange(len(spec)) * (2 * np.pi / 2.0)  # rad per step
     pos_spec = np.zeros_like(spec)
     pos_spec[1:] = -spec[1:] / (k[1:] ** 2)
-    pos = np.fft.irfft(pos_spec, len(acc))
+    pos = np.fft.irfft(pos_spec, len(v))
     scale = amp / (0.5 * (pos.max() - pos.min()))
     return sgn * scale * np.interp(np.mod(w, 2.0), np.concatenate([v, [2.0]]), np.concatenate([pos, [pos[0]]]))
 

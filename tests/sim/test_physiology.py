@@ -140,7 +140,7 @@ def test_walking_sway_follows_the_measured_medio_lateral_shape():
 
     T, amp = 0.55, 0.022
     w = np.linspace(0.0, 4.0, 8001)  # two strides, continuous step index
-    y = _walk_sway(w, 1.0, T, 1e-3, amp)
+    y = _walk_sway(w, 1.0, amp)
     assert abs(0.5 * (y.max() - y.min()) - amp) < 1e-4
     acc = np.gradient(np.gradient(y, w), w) / T ** 2  # m/s² (w in steps, T s per step)
     u = np.linspace(0.0, 1.0, 21)
@@ -154,9 +154,8 @@ def test_walking_sway_follows_the_measured_medio_lateral_shape():
 def test_walking_sway_fall_shift_moves_the_fall_and_keeps_the_contact_push():
     from gaitmon.sim.model import _walk_sway
 
-    T = 0.55
     w = np.linspace(0.0, 2.0, 4001)
-    acc = {s: np.gradient(np.gradient(_walk_sway(w, 1.0, T, 1e-3, 0.02, s), w), w) for s in (0.0, -0.15)}
+    acc = {s: np.gradient(np.gradient(_walk_sway(w, 1.0, 0.02, s), w), w) for s in (0.0, -0.15)}
     u = np.linspace(0.0, 1.0, 2001)
     fall = {s: u[np.argmin(np.interp(0.3 + 0.7 * u[u <= 1], w, acc[s])[: len(u)])] for s in acc}
     push = {s: u[np.argmin(np.interp(u * 0.3, w, acc[s]))] * 0.3 for s in acc}
