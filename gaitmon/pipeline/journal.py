@@ -78,6 +78,16 @@ def _read(name: str, directory: Path | None = None) -> ReadResult:
     return ReadResult(rows, bad)
 
 
+def _latest_per_session(name: str, runner: str, directory: Path | None, *required: str) -> dict[str, dict]:
+    """The runner's lines of journal file ``name`` by session, the last line per session winning
+    (a re-analysis); lines without a session or one of ``required`` are skipped."""
+    latest: dict[str, dict] = {}
+    for r in _read(name, directory).rows:
+        if r.get("runner") == runner and "session" in r and all(k in r for k in required):
+            latest[str(r["session"])] = r
+    return latest
+
+
 def session_row(steps, *, runner: str, session: str, start_ns: int) -> dict:
     """Journal line of one session from its steps (contract columns; degrees)."""
     row = {"runner": runner, "session": session, "start_ns": int(start_ns)}
@@ -105,11 +115,7 @@ def session_drops(runner: str, *, activity: str | None = "run", directory: Path 
     """:class:`gaitmon.analysis.programme.SessionDrop` list of a runner from the journal."""
     from gaitmon.analysis.programme import SessionDrop
 
-    res = _read("sessions.jsonl", directory)
-    latest: dict[str, dict] = {}
-    for r in res.rows:
-        if r.get("runner") == runner and "session" in r and "start_ns" in r:
-            latest[r["session"]] = r  # the last line per session wins (re-analysis)
+    latest = _latest_per_session("sessions.jsonl", runner, directory, "start_ns")
     out = []
     for r in latest.values():
         if activity and r.get("activity") not in (activity, None):
@@ -136,10 +142,7 @@ def append_run_pattern(*, runner: str, session: str, verdicts, recording: str | 
 def run_pattern_counts(runner: str, directory: Path | None = None, exclude_recording: str | None = None) -> tuple[int, int]:
     """(usual, reversed) verdicts of the runner's sessions (the last line per session wins), not
     counting those of ``exclude_recording`` (a re-analysis must not learn from itself)."""
-    latest: dict[str, dict] = {}
-    for r in _read("run_pattern.jsonl", directory).rows:
-        if r.get("runner") == runner and "session" in r:
-            latest[str(r["session"])] = r
+    latest = _latest_per_session("run_pattern.jsonl", runner, directory)
     if exclude_recording is not None:
         latest = {k: r for k, r in latest.items() if r.get("recording") != exclude_recording}
     try:
