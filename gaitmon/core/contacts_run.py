@@ -3,7 +3,9 @@
 A flight is fz below ``flight_level`` (0.3 g) for at least ``flight_min`` samples (shorter dips are
 impact ringing), after a toe-off: a dip inside a contact — within 60 ms of its last loading through
 0.9 g, e.g. the rebound after a large impact transient when running without a flight — is not one. The contact is the onset of the loading rise after it: the rise's crossings of
-L1 (0.45 g) and L2 (0.9 g), interpolated, extrapolated back to the flight's baseline. The toe-off
+L1 (0.45 g) and L2 (0.9 g), interpolated, extrapolated back to the flight's baseline (an impact
+spike that falls back below L1 first: its own edge; L1 crossed more than ``rise_max`` (60 ms) before
+L2 — a bump late in a sprinter's flight, not a loading: the edge at L2). The toe-off
 (for contact time) is the same construction on the falling edge. Times are fractional sample
 indices. States (``STATE.phase``): 0 unknown / after toe-off, 1 flight, 2 rising, 3 contact.
 """
@@ -84,13 +86,19 @@ def flight_and_rise(c, st, rings, fz, m, mask):
         if ph == 2 and fz >= c.l2:
             prev = rings[RING.fz, (m - 1) & mask]
             frac = (c.l2 - prev) / (fz - prev) if fz != prev else 0.0
-            if st.rise_broken == 1 and st.rise1_slope > 0.0:
+            t2 = m - 1 + frac
+            if t2 - st.t_rise1 > c.rise_max and fz > prev:
+                # L1 was crossed too long before L2 for one loading edge (a sprinter's late-flight
+                # bump, as the swing leg is driven down): the loading's own edge at L2,
+                # extrapolated to the flight's level, is the contact
+                tic = t2 - (c.l2 - _edge_base(st.flight_base, c.l1)) / (fz - prev)
+            elif st.rise_broken == 1 and st.rise1_slope > 0.0:
                 # an impact spike crossed L1, fell back, and the loading reached L2 only later: the
                 # line through both crossings would start far before the contact; the spike's own
                 # edge, extrapolated to the flight's level, is the contact
                 tic = st.t_rise1 - (c.l1 - _edge_base(st.flight_base, c.l1)) / st.rise1_slope
             else:
-                tic = _to_baseline(st.t_rise1, m - 1 + frac, st.flight_base, c.l1, c.l2)
+                tic = _to_baseline(st.t_rise1, t2, st.flight_base, c.l1, c.l2)
             st.phase = 3
             st.contact_n = 0
             st.t_fall2 = -1.0
