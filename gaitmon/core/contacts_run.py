@@ -5,7 +5,9 @@ impact ringing), after a toe-off: a dip inside a contact — within 60 ms of its
 0.9 g, e.g. the rebound after a large impact transient when running without a flight — is not one. The contact is the onset of the loading rise after it: the rise's crossings of
 L1 (0.45 g) and L2 (0.9 g), interpolated, extrapolated back to the flight's baseline (an impact
 spike that falls back below L1 first: its own edge; L1 crossed more than ``rise_max`` (60 ms) before
-L2 — a bump late in a sprinter's flight, not a loading: the edge at L2). The toe-off
+L2 — a bump late in a sprinter's flight, not a loading: the edge at L2). A contact counts once fz
+has held above L1 for ``rise_max`` after its L1 crossing (60 ms of latency): a bump that reached L2
+and fell back sooner is not one, and the next L2 crossing decides as above. The toe-off
 (for contact time) is the same construction on the falling edge. Times are fractional sample
 indices. States (``STATE.phase``): 0 unknown / after toe-off, 1 flight, 2 rising, 3 contact.
 """
@@ -54,6 +56,18 @@ def flight_and_rise(c, st, rings, fz, m, mask):
 
     Returns the contact time (fractional sample index) when the rise completes, else NO_CONTACT."""
     tic = NO_CONTACT
+    if st.pend_tic >= 0.0:
+        # a contact counts once fz has stayed above L1 for rise_max after its L1 crossing: one that
+        # falls back sooner was a bump late in the flight (or an impact spike), and the next L2
+        # crossing decides (within rise_max of the first L1 crossing: the spike's own edge; later:
+        # the new loading's edge). At 7 m/s a bump reached 0.9 g 90 ms before the loading
+        if fz < c.l1:
+            st.pend_tic = -1.0
+            st.phase = 2
+            st.rise_broken = 1
+        elif m - st.t_rise1 > c.rise_max:
+            tic = st.pend_tic
+            st.pend_tic = -1.0
     ph = st.phase
     if fz < c.flight_level and ph != 3:
         st.flight_n += 1
@@ -99,6 +113,9 @@ def flight_and_rise(c, st, rings, fz, m, mask):
                 tic = st.t_rise1 - (c.l1 - _edge_base(st.flight_base, c.l1)) / st.rise1_slope
             else:
                 tic = _to_baseline(st.t_rise1, t2, st.flight_base, c.l1, c.l2)
+            if m - st.t_rise1 <= c.rise_max:
+                st.pend_tic = tic  # confirmed (or not) once fz has held above L1 for rise_max
+                tic = NO_CONTACT
             st.phase = 3
             st.contact_n = 0
             st.t_fall2 = -1.0

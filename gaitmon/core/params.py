@@ -33,8 +33,10 @@ FLIGHT_MIN_S = 0.03  # a flight lasts at least this long (s); shorter dips are i
 # a contact's loading takes the vertical specific force from L1 to L2 within this (s): a half-sine
 # force (spring-mass) with contact 0.95 of a 0.4 s step does it in ~36 ms, an impact faster; a slower
 # "rise" is a bump in the flight (a sprinter's swing leg driven down before touchdown lifts the
-# pelvis to ~0.5-0.9 g) followed by the loading. Not fitted: running <= 5 m/s and the population
-# are unchanged or better with it (benchmarks/README.md §7)
+# pelvis to ~0.5-0.9 g) followed by the loading; and a contact counts once fz has held above L1
+# this long (a bump that reached L2 and fell back is not one: the step rows leave 60 ms later).
+# Not fitted: running <= 5 m/s and the population are unchanged or better with it
+# (benchmarks/README.md §7)
 RISE_MAX_S = 0.06
 RUN_STEP_S = 0.42  # steps shorter than this (s) are running, with or without a flight phase
 # plausible running step times (s), for the first steps of a run after a walk (its cadence changes

@@ -76,6 +76,7 @@ STATE = np.dtype([
     ("t_rise1", f8),  # L1 up-crossing after the flight (sample units)
     ("rise1_slope", f8),  # fz slope at that crossing, m/s² per sample
     ("rise_broken", i8),  # 1 if fz fell back below L1 before reaching L2 (an impact spike first)
+    ("pend_tic", f8),  # a contact found at its L2 crossing, waiting rise_max after L1 (-1 = none)
     ("t_fall2", f8),  # L2 down-crossing in contact (sample units), -1 = none yet
     ("t_toe_off", f8),  # last toe-off (sample units)
     ("fl_start", f8, (4,)), ("fl_end", f8, (4,)), ("fl_k", i8),  # the last 4 flights (samples), how many
@@ -189,6 +190,7 @@ def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float
     s["q0"] = 1.0
     s["box_len"] = max(int(round(P.BOX_S * fs)), 4)
     s["t_rise1"] = -1.0
+    s["pend_tic"] = -1.0
     s["t_fall2"] = -1.0
     s["t_toe_off"] = -1e18
     s["peak_ema"] = 2.0

@@ -16,7 +16,7 @@ strict xfail keeps the target itself visible):
 Measured with the rewritten core (bout-level sides, 2026-11-29; `python -m benchmarks population
 --n 200 --seed 1` prints the full tables): walkers 100 % sides in every rotation family, drop RMSE
 0.13° (0.11° before the walking sway took the measured medio-lateral shape), IC F1 1.000; runners with a flight phase IC F1 1.000 (0.998 before RISE_MAX_S), sides 100.0 % pooled (every person
->= 99 % but #138 98.9 %), drop RMSE 0.24°; runners WITHOUT a flight phase: IC F1 0.976, median IC
+>= 99 % but #138 98.9 %), drop RMSE 0.25°; runners WITHOUT a flight phase: IC F1 0.976, median IC
 error 11 ms, sides 100.0 %, drop RMSE 0.23° (IC F1 0.03 before the valley refinement, 0.73 before a
 jog stopped being cut into bouts of three steps by the close-on-stop timeout, 0.91 before a dip
 inside a contact stopped counting as a flight) — the
