@@ -1,7 +1,7 @@
 """Walking contacts (and running without a flight): peaks of the smoothed vertical acceleration.
 
 The candidate is a peak of the walking-smoothed earth-frame vertical acceleration (ring ``walk``,
-m/s², gravity removed) that is the maximum of [-PEAK_BACK_S, +PEAK_AHEAD_S] around it and
+m/s², gravity removed; at a running cadence ring ``run``, smoothed as much per step) that is the maximum of [-PEAK_BACK_S, +PEAK_AHEAD_S] around it and
 prominent against the trough before it (at least ``prom_min`` and ``prom_rel`` × recent peaks).
 The contact is then refined backwards within the look-back:
 - walking: to the steepest rise of the slope-smoothed signal (the heel-strike loading);
@@ -48,21 +48,27 @@ def steepest_rise(rings, mask, a, b, dsl):
 
 
 @inline_kernel
-def walking_contact(c, st, rings, m, mask, dw, dsl):
-    """Test the sample ``peak_ahead`` samples back for a walking peak at sample m; dw, dsl: delays
-    of the walking and slope smoothers (samples). Returns the refined contact (sample index, in
+def walking_contact(c, st, rings, m, mask, dw, dsl, drn):
+    """Test the sample ``peak_ahead`` samples back for a walking peak at sample m; dw, dsl, drn:
+    delays of the walking, slope and running-cadence smoothers (samples). Returns the refined contact (sample index, in
     the engine's un-delayed time) or NO_CONTACT."""
     pw = c.peak_back
     pa = c.peak_ahead
+    rw = RING.walk
+    dwk = dw
+    if st.bout_step >= 2 and 0.0 < st.step_typ < c.run_step_s * c.fs:
+        # at a running cadence the running-cadence smoother (the same smoothing per step)
+        rw = RING.run
+        dw = drn
     mp = m - pa  # candidate in smoothed-ring coordinates
     if not (mp - pw >= 0 and m >= dw + pw + pa):
         return NO_CONTACT
-    yc = rings[RING.walk, mp & mask]
+    yc = rings[rw, mp & mask]
     # cheap pre-check: a local maximum of its neighbours, and above the mean level
-    is_peak = yc > 0.0 and yc > rings[RING.walk, (mp - 1) & mask] and yc >= rings[RING.walk, (mp + 1) & mask]
+    is_peak = yc > 0.0 and yc > rings[rw, (mp - 1) & mask] and yc >= rings[rw, (mp + 1) & mask]
     lo = 1e18
     for u in range(mp - pw, m + 1 if is_peak else mp - pw):
-        v = rings[RING.walk, u & mask]
+        v = rings[rw, u & mask]
         if v < lo:
             lo = v
         if u < mp and v >= yc:
@@ -88,10 +94,11 @@ def walking_contact(c, st, rings, m, mask, dw, dsl):
         # valley just after the impact transient)
         best = -1e18
         bi = tp
-        for u in range(tp - pw, tp + 1):
+        last = tp if tp < m - dwk else m - dwk  # (the gait smoother's output so far)
+        for u in range(tp - pw, last + 1):
             if u - 1 < 0:
                 continue
-            d = -rings[RING.walk, (u + dw) & mask]
+            d = -rings[RING.walk, (u + dwk) & mask]
             if d > best:
                 best = d
                 bi = u

@@ -46,20 +46,23 @@ def run_engine(settings, state, rings, blk, out, R, bias):
     nout = 0
     wb = c.walk_box
     ws = c.slope_box
+    wr = c.run_box
     dw = box3_delay(wb)  # delay of the walking smoother
     dsl = box3_delay(ws)  # delay of the slope smoother
+    drn = box3_delay(wr)  # delay of the running-cadence smoother
     for k in range(blk.shape[0]):
         m = st.n
         j = m & mask
         fz = orientation_sample(c, st, rings, blk, k, R, bias, m, j, mask)
         box3(st.walk_sums, rings, RING.av, RING.walk1, RING.walk2, RING.walk, m, j, wb, mask)
         box3(st.slope_sums, rings, RING.av, RING.slope1, RING.slope2, RING.slope, m, j, ws, mask)
+        box3(st.run_sums, rings, RING.av, RING.run1, RING.run2, RING.run, m, j, wr, mask)
         # the toe-off first: the sample that ends a contact may already be below the flight level
         contact_and_toe_off(c, st, rings, fz, m, mask)
         tic = flight_and_rise(c, st, rings, fz, m, mask)
         if tic != NO_CONTACT:
             nout = accept_contact(c, st, rings, tic, m, out, nout)
-        tic = walking_contact(c, st, rings, m, mask, dw, dsl)
+        tic = walking_contact(c, st, rings, m, mask, dw, dsl, drn)
         if tic != NO_CONTACT:
             nout = accept_contact(c, st, rings, tic, m, out, nout)
         nout = close_if_stopped(c, st, rings, m, out, nout)

@@ -51,6 +51,11 @@ GROUNDED_VALLEY_U = 0.07
 
 # ---- walking contacts
 WALK_SIGMA_S = 0.10  # Gaussian smoothing of vertical acceleration (s), as 3 cascaded boxes
+# at a running cadence (steps < RUN_STEP_S) the same smoothing per step: the walking sigma scaled by
+# a running step over a walking one (~0.33 s at 180 steps/min over ~0.55 s at 110; not fitted). With
+# the walking smoothing at a running cadence a 0.1 s Gaussian keeps ~14 % of a 3.2 Hz step rhythm, so
+# a runner's left/right asymmetry (stride frequency) outweighed it: steps were merged or missed
+RUN_STEP_OVER_WALK = 0.6
 SLOPE_SIGMA_S = 0.03  # smoothing of the signal whose slope refines the contact (s)
 PEAK_BACK_S = 0.20  # peak test look-back (s) — also the contact-refinement window
 PEAK_AHEAD_S = 0.15  # peak test look-ahead (s)

@@ -41,7 +41,7 @@ SETTINGS = np.dtype([
     ("run_step_lo", f8), ("run_step_hi", f8),  # plausible running step times, samples
     ("grounded_valley_u", f8),  # grounded running: the contact this many steps before the valley
     # walking contacts
-    ("walk_box", i8), ("slope_box", i8),  # box widths of the two smoothers, samples
+    ("walk_box", i8), ("slope_box", i8), ("run_box", i8),  # box widths of the three smoothers, samples
     ("peak_back", i8), ("peak_ahead", i8),  # peak test look-back / look-ahead, samples
     ("prom_min", f8), ("prom_rel", f8),  # peak prominence: minimum (m/s²), relative to recent peaks
     # step plausibility, deg
@@ -68,7 +68,7 @@ STATE = np.dtype([
     ("box_x", f8), ("box_y", f8), ("box_z", f8),  # box sums, m/s²
     ("box_len", i8), ("box_n", i8),  # box length wanted / samples in it
     # smoothers: running sums of the three cascaded boxes each
-    ("walk_sums", f8, (3,)), ("slope_sums", f8, (3,)),
+    ("walk_sums", f8, (3,)), ("slope_sums", f8, (3,)), ("run_sums", f8, (3,)),
     # running contacts
     ("phase", i8),  # 0 unknown/after toe-off, 1 flight, 2 rising (after L1), 3 contact
     ("flight_n", i8), ("flight_sum", f8),  # consecutive samples below the flight level, their sum
@@ -127,9 +127,11 @@ STEP_ROW = np.dtype([
 #: ring is one more name): earth-frame vertical acceleration ``av`` (m/s², gravity removed) and
 #: specific force ``fz``; ``roll`` = tan(obliquity), ``pitch`` = sin(tilt), ``yaw`` deg; sample
 #: ``flag``; earth-frame specific force ``fe_x/y/z`` (tilt-correction box); the walking smoother's
-#: stages ``walk1, walk2`` and output ``walk``; the slope smoother's ``slope1, slope2, slope``.
+#: stages ``walk1, walk2`` and output ``walk``; the slope smoother's ``slope1, slope2, slope``; the
+#: running-cadence smoother's ``run1, run2, run``.
 #: Kernels index ``rings[RING.av, j]`` (one array: no per-row reference counting in the loop).
-RingRows = namedtuple("RingRows", "av fz roll pitch yaw flag fe_x fe_y fe_z walk1 walk2 walk slope1 slope2 slope")
+RingRows = namedtuple("RingRows", "av fz roll pitch yaw flag fe_x fe_y fe_z walk1 walk2 walk slope1 slope2 slope "
+                                   "run1 run2 run")
 RING = RingRows(*range(len(RingRows._fields)))
 
 
@@ -169,6 +171,7 @@ def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float
     c["rise_max"] = P.RISE_MAX_S * fs
     c["walk_box"] = box_width(p["walk_sigma_s"] * fs)
     c["slope_box"] = box_width(p["slope_sigma_s"] * fs)
+    c["run_box"] = box_width(p["walk_sigma_s"] * P.RUN_STEP_OVER_WALK * fs)
     c["peak_back"] = max(int(round(P.PEAK_BACK_S * fs)), 2)
     c["peak_ahead"] = max(int(round(P.PEAK_AHEAD_S * fs)), 2)
     c["prom_min"], c["prom_rel"] = p["prom_min"], p["prom_rel"]
