@@ -2,14 +2,15 @@
 
 A flight is fz below ``flight_level`` (0.3 g) for at least ``flight_min`` samples (shorter dips are
 impact ringing), after a toe-off: a dip inside a contact — within 60 ms of its last loading through
-0.9 g, e.g. the rebound after a large impact transient when running without a flight — is not one. The contact is the onset of the loading rise after it: the rise's crossings of
-L1 (0.45 g) and L2 (0.9 g), interpolated, extrapolated back to the flight's baseline (an impact
-spike that falls back below L1 first: its own edge; L1 crossed more than ``rise_max`` (60 ms) before
-L2 — a bump late in a sprinter's flight, not a loading: the edge at L2). A contact counts once fz
-has held above L1 for ``rise_max`` after its L1 crossing (60 ms of latency): a bump that reached L2
-and fell back sooner is not one, and the next L2 crossing decides as above. The toe-off
-(for contact time) is the same construction on the falling edge. Times are fractional sample
-indices. States (``STATE.phase``): 0 unknown / after toe-off, 1 flight, 2 rising, 3 contact.
+0.9 g, e.g. the rebound after a large impact transient when running without a flight — is not one.
+The contact is the onset of the loading rise after it: the rise's crossings of L1 (0.45 g) and L2
+(0.9 g), interpolated, extrapolated back to the flight's baseline (an impact spike that falls back
+below L1 first: its own edge; L1 crossed more than ``rise_max`` (60 ms) before L2 — a bump late in a
+sprinter's flight, not a loading: the edge at L2). A contact counts once fz has held above L1 for
+``rise_max`` after its L1 crossing (60 ms of latency): a bump that reached L2 and fell back sooner
+is not one, and the next L2 crossing decides as above. The toe-off (for contact time) is the same
+construction on the falling edge. Times are fractional sample indices. States (``STATE.phase``): 0
+unknown / after toe-off, 1 flight, 2 rising, 3 contact.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Walking contacts (and running without a flight): peaks of the smoothed vertical acceleration.
 
 The candidate is a peak of the walking-smoothed earth-frame vertical acceleration (ring ``walk``,
-m/s², gravity removed; at a running cadence ring ``run``, smoothed as much per step) that is the maximum of [-PEAK_BACK_S, +PEAK_AHEAD_S] around it and
-prominent against the trough before it (at least ``prom_min`` and ``prom_rel`` × recent peaks).
+m/s², gravity removed; at a running cadence ring ``run``, smoothed as much per step) that is the
+maximum of [-PEAK_BACK_S, +PEAK_AHEAD_S] around it and prominent against the trough before it
+(at least ``prom_min`` and ``prom_rel`` × recent peaks).
 The contact is then refined backwards within the look-back:
 - walking: to the steepest rise of the slope-smoothed signal (the heel-strike loading);
 - running without a flight phase (a running cadence, steps shorter than ``run_step_s``, and some
@@ -50,8 +51,8 @@ def steepest_rise(rings, mask, a, b, dsl):
 @inline_kernel
 def walking_contact(c, st, rings, m, mask, dw, dsl, drn):
     """Test the sample ``peak_ahead`` samples back for a walking peak at sample m; dw, dsl, drn:
-    delays of the walking, slope and running-cadence smoothers (samples). Returns the refined contact (sample index, in
-    the engine's un-delayed time) or NO_CONTACT."""
+    delays of the walking, slope and running-cadence smoothers (samples). Returns the refined
+    contact (sample index, in the engine's un-delayed time) or NO_CONTACT."""
     pw = c.peak_back
     pa = c.peak_ahead
     rw = RING.walk
