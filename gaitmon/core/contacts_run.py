@@ -5,12 +5,13 @@ impact ringing), after a toe-off: a dip inside a contact — within 60 ms of its
 0.9 g, e.g. the rebound after a large impact transient when running without a flight — is not one.
 The contact is the onset of the loading rise after it: the rise's crossings of L1 (0.45 g) and L2
 (0.9 g), interpolated, extrapolated back to the flight's baseline (an impact spike that falls back
-below L1 first: its own edge; L1 crossed more than ``rise_max`` (60 ms) before L2 — a bump late in a
-sprinter's flight, not a loading: the edge at L2). A contact counts once fz has held above L1 for
-``rise_max`` after its L1 crossing (60 ms of latency): a bump that reached L2 and fell back sooner
-is not one, and the next L2 crossing decides as above. The toe-off (for contact time) is the same
-construction on the falling edge. Times are fractional sample indices. States (``STATE.phase``): 0
-unknown / after toe-off, 1 flight, 2 rising, 3 contact.
+below L1 first: its own edge; L1 crossed more than ``rise_max`` (60 ms) before L2, or by a bump
+whose edge spans more than ``spike_edge_max`` (25 ms) — late in a sprinter's flight, not a loading:
+the edge at L2). A contact counts once fz has held above L1 for ``rise_max`` after its L1 crossing
+(60 ms of latency): a bump that reached L2 and fell back sooner is not one, and the next L2 crossing
+decides as above. The toe-off (for contact time) is the same construction on the falling edge. Times
+are fractional sample indices. States (``STATE.phase``): 0 unknown / after toe-off, 1 flight, 2
+rising, 3 contact.
 """
 
 from __future__ import annotations
@@ -102,16 +103,22 @@ def flight_and_rise(c, st, rings, fz, m, mask):
             prev = rings[RING.fz, (m - 1) & mask]
             frac = (c.l2 - prev) / (fz - prev) if fz != prev else 0.0
             t2 = m - 1 + frac
-            if t2 - st.t_rise1 > c.rise_max and fz > prev:
-                # L1 was crossed too long before L2 for one loading edge (a sprinter's late-flight
-                # bump, as the swing leg is driven down): the loading's own edge at L2,
-                # extrapolated to the flight's level, is the contact
+            # a spike's own edge: its L1 crossing extrapolated to the flight's level
+            t_spike = -1e18
+            if st.rise1_slope > 0.0:
+                t_spike = st.t_rise1 - (c.l1 - _edge_base(st.flight_base, c.l1)) / st.rise1_slope
+            slow = t2 - st.t_rise1 > c.rise_max
+            bump = st.rise_broken == 1 and st.t_rise1 - t_spike > c.spike_edge_max
+            if (slow or bump) and fz > prev:
+                # L1 was crossed too long before L2 for one loading edge, or by a bump too shallow
+                # for an impact spike (a sprinter's late-flight bump, as the swing leg is driven
+                # down): the loading's own edge at L2, extrapolated to the flight's level
                 tic = t2 - (c.l2 - _edge_base(st.flight_base, c.l1)) / (fz - prev)
             elif st.rise_broken == 1 and st.rise1_slope > 0.0:
                 # an impact spike crossed L1, fell back, and the loading reached L2 only later: the
                 # line through both crossings would start far before the contact; the spike's own
-                # edge, extrapolated to the flight's level, is the contact
-                tic = st.t_rise1 - (c.l1 - _edge_base(st.flight_base, c.l1)) / st.rise1_slope
+                # edge is the contact
+                tic = t_spike
             else:
                 tic = _to_baseline(st.t_rise1, t2, st.flight_base, c.l1, c.l2)
             if m - st.t_rise1 <= c.rise_max:

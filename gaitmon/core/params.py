@@ -38,6 +38,12 @@ FLIGHT_MIN_S = 0.03  # a flight lasts at least this long (s); shorter dips are i
 # Not fitted: running <= 5 m/s and the population are unchanged or better with it
 # (benchmarks/README.md §7)
 RISE_MAX_S = 0.06
+# an impact spike (one that crosses L1 and falls back before the loading reaches L2) is steep: its
+# edge, extrapolated from the L1 crossing down to the flight's level, spans at most this (s). In the
+# population the spikes' edges span 0-20 ms (a few 20-70); the 7 m/s late-flight bumps 24-55 ms, and
+# one such bump reaching L2 59 ms before the loading was taken for a spike. Chosen on those two;
+# population seeds 2-5 and running <= 5 m/s (not looked at for it) unchanged or better
+SPIKE_EDGE_MAX_S = 0.025
 RUN_STEP_S = 0.42  # steps shorter than this (s) are running, with or without a flight phase
 # plausible running step times (s), for the first steps of a run after a walk (its cadence changes
 # with it): 120-300 steps/min, a slow jog to a sprint (running cadence studies report 150-200 at

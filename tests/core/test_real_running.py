@@ -9,7 +9,7 @@ Known shortfalls, asserted at their measured level so a regression shows (issue-
 brackets): drop RMSE pooled 0.80° (0.7°), RBDS0041 at 4.5 m/s 1.9° with ±1.9° side biases — a
 3-12° treadmill heading error turns the runner's extra anterior tilt into obliquity;
 contact time bias per runner -60..+7 ms (10 ms); sprints at 7 and 9 m/s fail: at 7 m/s IC F1
-0.77-0.82 (see the sprint test), at 9 m/s every other contact — the synthesised flights there hold
+0.90 at 52 Hz, 1.00 at 104/200 Hz (see the sprint test), at 9 m/s every other contact — the synthesised flights there hold
 ~0.8 g at any pose low-pass from 10 to 40 Hz, so it is not the filter (benchmarks/README.md §7).
 """
 
@@ -58,11 +58,15 @@ def test_sprint_late_flight_bump_is_not_the_contact():
     """At 7 m/s the pelvis rises to 0.5-0.9 g late in the flight (the swing leg driven down before
     touchdown), 80-90 ms before the loading: with a contact at the first L1 crossing of that bump,
     every other 7 m/s contact was 90 ms early (IC F1 0.03-0.20). A contact's loading takes fz from
-    L1 to L2 within RISE_MAX_S, a slower 'rise' is not one, and a contact counts once fz has held
-    above L1 that long (a bump reaching 0.9 g and falling back is not one): 0.77-0.82. Asserted at the measured level (the
-    target, 0.98, is not met: the 9 m/s trial's synthesised flights stay near 0.8 g — see the
-    module docstring)."""
+    L1 to L2 within RISE_MAX_S, a slower 'rise' is not one (0.35-0.73); a contact counts once fz
+    has held above L1 that long, a bump reaching 0.9 g and falling back is not one (0.77-0.82); and
+    an impact spike is steep — its edge spans at most SPIKE_EDGE_MAX_S, a bump's 24-55 ms — so a bump
+    that fell back is not taken for the impact: 0.90 at 52 Hz, 1.00 at 104 and 200 Hz, asserted at the
+    issue's 0.98 where met and at the measured level at 52 Hz (the 9 m/s trial still fails: its
+    synthesised flights stay near 0.8 g — see the module docstring)."""
     i = next(k for k, t in enumerate(TRIALS) if t.trial.endswith("run0700"))
-    f1 = {fs: evaluate(TRIALS[i], fs, seed=int(fs) + 1000 * i)["f1"] for fs in RATES}
-    assert f1[52.0] >= 0.80, f1
-    assert min(f1.values()) >= 0.75, f1
+    m = {fs: evaluate(TRIALS[i], fs, seed=int(fs) + 1000 * i) for fs in RATES}
+    f1 = {fs: r["f1"] for fs, r in m.items()}
+    assert f1[52.0] >= 0.90, f1
+    assert f1[104.0] >= 0.98 and f1[200.0] >= 0.98, f1
+    assert m[104.0]["side_acc"] >= 0.99 and m[200.0]["side_acc"] >= 0.99, {fs: r["side_acc"] for fs, r in m.items()}
