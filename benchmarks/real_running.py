@@ -31,13 +31,13 @@ def main(argv=None) -> int:
                   f"{m['bias_L']:+.2f}/{m['bias_R']:+.2f}", f"{m['truth_drop_sd']:.2f}",
                   f"{m['contact_bias_s'] * 1000:+.0f}", f"{m['obl_range_bias']:+.2f}")
     con.print(t)
-    p = Table(title="Pooled per runner (all rates; sprints 7-9 m/s apart)")
+    p = Table(title="Pooled per runner (all rates; the 9 m/s sprint apart)")
     for c in ("runner", "steps", "min IC F1", "sides %", "drop RMSE °", "bias L/R °", "contact bias ms"):
         p.add_column(c, justify="right")
     people = sorted({tr.person for tr, _, _ in res["rows"]})
     groups = [(q, [r for r in res["rows"] if r[0].person == q and not is_sprint(r[0])]) for q in people]
-    groups.append(("all ≤ 5 m/s", [r for r in res["rows"] if not is_sprint(r[0])]))
-    groups.append(("sprints 7-9 m/s", [r for r in res["rows"] if is_sprint(r[0])]))
+    groups.append(("all ≤ 7 m/s", [r for r in res["rows"] if not is_sprint(r[0])]))
+    groups.append(("sprint 9 m/s", [r for r in res["rows"] if is_sprint(r[0])]))
     for name, rows in groups:
         if not rows:
             continue

@@ -5,13 +5,13 @@ impact ringing), after a toe-off: a dip inside a contact — within 60 ms of its
 0.9 g, e.g. the rebound after a large impact transient when running without a flight — is not one.
 The contact is the onset of the loading rise after it: the rise's crossings of L1 (0.45 g) and L2
 (0.9 g), interpolated, extrapolated back to the flight's baseline (an impact spike that falls back
-below L1 first: its own edge; L1 crossed more than ``rise_max`` (60 ms) before L2, or by a bump
-whose edge spans more than ``spike_edge_max`` (25 ms) — late in a sprinter's flight, not a loading:
-the edge at L2). A contact counts once fz has held above L1 for ``rise_max`` after its L1 crossing
-(60 ms of latency): a bump that reached L2 and fell back sooner is not one, and the next L2 crossing
-decides as above. The toe-off (for contact time) is the same construction on the falling edge. Times
-are fractional sample indices. States (``STATE.phase``): 0 unknown / after toe-off, 1 flight, 2
-rising, 3 contact.
+below L1 first: its own edge; L1 crossed more than ``rise_max`` (60 ms) before L2, by a rise that
+steepens ``rise_steepening`` (3) times at L2, or by a bump whose edge spans more than
+``spike_edge_max`` (25 ms) — late in a sprinter's flight, not a loading: the edge at L2). A contact
+counts once fz has held above L1 for ``rise_max`` after its L1 crossing (60 ms of latency): a bump
+that reached L2 and fell back sooner is not one, and the next L2 crossing decides as above. The
+toe-off (for contact time) is the same construction on the falling edge. Times are fractional sample
+indices. States (``STATE.phase``): 0 unknown / after toe-off, 1 flight, 2 rising, 3 contact.
 """
 
 from __future__ import annotations
@@ -107,12 +107,16 @@ def flight_and_rise(c, st, rings, fz, m, mask):
             t_spike = -1e18
             if st.rise1_slope > 0.0:
                 t_spike = st.t_rise1 - (c.l1 - _edge_base(st.flight_base, c.l1)) / st.rise1_slope
-            slow = t2 - st.t_rise1 > c.rise_max
+            # a rise that steepens sharply at L2 is a bump, then the loading: a loading from a
+            # flight is straight or flattens as it rises (spring-mass: a half sine)
+            convex = (fz - prev) * (t2 - st.t_rise1) > c.rise_steepening * (c.l2 - c.l1)
+            slow = t2 - st.t_rise1 > c.rise_max or convex
             bump = st.rise_broken == 1 and st.t_rise1 - t_spike > c.spike_edge_max
             if (slow or bump) and fz > prev:
-                # L1 was crossed too long before L2 for one loading edge, or by a bump too shallow
-                # for an impact spike (a sprinter's late-flight bump, as the swing leg is driven
-                # down): the loading's own edge at L2, extrapolated to the flight's level
+                # L1 was crossed too long before L2 for one loading edge, by a rise that steepens
+                # at L2, or by a bump too shallow for an impact spike (a sprinter's late-flight
+                # bump, as the swing leg is driven down): the loading's own edge at L2,
+                # extrapolated to the flight's level
                 tic = t2 - (c.l2 - _edge_base(st.flight_base, c.l1)) / (fz - prev)
             elif st.rise_broken == 1 and st.rise1_slope > 0.0:
                 # an impact spike crossed L1, fell back, and the loading reached L2 only later: the

@@ -37,6 +37,7 @@ SETTINGS = np.dtype([
     ("l1", f8), ("l2", f8), ("flight_level", f8),  # vertical specific-force levels, m/s²
     ("flight_min", i8),  # minimum flight, samples
     ("rise_max", f8),  # a contact's loading takes fz from L1 to L2 within this, samples
+    ("rise_steepening", f8),  # a rise this much steeper at L2 than on average from L1 is a bump, then the loading
     ("spike_edge_max", f8),  # an impact spike's edge spans at most this from the flight level to L1, samples
     ("run_step_s", f8),  # steps shorter than this are running, s
     ("run_step_lo", f8), ("run_step_hi", f8),  # plausible running step times, samples
@@ -171,6 +172,7 @@ def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float
     c["flight_min"] = max(int(round(P.FLIGHT_MIN_S * fs)), 2)
     c["rise_max"] = P.RISE_MAX_S * fs
     c["spike_edge_max"] = P.SPIKE_EDGE_MAX_S * fs
+    c["rise_steepening"] = P.RISE_STEEPENING
     c["walk_box"] = box_width(p["walk_sigma_s"] * fs)
     c["slope_box"] = box_width(p["slope_sigma_s"] * fs)
     c["run_box"] = box_width(p["walk_sigma_s"] * P.RUN_STEP_OVER_WALK * fs)

@@ -88,7 +88,9 @@ def runner_table(rates=RATES, seed0: int = 0, progress=None) -> dict:
 
 
 def is_sprint(t: RunTrial) -> bool:
-    return t.trial.endswith(("run0700", "run0900"))
+    """Dorn's 9 m/s sprint, reported apart: its synthesised flights hold ~0.8 g (benchmarks/README.md
+    §7). The 7 m/s run meets the targets since 2026-11-29 and is counted with the others."""
+    return t.trial.endswith("run0900")
 
 
 def pooled(rows) -> dict:

@@ -1,16 +1,16 @@
 """Real running kinematics: optical motion capture of five runners (Hamner s01/s04, Fukuchi
-RBDS0041/RBDS032, Dorn JA1; 2-5 m/s, treadmill and overground) turned into sacral-IMU recordings
+RBDS0041/RBDS032, Dorn JA1; 2-7 m/s, treadmill and overground) turned into sacral-IMU recordings
 with a random clip mount at 52/104/200 Hz (gaitmon.sim.mocap), truth from side-split forces or
 foot markers. Nothing in the running side decision was tuned on these data (held out by
 construction). The README's running table is ``python -m benchmarks running``; the bounds asserted
 here are the ones it states.
 
 Known shortfalls, asserted at their measured level so a regression shows (issue-11 targets in
-brackets): drop RMSE pooled 0.80° (0.7°), RBDS0041 at 4.5 m/s 1.9° with ±1.9° side biases — a
+brackets): drop RMSE pooled 0.78° (0.7°), RBDS0041 at 4.5 m/s 1.9° with ±1.9° side biases — a
 3-12° treadmill heading error turns the runner's extra anterior tilt into obliquity;
-contact time bias per runner -60..+7 ms (10 ms); sprints at 7 and 9 m/s fail: at 7 m/s IC F1
-0.90 at 52 Hz, 1.00 at 104/200 Hz (see the sprint test), at 9 m/s every other contact — the synthesised flights there hold
-~0.8 g at any pose low-pass from 10 to 40 Hz, so it is not the filter (benchmarks/README.md §7).
+contact time bias per runner -60..+6 ms (10 ms); the 9 m/s sprint fails (every other contact: the
+synthesised flights there hold ~0.8 g at any pose low-pass from 10 to 40 Hz, so it is not the filter;
+benchmarks/README.md §7) and is left out here; 7 m/s meets the targets (see the sprint test) and is in.
 """
 
 import numpy as np
@@ -61,12 +61,13 @@ def test_sprint_late_flight_bump_is_not_the_contact():
     L1 to L2 within RISE_MAX_S, a slower 'rise' is not one (0.35-0.73); a contact counts once fz
     has held above L1 that long, a bump reaching 0.9 g and falling back is not one (0.77-0.82); and
     an impact spike is steep — its edge spans at most SPIKE_EDGE_MAX_S, a bump's 24-55 ms — so a bump
-    that fell back is not taken for the impact: 0.90 at 52 Hz, 1.00 at 104 and 200 Hz, asserted at the
-    issue's 0.98 where met and at the measured level at 52 Hz (the 9 m/s trial still fails: its
-    synthesised flights stay near 0.8 g — see the module docstring)."""
+    that fell back is not taken for the impact (0.90 at 52 Hz, 1.00 at 104/200 Hz); and a rise that
+    steepens RISE_STEEPENING times at L2 is a bump that merged into the loading (52 Hz: 1.00). The
+    issue's targets asserted at every rate: IC F1 >= 0.98, sides >= 99 %, drop RMSE <= 0.7° (the 9 m/s
+    trial still fails: its synthesised flights stay near 0.8 g — see the module docstring)."""
     i = next(k for k, t in enumerate(TRIALS) if t.trial.endswith("run0700"))
     m = {fs: evaluate(TRIALS[i], fs, seed=int(fs) + 1000 * i) for fs in RATES}
-    f1 = {fs: r["f1"] for fs, r in m.items()}
-    assert f1[52.0] >= 0.90, f1
-    assert f1[104.0] >= 0.98 and f1[200.0] >= 0.98, f1
-    assert m[104.0]["side_acc"] >= 0.99 and m[200.0]["side_acc"] >= 0.99, {fs: r["side_acc"] for fs, r in m.items()}
+    got = {fs: (r["f1"], r["side_acc"], r["drop_rmse"]) for fs, r in m.items()}
+    assert all(r["f1"] >= 0.98 for r in m.values()), got
+    assert all(r["side_acc"] >= 0.99 for r in m.values()), got
+    assert all(r["drop_rmse"] <= 0.7 for r in m.values()), got
