@@ -64,6 +64,7 @@ def flight_and_rise(c, st, rings, fz, m, mask):
         # crossing decides (within rise_max of the first L1 crossing: the spike's own edge; later:
         # the new loading's edge). At 7 m/s a bump reached 0.9 g 90 ms before the loading
         if fz < c.l1:
+            st.t_break = m
             st.pend_tic = -1.0
             st.phase = 2
             st.rise_broken = 1
@@ -98,6 +99,8 @@ def flight_and_rise(c, st, rings, fz, m, mask):
             st.phase = 2
             ph = 2
         if ph == 2 and fz < c.l1:
+            if st.rise_broken == 0:
+                st.t_break = m
             st.rise_broken = 1
         if ph == 2 and fz >= c.l2:
             prev = rings[RING.fz, (m - 1) & mask]
@@ -111,18 +114,20 @@ def flight_and_rise(c, st, rings, fz, m, mask):
             # flight is straight or flattens as it rises (spring-mass: a half sine)
             convex = (fz - prev) * (t2 - st.t_rise1) > c.rise_steepening * (c.l2 - c.l1)
             slow = t2 - st.t_rise1 > c.rise_max or convex
-            bump = st.rise_broken == 1 and st.t_rise1 - t_spike > c.spike_edge_max
-            if (slow or bump) and fz > prev:
+            spike = (st.rise_broken == 1 and st.t_rise1 - t_spike <= c.spike_edge_max
+                     and st.t_break - st.t_rise1 <= c.spike_max)
+            if spike:
+                # an impact spike (steep and brief) crossed L1, fell back, and the loading reached L2
+                # only later (a long contact's loading may take more than rise_max): the line
+                # through both crossings would start far before the contact; the spike's own edge
+                # is the contact
+                tic = t_spike
+            elif (slow or st.rise_broken == 1) and fz > prev:
                 # L1 was crossed too long before L2 for one loading edge, by a rise that steepens
-                # at L2, or by a bump too shallow for an impact spike (a sprinter's late-flight
-                # bump, as the swing leg is driven down): the loading's own edge at L2,
+                # at L2, or by a bump too shallow or too long for an impact spike (a sprinter's
+                # late-flight bump, as the swing leg is driven down): the loading's own edge at L2,
                 # extrapolated to the flight's level
                 tic = t2 - (c.l2 - _edge_base(st.flight_base, c.l1)) / (fz - prev)
-            elif st.rise_broken == 1 and st.rise1_slope > 0.0:
-                # an impact spike crossed L1, fell back, and the loading reached L2 only later: the
-                # line through both crossings would start far before the contact; the spike's own
-                # edge is the contact
-                tic = t_spike
             else:
                 tic = _to_baseline(st.t_rise1, t2, st.flight_base, c.l1, c.l2)
             if m - st.t_rise1 <= c.rise_max:
