@@ -61,8 +61,8 @@ def flight_and_rise(c, st, rings, fz, m, mask):
     if st.pend_tic >= 0.0:
         # a contact counts once fz has stayed above L1 for rise_max after its L1 crossing: one that
         # falls back sooner was a bump late in the flight (or an impact spike), and the next L2
-        # crossing decides (within rise_max of the first L1 crossing: the spike's own edge; later:
-        # the new loading's edge). At 7 m/s a bump reached 0.9 g 90 ms before the loading
+        # crossing decides (a steep, brief spike: its own edge; anything else: the new loading's
+        # edge). At 7 m/s a bump reached 0.9 g 90 ms before the loading
         if fz < c.l1:
             st.t_break = m
             st.pend_tic = -1.0
