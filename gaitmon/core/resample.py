@@ -37,7 +37,16 @@ def resample_piece(piece, seg_t, start_k, fs, n_new, gap_thr):
             for c in range(1, 7):
                 y0 = piece[j, c]
                 vals[k, c] = (piece[j + 1, c] - y0) / (x1 - x0) * (tg - x0) + y0
-        if x1 - x0 > gap_thr:
+        # a grid sample that takes a raw sample's value (on it, or beyond an end) carries that
+        # sample's flag alone: it is not inside the interval after it. Grid and raw times may
+        # coincide to rounding, and whether such a sample is produced at the end of one feed or
+        # the start of the next must not decide its flag (a hole or saturation flag on the next
+        # raw row used to mark it in one chunking and not in another)
+        if tg <= x0:
+            vals[k, 7] = FLAG_SAT if piece[j, 7] > 0 else 0.0
+        elif tg >= x1:
+            vals[k, 7] = FLAG_SAT if piece[j + 1, 7] > 0 else 0.0
+        elif x1 - x0 > gap_thr:
             vals[k, 7] = FLAG_GAP
         elif piece[j, 7] > 0 or piece[j + 1, 7] > 0:
             vals[k, 7] = FLAG_SAT

@@ -4,7 +4,7 @@ them lose quality), never integrated."""
 import json
 
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from gaitmon.cli import EXIT_OK, main
 from gaitmon.core import StreamingAnalyzer, analyze
@@ -59,6 +59,9 @@ def test_impossible_gyro_is_screened_too():
 @given(st.lists(st.integers(0, len(REC.time) - 1), min_size=1, max_size=12, unique=True),
        st.sampled_from([1e30, -1e30, 3e3, 1e200]), st.integers(0, 5),
        st.lists(st.integers(40, 900), min_size=1, max_size=8))
+# found by hypothesis in CI: the impossible row is the last of a chunk, and the grid sample that
+# coincides (to rounding) with the raw row before it took the hole flag in one chunking only
+@example(rows=[4643], value=1e30, column=0, cuts=[40, 68])
 def test_screening_is_chunking_invariant(rows, value, column, cuts):
     acc, gyr = REC.acc.copy(), REC.gyr.copy()
     (acc if column < 3 else gyr)[rows, column % 3] = value if column < 3 else value / 10
