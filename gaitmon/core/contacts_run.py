@@ -37,6 +37,13 @@ def _to_baseline(t1, t2, base, l1, l2):
 
 
 @engine_kernel
+def _edge_at(t, level, slope, base, l1):
+    """A crossing of ``level`` at ``t`` extrapolated along ``slope`` (m/s² per sample) down to
+    ``_edge_base(base)``: the start of that edge."""
+    return t - (level - _edge_base(base, l1)) / slope
+
+
+@engine_kernel
 def last_flight_sample(st):
     """The last sample of the latest flight (-1e18 before any)."""
     return st.fl_end[(st.fl_k - 1) % 4] if st.fl_k > 0 else -1e18
@@ -109,7 +116,7 @@ def flight_and_rise(c, st, rings, fz, m, mask):
             # a spike's own edge: its L1 crossing extrapolated to the flight's level
             t_spike = -1e18
             if st.rise1_slope > 0.0:
-                t_spike = st.t_rise1 - (c.l1 - _edge_base(st.flight_base, c.l1)) / st.rise1_slope
+                t_spike = _edge_at(st.t_rise1, c.l1, st.rise1_slope, st.flight_base, c.l1)
             # a rise that steepens sharply at L2 is a bump, then the loading: a loading from a
             # flight is straight or flattens as it rises (spring-mass: a half sine)
             convex = (fz - prev) * (t2 - st.t_rise1) > c.rise_steepening * (c.l2 - c.l1)
@@ -127,7 +134,7 @@ def flight_and_rise(c, st, rings, fz, m, mask):
                 # at L2, or by a bump too shallow or too long for an impact spike (a sprinter's
                 # late-flight bump, as the swing leg is driven down): the loading's own edge at L2,
                 # extrapolated to the flight's level
-                tic = t2 - (c.l2 - _edge_base(st.flight_base, c.l1)) / (fz - prev)
+                tic = _edge_at(t2, c.l2, fz - prev, st.flight_base, c.l1)
             else:
                 tic = _to_baseline(st.t_rise1, t2, st.flight_base, c.l1, c.l2)
             if m - st.t_rise1 <= c.rise_max:

@@ -55,14 +55,13 @@ def walking_contact(c, st, rings, m, mask, dw, dsl, drn):
     contact (sample index, in the engine's un-delayed time) or NO_CONTACT."""
     pw = c.peak_back
     pa = c.peak_ahead
-    rw = RING.walk
-    dwk = dw
-    if st.bout_step >= 2 and 0.0 < st.step_typ < c.run_step_s * c.fs:
-        # at a running cadence the running-cadence smoother (the same smoothing per step)
-        rw = RING.run
-        dw = drn
+    run_cadence = st.bout_step >= 2 and 0.0 < st.step_typ < c.run_step_s * c.fs
+    # the candidate's ring and its delay: at a running cadence the running-cadence smoother (the
+    # same smoothing per step), else the walking one
+    rw = RING.run if run_cadence else RING.walk
+    dc = drn if run_cadence else dw
     mp = m - pa  # candidate in smoothed-ring coordinates
-    if not (mp - pw >= 0 and m >= dw + pw + pa):
+    if not (mp - pw >= 0 and m >= dc + pw + pa):
         return NO_CONTACT
     yc = rings[rw, mp & mask]
     # cheap pre-check: a local maximum of its neighbours, and above the mean level
@@ -79,9 +78,9 @@ def walking_contact(c, st, rings, m, mask, dw, dsl, drn):
     # prominence against the trough of the look-back, relative to recent peaks
     if not (is_peak and yc > 0.0 and (yc - lo) > prominence_threshold(c, st)):
         return NO_CONTACT
-    tp = mp - dw  # peak time in sample units
+    tp = mp - dc  # peak time in sample units
     tmed = st.step_typ
-    grounded = st.bout_step >= 2 and 0.0 < tmed < c.run_step_s * c.fs
+    grounded = run_cadence
     if grounded:
         # ... and some unloading below 1 g between the steps (only looked at then)
         vmin = 1e18
@@ -95,11 +94,10 @@ def walking_contact(c, st, rings, m, mask, dw, dsl, drn):
         # valley just after the impact transient)
         best = -1e18
         bi = tp
-        last = tp if tp < m - dwk else m - dwk  # (the gait smoother's output so far)
-        for u in range(tp - pw, last + 1):
+        for u in range(tp - pw, min(tp, m - dw) + 1):  # (the gait smoother's output so far)
             if u - 1 < 0:
                 continue
-            d = -rings[RING.walk, (u + dwk) & mask]
+            d = -rings[RING.walk, (u + dw) & mask]
             if d > best:
                 best = d
                 bi = u

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from gaitmon.core.jit import kernel
+from gaitmon.core.params import SIDE_OBLIQUITY_REVERSED_PRIOR
 
 from gaitmon.core.side_model import side_step_emission, side_step_prior_new_bout, side_step_transition, side_step_update
 
@@ -133,8 +134,6 @@ def run_pattern_prior(n_usual: int, n_reversed: int, prior: float | None = None)
     each right with probability ``ANCHOR_VERDICT_RELIABILITY``, from the population prior
     (``params.SIDE_OBLIQUITY_REVERSED_PRIOR``, 0.05). One contradicting run gives 0.32 (the
     sides stay as the drop pattern says, with less confidence), two 0.81, three 0.97."""
-    from gaitmon.core.params import SIDE_OBLIQUITY_REVERSED_PRIOR
-
     p0 = SIDE_OBLIQUITY_REVERSED_PRIOR if prior is None else prior
     r = ANCHOR_VERDICT_RELIABILITY
     log_odds = np.log(p0 / (1.0 - p0)) + (n_reversed - n_usual) * np.log(r / (1.0 - r))
