@@ -7,8 +7,9 @@ maximum of [-PEAK_BACK_S, +PEAK_AHEAD_S] around it and prominent against the tro
 The contact is then refined backwards within the look-back:
 - walking: to the steepest rise of the slope-smoothed signal (the heel-strike loading);
 - running without a flight phase (a running cadence, steps shorter than ``run_step_s``, and some
-  unloading below 1 g between the steps): to the valley before the loading rise, where the old
-  foot's unloading turns into the new one's loading.
+  unloading below 1 g between the steps): to the onset of the landing foot's impact spike near the
+  valley before the loading rise, else to that valley (where the old foot's unloading turns into
+  the new one's loading) moved ``grounded_valley_u`` of a step earlier.
 While running with flights (one within 1 s) the flight detector of contacts_run gives the contacts;
 a candidate here counts only where it found none for 0.75 of a typical step (a flight too shallow
 to pass the flight level, e.g. with a long lever arm, or the last contact when a run stops).
@@ -16,7 +17,7 @@ to pass the flight level, e.g. with a long lever arm, or the last contact when a
 
 from __future__ import annotations
 
-from gaitmon.core.contacts_run import flight_within
+from gaitmon.core.contacts_run import flight_within, impact_spike
 from gaitmon.core.state import RING
 from gaitmon.core.jit import inline_kernel
 from gaitmon.core.params import NO_CONTACT
@@ -46,6 +47,25 @@ def steepest_rise(rings, mask, a, b, dsl):
             best = d
             bi = u
     return bi
+
+
+@inline_kernel
+def impact_onset(c, rings, mask, a, b, m):
+    """Onset (sample) of the largest impact spike (``contacts_run.impact_spike``) peaking in
+    [a, b] — those whose fall the data already hold (up to sample m); -1 if none."""
+    K = int(c.spike_max + 0.5)
+    if K < 1:
+        K = 1
+    if b > m - K:
+        b = m - K
+    best = 0.0
+    onset = -1
+    for k in range(a, b + 1):
+        o, rise = impact_spike(c, rings, mask, k, m)
+        if o >= 0 and rise > best:
+            best = rise
+            onset = o
+    return onset
 
 
 @inline_kernel
@@ -106,7 +126,13 @@ def walking_contact(c, st, rings, m, mask, dw, dsl, drn):
     st.peak_ema = 0.8 * st.peak_ema + 0.2 * (yc - lo)
     tic = float(bi)
     if grounded:
-        tic -= c.grounded_valley_u * tmed
+        # the landing foot's impact spike, where there is one near the valley (up to 0.3 step
+        # before it: the impact's rebound pulls the valley late), marks the contact itself
+        ts = impact_onset(c, rings, mask, bi - int(0.3 * tmed), bi + int(0.1 * tmed), m)
+        if ts >= 0:
+            tic = float(ts)
+        else:
+            tic -= c.grounded_valley_u * tmed
     # while running with flights (one in the second before the candidate) the flight detector
     # gives the contacts; at a running cadence a candidate counts where it found none for most of
     # a typical step (a marginal flight that stayed above the flight level). A flight AFTER the

@@ -56,6 +56,14 @@ SPIKE_MAX_S = 0.035
 # Population seeds 1-5 unchanged but seed 5's runners with flight (0.995 -> 0.998); running
 # <= 5 m/s ICs within 3 ms
 RISE_STEEPENING = 3.0
+# an impact spike in running without a flight: a local maximum of the vertical specific force that
+# rose at least this (m/s²) within SPIKE_EDGE_MAX_S and falls back as much within SPIKE_MAX_S — the
+# landing foot's impact transient, the contact's own mark. Its onset is the contact (the unloading
+# valley is pulled late by the impact's rebound: +60 ms for a jogger at 52 Hz), and, with no flight
+# in the last second, a dip below the flight level right after one (the rebound) is not a flight.
+# 0.1 g chosen on population seed 1 (mean per-jogger IC F1 0.977 -> 0.997; 0.15 g 0.995, 0.2 g
+# 0.992, 0.3 g 0.980); held out: seeds 2-8, a band-limited sensor (benchmarks/README.md §6)
+IMPACT_RISE = 0.1 * G0
 RUN_STEP_S = 0.42  # steps shorter than this (s) are running, with or without a flight phase
 # plausible running step times (s), for the first steps of a run after a walk (its cadence changes
 # with it): 120-300 steps/min, a slow jog to a sprint (running cadence studies report 150-200 at

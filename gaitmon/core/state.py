@@ -40,6 +40,7 @@ SETTINGS = np.dtype([
     ("rise_steepening", f8),  # a rise this much steeper at L2 than on average from L1 is a bump, then the loading
     ("spike_edge_max", f8),  # an impact spike's edge spans at most this from the flight level to L1, samples
     ("spike_max", f8),  # and it stays above L1 at most this long, samples
+    ("impact_rise", f8),  # grounded running: an impact spike rises (and falls) at least this, m/s²
     ("run_step_s", f8),  # steps shorter than this are running, s
     ("run_step_lo", f8), ("run_step_hi", f8),  # plausible running step times, samples
     ("grounded_valley_u", f8),  # grounded running: the contact this many steps before the valley
@@ -80,6 +81,7 @@ STATE = np.dtype([
     ("rise1_slope", f8),  # fz slope at that crossing, m/s² per sample
     ("rise_broken", i8),  # 1 if fz fell back below L1 before reaching L2 (an impact spike first)
     ("t_break", f8),  # when fz first fell back below L1 after the L1 crossing (sample units)
+    ("ringing", i8),  # 1 while fz is below the flight level right after an impact spike (not a flight)
     ("pend_tic", f8),  # a contact found at its L2 crossing, waiting rise_max after L1 (-1 = none)
     ("t_fall2", f8),  # L2 down-crossing in contact (sample units), -1 = none yet
     ("t_toe_off", f8),  # last toe-off (sample units)
@@ -175,6 +177,7 @@ def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float
     c["rise_max"] = P.RISE_MAX_S * fs
     c["spike_edge_max"] = P.SPIKE_EDGE_MAX_S * fs
     c["spike_max"] = P.SPIKE_MAX_S * fs
+    c["impact_rise"] = P.IMPACT_RISE
     c["rise_steepening"] = P.RISE_STEEPENING
     c["walk_box"] = box_width(p["walk_sigma_s"] * fs)
     c["slope_box"] = box_width(p["slope_sigma_s"] * fs)
