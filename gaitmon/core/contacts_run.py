@@ -67,12 +67,8 @@ def impact_spike(c, rings, mask, k, m):
     (0.1 g) within ``spike_edge_max`` (25 ms) and falls back as much within ``spike_max`` (35 ms;
     samples up to m, the latest, k < m). Returns (onset: the lowest sample of its edge, rise in
     m/s²), onset -1 when k is no such spike."""
-    J = int(c.spike_edge_max + 0.5)
-    if J < 1:
-        J = 1
-    K = int(c.spike_max + 0.5)
-    if K < 1:
-        K = 1
+    J = c.impact_edge_n
+    K = c.impact_fall_n
     pk = rings[RING.fz, k & mask]
     if not (pk > rings[RING.fz, (k - 1) & mask] and pk >= rings[RING.fz, (k + 1) & mask]):
         return -1, 0.0
@@ -124,8 +120,7 @@ def flight_and_rise(c, st, rings, fz, m, mask):
             # Not while running with flights: there, smooth bumps of real runners' fz right after a
             # toe-off pass the spike test (Dorn 7 m/s at 200 Hz: IC F1 1.00 -> 0.68 with the rule)
             s0 = m - st.flight_n + 1  # the dip's first sample
-            K = int(c.spike_max + 0.5)
-            for k in range(s0 - (K if K > 1 else 1), s0):
+            for k in range(s0 - c.impact_fall_n, s0):
                 if impact_spike(c, rings, mask, k, m)[0] >= 0:
                     ringing = True
         if ringing:

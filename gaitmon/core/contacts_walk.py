@@ -53,11 +53,8 @@ def steepest_rise(rings, mask, a, b, dsl):
 def impact_onset(c, rings, mask, a, b, m):
     """Onset (sample) of the largest impact spike (``contacts_run.impact_spike``) peaking in
     [a, b] — those whose fall the data already hold (up to sample m); -1 if none."""
-    K = int(c.spike_max + 0.5)
-    if K < 1:
-        K = 1
-    if b > m - K:
-        b = m - K
+    if b > m - c.impact_fall_n:
+        b = m - c.impact_fall_n
     best = 0.0
     onset = -1
     for k in range(a, b + 1):

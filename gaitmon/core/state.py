@@ -41,6 +41,7 @@ SETTINGS = np.dtype([
     ("spike_edge_max", f8),  # an impact spike's edge spans at most this from the flight level to L1, samples
     ("spike_max", f8),  # and it stays above L1 at most this long, samples
     ("impact_rise", f8),  # grounded running: an impact spike rises (and falls) at least this, m/s²
+    ("impact_edge_n", i8), ("impact_fall_n", i8),  # ... within these (samples: spike_edge_max, spike_max)
     ("run_step_s", f8),  # steps shorter than this are running, s
     ("run_step_lo", f8), ("run_step_hi", f8),  # plausible running step times, samples
     ("grounded_valley_u", f8),  # grounded running: the contact this many steps before the valley
@@ -178,6 +179,8 @@ def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float
     c["spike_edge_max"] = P.SPIKE_EDGE_MAX_S * fs
     c["spike_max"] = P.SPIKE_MAX_S * fs
     c["impact_rise"] = P.IMPACT_RISE
+    c["impact_edge_n"] = max(int(P.SPIKE_EDGE_MAX_S * fs + 0.5), 1)
+    c["impact_fall_n"] = max(int(P.SPIKE_MAX_S * fs + 0.5), 1)
     c["rise_steepening"] = P.RISE_STEEPENING
     c["walk_box"] = box_width(p["walk_sigma_s"] * fs)
     c["slope_box"] = box_width(p["slope_sigma_s"] * fs)
