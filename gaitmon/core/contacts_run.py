@@ -13,7 +13,8 @@ that reached L2 and fell back sooner is not one, and the next L2 crossing decide
 toe-off (for contact time) is the same construction on the falling edge. Running without a flight
 (none in the last second), a dip after a toe-off that follows an impact spike (``impact_spike``: a
 brief peak of at least 0.1 g — the landing's impact rebounding below the flight level) is not a
-flight. Times are fractional sample indices. States (``STATE.phase``): 0 unknown / after toe-off, 1 flight, 2 rising, 3 contact.
+flight. Times are fractional sample indices. States (``STATE.phase``): 0 unknown / after toe-off,
+1 flight, 2 rising, 3 contact.
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ def flight_and_rise(c, st, rings, fz, m, mask):
             for k in range(s0 - c.impact_fall_n, s0):
                 if impact_spike(c, rings, mask, k, m)[0] >= 0:
                     ringing = True
+                    break
         if ringing:
             st.ringing = 1
             st.flight_n = 0
