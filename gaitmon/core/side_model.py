@@ -4,12 +4,15 @@ Evidence (log-likelihood ratios L:R, clipped to ±``llr_max``):
 - walking — the obliquity *rise* over [``orate_u0``, ``orate_u1``] of the step (the swing side
   starts to drop after contact: left side rising after a LEFT contact), scaled by how reliably it
   alternates for this person (``obliquity_reliability``), and the pelvis yaw rate projected on
-  -cos(pi*u + ``side_phase``) (negative at a LEFT contact in walking, McCamley 2012);
+  -cos(pi*u + ``side_phase``) (negative at a LEFT contact in walking, McCamley 2012), and the
+  sideways specific force over the 0.6 step before the contact (``lateral_cue``, m/s², heading
+  frame: toward the landing foot), over ``sigma_ml``;
 - running — the obliquity *level* projected on cos(pi*(u - ``run_peak_u``)) (the swing side is
   lower in early stance); the yaw rate is not used, its sign at contact is person-specific.
 
-The model: 8 states = side (L, R) × the person's yaw pattern (usual, reversed) × obliquity pattern
-(usual, reversed); sides alternate with probability 1 - eps, patterns persist within a bout.
+The model: 16 states = side (L, R) × the person's sideways-force pattern (usual, reversed) × yaw
+pattern × obliquity pattern; sides alternate with probability 1 - eps, patterns persist within a
+bout.
 This module runs the causal forward filter; ``gaitmon.core.sides`` smooths each bout when it
 closes (same emission and transition functions). Angles: pelvis frame, degrees.
 """
@@ -20,7 +23,7 @@ import math
 
 from gaitmon.core.state import RING
 from gaitmon.core.jit import engine_kernel
-from gaitmon.core.params import RAD2DEG, REPAIRED, STANDING
+from gaitmon.core.params import RAD2DEG, REPAIRED, SIDE_ML_REVERSED_PRIOR, STANDING
 
 
 @engine_kernel
@@ -50,48 +53,57 @@ def obliquity_reliability(c, st, xo, learn):
     return w
 
 
-# The side model's 8 states: index = 4 * side (0 L, 1 R) + 2 * yaw pattern (0 usual, 1 reversed)
-# + obliquity pattern (0 usual, 1 reversed). See gaitmon/core/sides.py.
+# The side model's 16 states: index = 8 * side (0 L, 1 R) + 4 * sideways-force pattern + 2 * yaw
+# pattern + obliquity pattern (each 0 usual, 1 reversed). See gaitmon/core/sides.py.
+N_SIDE_STATES = 16
+HALF_STATES = 8
+
+
 @engine_kernel
 def side_step_prior_new_bout(p, ry, ro):
-    """At a bout's first step: side 50:50, the person's yaw / obliquity pattern reversed with
-    probability ``ry`` / ``ro`` (in place on the (8,) state vector ``p``)."""
-    for i in range(8):
-        p[i] = 0.5 * (ry if (i >> 1) & 1 else 1.0 - ry) * (ro if i & 1 else 1.0 - ro)
+    """At a bout's first step: side 50:50, the person's yaw / obliquity / sideways-force pattern
+    reversed with probability ``ry`` / ``ro`` / ``SIDE_ML_REVERSED_PRIOR`` (in place on the (16,)
+    state vector ``p``)."""
+    rm = SIDE_ML_REVERSED_PRIOR
+    for i in range(N_SIDE_STATES):
+        p[i] = (0.5 * (ry if (i >> 1) & 1 else 1.0 - ry) * (ro if i & 1 else 1.0 - ro)
+                * (rm if (i >> 2) & 1 else 1.0 - rm))
 
 
 @engine_kernel
 def side_step_transition(p, eps):
     """To the next step: the side alternates with probability 1 - eps; the person's patterns stay."""
-    for i in range(4):
+    for i in range(HALF_STATES):
         a = p[i]
-        b = p[i + 4]
+        b = p[i + HALF_STATES]
         p[i] = (1.0 - eps) * b + eps * a
-        p[i + 4] = (1.0 - eps) * a + eps * b
+        p[i + HALF_STATES] = (1.0 - eps) * a + eps * b
 
 
 @engine_kernel
-def side_step_emission(i, lo, ly):
+def side_step_emission(i, lo, ly, lm):
     """Likelihood factor of state i for a step's evidence: ``lo`` (obliquity cue, L:R
     log-likelihood ratio) counts for L when the obliquity pattern is usual and for R when it is
-    reversed; ``ly`` (yaw cue) likewise with the yaw pattern."""
-    sd = 1.0 if i < 4 else -1.0
+    reversed; ``ly`` (yaw cue) likewise with the yaw pattern, ``lm`` (walking sideways-force cue)
+    with the sideways-force pattern."""
+    sd = 1.0 if i < HALF_STATES else -1.0
     so = -sd if i & 1 else sd
     sy = -sd if (i >> 1) & 1 else sd
-    return math.exp(0.5 * (so * lo + sy * ly))
+    sm = -sd if (i >> 2) & 1 else sd
+    return math.exp(0.5 * (so * lo + sy * ly + sm * lm))
 
 
 @engine_kernel
-def side_step_update(p, lo, ly):
+def side_step_update(p, lo, ly, lm):
     """Bayes update of ``p`` in place with the step's evidence; returns P(left)."""
     z = 0.0
-    for i in range(8):
-        p[i] *= side_step_emission(i, lo, ly)
+    for i in range(N_SIDE_STATES):
+        p[i] *= side_step_emission(i, lo, ly, lm)
         z += p[i]
     pl = 0.0
-    for i in range(8):
+    for i in range(N_SIDE_STATES):
         p[i] /= z
-        if i < 4:
+        if i < HALF_STATES:
             pl += p[i]
     return pl
 
@@ -128,10 +140,33 @@ def side_evidence(c, rings, mask, ia, ib, have_prev, run):
 
 
 @engine_kernel
+def lateral_cue(c, rings, mask, ia, span):
+    """Walking evidence (m/s²) that the contact at ring sample ``ia`` is LEFT (< 0: right): the mean
+    sideways specific force (heading frame, + left) over the 0.6 of a step (``span`` samples) before
+    the contact — the weight shifting onto the landing foot: in single stance the ground pushes the
+    body toward the other foot — minus its mean over the stride before the contact (a slope, a
+    curve, a neutral offset)."""
+    a = ia - int(0.6 * span + 0.5)
+    s0 = ia - 2 * span
+    if ia <= a or s0 < 0:
+        return 0.0
+    w = 0.0
+    base = 0.0
+    for u in range(s0, ia):
+        yw = rings[RING.yaw, u & mask] / RAD2DEG
+        lat = -math.sin(yw) * rings[RING.fe_x, u & mask] + math.cos(yw) * rings[RING.fe_y, u & mask]
+        base += lat
+        if u >= a:
+            w += lat
+    return w / (ia - a) - base / (ia - s0)
+
+
+@engine_kernel
 def step_side(c, st, rings, m, ia, ib, run, dstep, tm_before, qfac):
     """Side of the step [ia, ib] (ring sample indices): its evidence, the alternation break
     probability before it, and the forward filter's update. Call before ``bout_step`` advances.
-    Returns (side +1 L / -1 R, P(left), obliquity LLR, yaw LLR, eps, reliability scale)."""
+    Returns (side +1 L / -1 R, P(left), obliquity LLR, yaw LLR, sideways-force LLR, eps,
+    reliability scale)."""
     mask = c.ring - 1
     jb = st.bout_step
     ia0 = ia - (ib - ia)  # start of the stride ending with this step (previous step + this one)
@@ -140,9 +175,12 @@ def step_side(c, st, rings, m, ia, ib, run, dstep, tm_before, qfac):
     turn = rings[RING.yaw, ib & mask] - rings[RING.yaw, ia & mask]
     lo = clip(xo / (c.sigma_run_deg if run else c.sigma_walk_deg), c.llr_max)
     ly = 0.0 if run else clip(xy / c.sigma_yaw_deg, c.llr_max)
+    # (the stride before the contact must still be in the ring)
+    lm = 0.0 if run or m - (ia - 2 * (ib - ia)) >= c.ring else clip(lateral_cue(c, rings, mask, ia, ib - ia) / c.sigma_ml, c.llr_max)
     if abs(turn) > c.turn_deg or qfac == STANDING:
         lo = 0.0  # turning steps, and standing after a walk's closing contact, carry no side evidence
         ly = 0.0
+        lm = 0.0
     co = 1.0 if run else obliquity_reliability(c, st, xo, jb > 0 and lo != 0.0)
     eps = c.eps_regular
     if jb > 0:
@@ -160,6 +198,6 @@ def step_side(c, st, rings, m, ia, ib, run, dstep, tm_before, qfac):
         side_step_prior_new_bout(st.side_p, c.yaw_reversed_prior, st.bout_ro)
     else:
         side_step_transition(st.side_p, eps)
-    pl = side_step_update(st.side_p, co * lo, ly)
+    pl = side_step_update(st.side_p, co * lo, ly, lm)
     side = 1.0 if pl > 0.5 else -1.0
-    return side, pl, lo, ly, eps, co
+    return side, pl, lo, ly, lm, eps, co

@@ -2,18 +2,21 @@
 
 Inside a continuous bout the feet alternate, so the sides of all its steps are one binary choice.
 The engine (`side_model.step_side`) gives every step its evidence — log-likelihood ratios (LLR)
-"this step is LEFT : RIGHT" of an obliquity cue and, walking, of a yaw cue — and the probability
+"this step is LEFT : RIGHT" of an obliquity cue and, walking, of a yaw cue and a sideways-force cue
+— and the probability
 ``eps`` that the alternation is broken just before it (a missed or extra contact hides behind an
-irregular, repaired or turning step). The hidden states are (side L/R) x (this person's yaw pattern
-usual/reversed) x (obliquity pattern usual/reversed): the side alternates with probability 1 - eps,
-the patterns stay within a bout. At every bout start the patterns are judged afresh from the priors
-(P(reversed) = ``SIDE_YAW_REVERSED_PRIOR`` 0.1 and ``SIDE_OBLIQUITY_REVERSED_PRIOR`` 0.05; a bout
+irregular, repaired or turning step). The hidden states are (side L/R) x (this person's
+sideways-force pattern usual/reversed) x (yaw pattern) x (obliquity pattern), 16 in all: the side
+alternates with probability 1 - eps, the patterns stay within a bout. At every bout start the
+patterns are judged afresh from the priors (P(reversed) = ``SIDE_YAW_REVERSED_PRIOR`` 0.1,
+``SIDE_OBLIQUITY_REVERSED_PRIOR`` 0.05 and ``SIDE_ML_REVERSED_PRIOR`` 0.3; a bout
 that starts running: the runner's learned running pattern), so one odd bout cannot decide the next
 (carrying a bout's posterior into the next walking bout was tried: HA001 held out 87.7 → 72.6 % at
 weight 0.8, no change at 0.5). A cue counts for L in its usual and for R in its reversed state. So
-when the two cues agree they add up; when they disagree steadily, the obliquity cue wins (its
-reversal is the less likely one), and where the obliquity cue is weak for a person the yaw cue
-decides — with the honest doubt that this person's yaw could be reversed:
+when the cues agree they add up; when one disagrees steadily with the two others (walking), the two
+decide — HA001's obliquity, reversed in parts of its course, against its yaw and sideways force;
+running has the obliquity cue alone; where a cue is weak for a person the others decide — with the
+honest doubt that a person's pattern could be reversed:
 
 - streaming: the engine runs the forward filter, so each step leaves with P(left | evidence so far)
   and a side that can only follow the bout's accumulated evidence (one odd step cannot flip it);
@@ -22,8 +25,10 @@ decides — with the honest doubt that this person's yaw could be reversed:
   reported as revisions; the batch result is the smoothed one.
 
 Evidence (what real sacral data say, measured per step with the reference sides):
-- walking: the obliquity rises just after a LEFT contact (the swing side starts to drop) and the
-  pelvis' yaw rate is negative at a LEFT contact (McCamley 2012). Real L5 walking of six people
+- walking: the obliquity rises just after a LEFT contact (the swing side starts to drop), the
+  pelvis' yaw rate is negative at a LEFT contact (McCamley 2012), and over the 0.6 step before a
+  LEFT contact the sideways force points left (in single stance the ground pushes the body toward
+  the other foot; 98.2 % of the core's steps on the seven real walkers, >= 93.4 % each). Real L5 walking of six people
   (Voisard 2023): 93-100 % of single steps right for the obliquity rate, 87-100 % for yaw; across
   19 people 97 % vs 75 % with yaw at chance for about half of them (issue 11); the Mobilise-D
   participant in tests/data is an exception for the obliquity rate (near chance), where yaw decides.
@@ -51,50 +56,51 @@ import numpy as np
 from gaitmon.core.jit import kernel
 from gaitmon.core.params import SIDE_OBLIQUITY_REVERSED_PRIOR
 
-from gaitmon.core.side_model import side_step_emission, side_step_prior_new_bout, side_step_transition, side_step_update
+from gaitmon.core.side_model import (HALF_STATES, N_SIDE_STATES, side_step_emission, side_step_prior_new_bout,
+                                     side_step_transition, side_step_update)
 
 
 @kernel
-def smooth_bout(lo, ly, eps, ry0, ro0):
-    """Forward-backward over one bout of the 8-state model (side x yaw pattern x obliquity
-    pattern, see side_model.side_step_*). lo, ly: (n,) obliquity- and yaw-cue log-likelihood ratios
-    L:R per step; eps: (n,) P(alternation broken before step k) (eps[0] unused); ry0, ro0: P(yaw /
+def smooth_bout(lo, ly, lm, eps, ry0, ro0):
+    """Forward-backward over one bout of the 16-state model (side x sideways-force pattern x yaw
+    pattern x obliquity pattern, see side_model.side_step_*). lo, ly, lm: (n,) obliquity-, yaw- and sideways-force-cue
+    log-likelihood ratios L:R per step; eps: (n,) P(alternation broken before step k) (eps[0] unused); ry0, ro0: P(yaw /
     obliquity pattern reversed) at the bout's start. Returns (filtered, smoothed) P(left)."""
     n = lo.shape[0]
-    fw = np.empty((n, 8))
+    fw = np.empty((n, N_SIDE_STATES))
     filt = np.empty(n)
     sm = np.empty(n)
     if n == 0:
         return filt, sm
-    p = np.empty(8)
+    p = np.empty(N_SIDE_STATES)
     for k in range(n):
         if k == 0:
             side_step_prior_new_bout(p, ry0, ro0)
         else:
             side_step_transition(p, eps[k])
-        filt[k] = side_step_update(p, lo[k], ly[k])
+        filt[k] = side_step_update(p, lo[k], ly[k], lm[k])
         fw[k] = p
-    beta = np.ones(8)
-    nb = np.empty(8)
+    beta = np.ones(N_SIDE_STATES)
+    nb = np.empty(N_SIDE_STATES)
     sm[n - 1] = filt[n - 1]
     for k in range(n - 2, -1, -1):
         e = eps[k + 1]
-        eb = np.empty(8)
-        for j in range(8):
-            eb[j] = side_step_emission(j, lo[k + 1], ly[k + 1]) * beta[j]
+        eb = np.empty(N_SIDE_STATES)
+        for j in range(N_SIDE_STATES):
+            eb[j] = side_step_emission(j, lo[k + 1], ly[k + 1], lm[k + 1]) * beta[j]
         z = 0.0
-        for i in range(8):
-            other = i + 4 if i < 4 else i - 4
+        for i in range(N_SIDE_STATES):
+            other = i + HALF_STATES if i < HALF_STATES else i - HALF_STATES
             nb[i] = (1.0 - e) * eb[other] + e * eb[i]
             z += nb[i]
-        for i in range(8):
+        for i in range(N_SIDE_STATES):
             beta[i] = nb[i] / z
         num = 0.0
         den = 0.0
-        for i in range(8):
+        for i in range(N_SIDE_STATES):
             q = fw[k, i] * beta[i]
             den += q
-            if i < 4:
+            if i < HALF_STATES:
                 num += q
         sm[k] = num / den
     return filt, sm
@@ -104,14 +110,15 @@ def smooth_bout(lo, ly, eps, ry0, ro0):
 NO_EVIDENCE_CONF = 0.85
 
 
-def capped_confidence(p_left: float, lo: float, ly: float, after_no_evidence: bool = False) -> float:
+def capped_confidence(p_left: float, lo: float, ly: float, after_no_evidence: bool = False,
+                      lm: float = 0.0) -> float:
     """Side confidence (0.5..1, two decimals) of a step with P(left) ``p_left`` and side-evidence
-    log-likelihood ratios ``lo`` (obliquity), ``ly`` (yaw): capped where the step has none, or
+    log-likelihood ratios ``lo`` (obliquity), ``ly`` (yaw), ``lm`` (sideways force): capped where the step has none, or
     where its own evidence is otherwise not to be trusted (``after_no_evidence``: the first step
     out of a turn — the contacts at a turn's edge are as irregular as inside it — or a step that
     holds a missed contact)."""
     conf = round(float(max(p_left, 1.0 - p_left)), 2)
-    if (after_no_evidence or (lo == 0.0 and ly == 0.0)) and conf > NO_EVIDENCE_CONF:
+    if (after_no_evidence or (lo == 0.0 and ly == 0.0 and lm == 0.0)) and conf > NO_EVIDENCE_CONF:
         conf = NO_EVIDENCE_CONF
     return conf
 
@@ -166,6 +173,7 @@ class _Pending:
     step: object  # gaitmon.core.types.Step as emitted
     lo: float  # obliquity-cue log-likelihood ratio L:R
     ly: float  # yaw-cue log-likelihood ratio L:R (walking)
+    lm: float  # sideways-force-cue log-likelihood ratio L:R (walking)
     eps: float
     ry0: float  # P(yaw reversed) at the start of the bout
     ro0: float  # P(obliquity pattern reversed) at the start of the bout
@@ -195,21 +203,21 @@ class BoutSides:
         read with this runner's learned pattern."""
         return RUN_LEARNED if src == "run" and self.learned_run_pattern else src
 
-    def confidence(self, p_left: float, lo: float, ly: float, bout: float) -> float:
+    def confidence(self, p_left: float, lo: float, ly: float, lm: float, bout: float) -> float:
         """``side_confidence`` of the step about to be added (``capped_confidence``: the previous
         step of its bout had no evidence of its own, or it has none)."""
         prev = self._pending[-1] if self._pending and bout == self._bout else None
-        return capped_confidence(p_left, lo, ly, prev is not None and prev.lo == 0.0 and prev.ly == 0.0)
+        return capped_confidence(p_left, lo, ly, prev is not None and _no_evidence(prev), lm)
 
-    def add(self, step, bout: float, lo: float, ly: float, eps: float, ry0: float, ro0: float, co: float,
-            omax: float, omin: float) -> list:
+    def add(self, step, bout: float, lo: float, ly: float, lm: float, eps: float, ry0: float, ro0: float,
+            co: float, omax: float, omin: float) -> list:
         """Register an emitted step (the engine's evidence with it); returns the revisions made by
         closing the previous bout."""
         out = []
         if bout != self._bout:
             out = self.close()
             self._bout = bout
-        self._pending.append(_Pending(step, lo, ly, eps, ry0, ro0, co, omax, omin))
+        self._pending.append(_Pending(step, lo, ly, lm, eps, ry0, ro0, co, omax, omin))
         return out
 
     def close(self) -> list:
@@ -220,7 +228,8 @@ class BoutSides:
             return []
         lo = np.array([x.lo for x in p])
         ly = np.array([x.ly for x in p])
-        walk = np.array([x.step.activity == "walk" and (x.lo != 0.0 or x.ly != 0.0) for x in p])
+        lm = np.array([x.lm for x in p])
+        walk = np.array([x.step.activity == "walk" and not _no_evidence(x) for x in p])
         if walk.sum() >= 4:
             # walking cues over the whole bout: remove their bout means (a slow trend that does not
             # alternate is no side evidence) and scale the obliquity evidence by how reliably it
@@ -228,6 +237,7 @@ class BoutSides:
             # side_model.obliquity_reliability for the live, causal version)
             lo[walk] -= lo[walk].mean()
             ly[walk] -= ly[walk].mean()
+            lm[walk] -= lm[walk].mean()
             idx = np.nonzero(walk)[0]
             pairs = [(idx[i], idx[i + 1]) for i in range(len(idx) - 1) if idx[i + 1] == idx[i] + 1]
             if pairs:
@@ -240,7 +250,7 @@ class BoutSides:
                 c = reliability_scale(rho)
                 lo[walk] *= c
         eps = np.array([x.eps for x in p])
-        _, sm = smooth_bout(lo, ly, eps, p[0].ry0, p[0].ro0)
+        _, sm = smooth_bout(lo, ly, lm, eps, p[0].ry0, p[0].ro0)
         acts = {x.step.activity for x in p}
         src = "walk" if acts == {"walk"} else ("run" if acts == {"run"} else "walk+run")
         anchored = src == "walk+run" and sum(x.step.activity == "walk" and x.lo != 0.0 for x in p) >= ANCHOR_MIN_STEPS
@@ -252,7 +262,8 @@ class BoutSides:
             # stance side (a steady contradiction: counted, and the pattern is read that way for
             # the whole bout, so run steps beyond a break keep the walk's verdict, not the default)
             run = np.array([x.step.activity == "run" for x in p])
-            _, sm_w = smooth_bout(np.where(run, 0.0, lo), np.where(run, 0.0, ly), eps, p[0].ry0, p[0].ro0)
+            _, sm_w = smooth_bout(np.where(run, 0.0, lo), np.where(run, 0.0, ly), np.where(run, 0.0, lm), eps,
+                                  p[0].ry0, p[0].ro0)
             tied = run & (np.abs(sm_w - 0.5) >= ANCHOR_TIED_CONF - 0.5)
             anchored = bool(tied.any())
             if anchored:
@@ -265,7 +276,8 @@ class BoutSides:
                 # too far from the walk for the alternation to carry) from their own drop pattern,
                 # read with the polarity the tied ones showed
                 lo_run = np.where(tied, 0.0, polarity * lo)
-                _, sm = smooth_bout(np.where(run, lo_run, lo), np.where(run, 0.0, ly), eps, p[0].ry0, p[0].ro0)
+                _, sm = smooth_bout(np.where(run, lo_run, lo), np.where(run, 0.0, ly), np.where(run, 0.0, lm), eps,
+                                    p[0].ry0, p[0].ro0)
         out = []
         # a step lasting two of the bout's steps holds a contact the detector missed: its own side
         # evidence mixes two stances, so it is not sure either (a bout's first step after missed
@@ -274,8 +286,7 @@ class BoutSides:
         double = st_t > DOUBLE_STEP * np.median(st_t) if len(p) >= 4 else np.zeros(len(p), bool)
         for k, (x, sl) in enumerate(zip(p, sm)):
             side = "L" if sl > 0.5 else "R"
-            conf = capped_confidence(sl, x.lo, x.ly,
-                                     double[k] or (k > 0 and p[k - 1].lo == 0.0 and p[k - 1].ly == 0.0))
+            conf = capped_confidence(sl, x.lo, x.ly, double[k] or (k > 0 and _no_evidence(p[k - 1])), x.lm)
             st = x.step
             s_src = self.source(src if src != "walk+run" else (
                 st.activity if st.activity == "walk" or not anchored else "run, anchored by walking"))
@@ -286,6 +297,11 @@ class BoutSides:
                                     st.vertical_oscillation_cm, st.activity, st.quality, st.stride_index, conf, s_src))
         self.revisions.extend(out)
         return out
+
+
+def _no_evidence(x: _Pending) -> bool:
+    """The step carried no side evidence of its own (turning, standing)."""
+    return x.lo == 0.0 and x.ly == 0.0 and x.lm == 0.0
 
 
 def apply_revisions(steps: list, revisions: list) -> list:

@@ -56,6 +56,7 @@ SETTINGS = np.dtype([
     ("orate_u0", f8), ("orate_u1", f8),  # walking obliquity-rise window, fractions of the step
     ("run_peak_u", f8),  # running obliquity template peak, fraction of the step
     ("sigma_walk_deg", f8), ("sigma_run_deg", f8), ("sigma_yaw_deg", f8),  # evidence scales, deg
+    ("sigma_ml", f8),  # walking sideways-force cue: evidence scale, m/s²
     ("yaw_reversed_prior", f8), ("obliquity_reversed_prior", f8),  # pattern priors at a bout start
     ("run_obliquity_reversed_prior", f8),  # ... of a bout that starts running (this runner's, if learned)
     ("cue_decay", f8),  # memory of the obliquity cue's reliability statistics
@@ -104,7 +105,7 @@ STATE = np.dtype([
     # sides: how reliably this person's walking obliquity cue alternates (EMAs of the lag-1 product
     # and of the square of the cue), the previous cue, and the 8 side-model state probabilities
     ("cue_c", f8), ("cue_s", f8), ("cue_prev", f8), ("cue_have", i8),
-    ("side_p", f8, (8,)),
+    ("side_p", f8, (16,)),
 ], align=True)
 
 STEP_ROW = np.dtype([
@@ -122,7 +123,7 @@ STEP_ROW = np.dtype([
     ("emitted", f8), ("end", f8),  # sample index at emission; end of the step (sample units)
     ("bout", f8),  # bout id
     ("obliquity_max", f8), ("obliquity_min", f8),  # over the step, deg
-    ("llr_obliquity", f8), ("llr_yaw", f8),  # side evidence, log-likelihood ratio L:R
+    ("llr_obliquity", f8), ("llr_yaw", f8), ("llr_ml", f8),  # side evidence, log-likelihood ratio L:R
     ("eps", f8),  # P(alternation broken) before this step
     ("p_left", f8),  # filtered P(left)
     ("yaw_reversed_prior", f8),  # P(yaw pattern reversed) at the bout start
@@ -193,6 +194,7 @@ def new_state(fs: float, g_local: float, quality_cal: float, ring_seconds: float
     c["run_peak_u"] = p["side_run_peak_u"]
     c["sigma_walk_deg"], c["sigma_run_deg"] = p["side_sigma_walk_deg"], p["side_sigma_run_deg"]
     c["sigma_yaw_deg"] = p["side_sigma_yaw_deg"]
+    c["sigma_ml"] = p["side_sigma_ml"]
     c["yaw_reversed_prior"] = p["side_yaw_reversed_prior"]
     c["obliquity_reversed_prior"] = p["side_obliquity_reversed_prior"]
     c["run_obliquity_reversed_prior"] = (p["side_obliquity_reversed_prior"] if run_pattern_reversed is None

@@ -198,7 +198,7 @@ def emit_step(c, st, rings, ta, tb, m, out, nout, qfac):
         tm_before = dstep
     if st.bout_step == 0:
         st.bout_id += 1.0
-    side, pl, lo, ly, eps, co = step_side(c, st, rings, m, ia, ib, run, dstep, tm_before, qfac)
+    side, pl, lo, ly, lm, eps, co = step_side(c, st, rings, m, ia, ib, run, dstep, tm_before, qfac)
     st.bout_step += 1
     o = out[nout]
     o.t = ta
@@ -236,6 +236,7 @@ def emit_step(c, st, rings, ta, tb, m, out, nout, qfac):
     o.eps = eps
     o.p_left = pl
     o.llr_yaw = ly
+    o.llr_ml = lm
     o.yaw_reversed_prior = c.yaw_reversed_prior
     o.obliquity_reversed_prior = st.bout_ro
     o.cue_reliability = co

@@ -308,12 +308,14 @@ class StreamingAnalyzer:
         steps = []
         for k, t in enumerate(t_ic):
             activity = "run" if col["running"][k] > 0.5 else "walk"
-            conf = self._sides.confidence(col["p_left"][k], col["llr_obliquity"][k], col["llr_yaw"][k], col["bout"][k])
+            conf = self._sides.confidence(col["p_left"][k], col["llr_obliquity"][k], col["llr_yaw"][k],
+                                          col["llr_ml"][k], col["bout"][k])
             step = Step(t, "L" if col["side"][k] > 0 else "R", col["step_time"][k], col["cadence"][k],
                         col["contact_time"][k], col["drop"][k], col["obliquity_range"][k], col["tilt_range"][k],
                         col["rotation_range"][k], col["vertical_oscillation"][k], activity, qual[k],
                         int(col["stride"][k]), conf, self._sides.source(activity))
-            self._sides.add(step, col["bout"][k], col["llr_obliquity"][k], col["llr_yaw"][k], col["eps"][k],
+            self._sides.add(step, col["bout"][k], col["llr_obliquity"][k], col["llr_yaw"][k], col["llr_ml"][k],
+                            col["eps"][k],
                             col["yaw_reversed_prior"][k], col["obliquity_reversed_prior"][k], col["cue_reliability"][k],
                             col["obliquity_max"][k], col["obliquity_min"][k])
             steps.append(step)

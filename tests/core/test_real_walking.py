@@ -19,15 +19,17 @@ from tests.core.real_data import L5_DIR, aggregate, leave_one_person_out, run_tr
 def test_mobilised_participant_with_default_parameters():
     """HA001 is the exception among the 26 real walkers known to gaitmon (7 here, 19 in issue 11):
     the obliquity pattern is reversed in parts of the daily-life course (Test 11) — the way a
-    runner whose stance side drops would be. Its sides are 89 % right; the wrong ones are, but for
-    2.9 % of steps, flagged uncertain (side_confidence < 0.9), and the straight walks (Test 5) are
+    runner whose stance side drops would be. Its sides were 89 % right with the obliquity and yaw
+    cues; the sideways force before each contact (the weight shifting onto the landing foot: right for
+    98 % of its steps) outvotes the reversed obliquity with the yaw: 91.8 %. The wrong ones are, but
+    for 1.4 % of steps, flagged uncertain (side_confidence < 0.9), and the straight walks (Test 5) are
     right."""
     rows = run_trials(None, [t for t in trials() if t.person == "HA001"])["HA001"]
     m = aggregate(rows)
     assert m["n_ref"] == 81
     assert m["f1"] >= 0.91, m
     assert m["median_abs_err_s"] <= 0.030, m
-    assert m["side_acc"] >= 0.88, m
+    assert m["side_acc"] >= 0.91, m
     assert m["confident_wrong"] <= 0.02, m  # 1.4 %
     straight = aggregate([r for t, r in zip([t for t in trials() if t.person == "HA001"], rows) if "Test5" in t.name])
     assert straight["side_acc"] >= 0.99, straight
@@ -38,10 +40,11 @@ def test_real_walking_leave_one_person_out():
     res = leave_one_person_out()
     held = res["held_out"]
     assert held["n_ref"] == 1245
-    # the issue-11 targets: sides >= 97 % (measured 97.98 %; 98.2 % before walks' closing contacts
-    # were found — those steps and the turn steps they recover are harder — and 97.55 % before a
-    # walk's sides were carried through steps called running), F1 >= 0.96 (0.962)
-    assert held["side_acc"] >= 0.978, held
+    # the issue-11 targets: sides >= 97 % (measured 98.2 %, 97.98 % before the sideways-force cue;
+    # 98.2 % before walks' closing contacts were found — those steps and the turn steps they recover
+    # are harder — and 97.55 % before a walk's sides were carried through steps called running),
+    # F1 >= 0.96 (0.961)
+    assert held["side_acc"] >= 0.98, held
     assert held["median_abs_err_s"] <= 0.040, held
     assert held["f1"] >= 0.96, held
     # 'sure' (side_confidence >= 0.9) means sure: 0.17 % of steps wrong and sure (0.7 % before steps
@@ -49,9 +52,9 @@ def test_real_walking_leave_one_person_out():
     assert held["confident_wrong"] <= 0.003, held
     for person, d in res["per_person"].items():
         h = d["held_out"]
-        # every L5 walker >= 93 % (target 90 %); HA001 (see above) >= 85 %, its errors flagged: with
-        # the side parameters chosen on the six L5 walkers (a weaker yaw cue, which HA001 needs) 87.7 %
-        assert h["side_acc"] >= (0.85 if person == "HA001" else 0.93), (person, h)
+        # the issue's target, every person >= 90 %: every L5 walker >= 93 %, HA001 (see above) 91.8 %
+        # held out (87.7 % before the sideways-force cue)
+        assert h["side_acc"] >= (0.91 if person == "HA001" else 0.93), (person, h)
         assert h["confident_wrong"] <= 0.02, (person, h)
         assert h["f1"] >= 0.91, (person, h)
 

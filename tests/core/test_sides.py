@@ -16,7 +16,7 @@ def test_smoothing_fixes_early_steps_and_an_odd_step_cannot_flip_the_bout():
     llr[0] = 0.0
     llr[9] = -llr[9]  # one odd step (a bend, a stumble)
     eps = np.full(n, 0.01)
-    filt, sm = smooth_bout(llr, np.zeros(n), eps, 0.2, 0.05)
+    filt, sm = smooth_bout(llr, np.zeros(n), np.zeros(n), eps, 0.2, 0.05)
     sides = np.where(sm > 0.5, 1, -1)
     assert np.all(sides == np.where(np.arange(n) % 2 == 0, 1, -1))
     # the first step: undecided live, decided at the end — but obliquity evidence alone never makes a
@@ -29,7 +29,7 @@ def test_a_missed_contact_lets_the_parity_break_there():
     llr = np.array([1.5, -1.5, 1.5, -1.5, 1.5, 1.5, -1.5, 1.5, -1.5, 1.5])
     eps = np.full(len(llr), 0.01)
     eps[5] = 0.5
-    _, sm = smooth_bout(llr, np.zeros(len(llr)), eps, 0.2, 0.05)
+    _, sm = smooth_bout(llr, np.zeros(len(llr)), np.zeros(len(llr)), eps, 0.2, 0.05)
     assert list(np.where(sm > 0.5, "L", "R")) == ["L", "R", "L", "R", "L", "L", "R", "L", "R", "L"]
 
 
@@ -37,9 +37,9 @@ def test_two_cues_agreeing_make_a_side_sure_disagreeing_ones_leave_it_uncertain(
     n = 16
     alt = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
     eps = np.full(n, 0.01)
-    _, agree = smooth_bout(1.5 * alt, 1.5 * alt, eps, 0.2, 0.05)
-    _, disagree = smooth_bout(1.5 * alt, -1.5 * alt, eps, 0.2, 0.05)
-    _, yaw_only = smooth_bout(np.zeros(n), 1.5 * alt, eps, 0.2, 0.05)
+    _, agree = smooth_bout(1.5 * alt, 1.5 * alt, np.zeros(n), eps, 0.2, 0.05)
+    _, disagree = smooth_bout(1.5 * alt, -1.5 * alt, np.zeros(n), eps, 0.2, 0.05)
+    _, yaw_only = smooth_bout(np.zeros(n), 1.5 * alt, np.zeros(n), eps, 0.2, 0.05)
     assert np.all((agree > 0.5) == (alt > 0)) and np.min(np.maximum(agree, 1 - agree)) > 0.98
     # a consistent obliquity cue against a consistent yaw cue: the obliquity (right for 97 % of
     # people) decides, the yaw is read as this person's reversed pattern — but not with certainty
@@ -47,6 +47,20 @@ def test_two_cues_agreeing_make_a_side_sure_disagreeing_ones_leave_it_uncertain(
     assert np.max(np.maximum(disagree, 1 - disagree)) < 0.9
     # yaw alone (the obliquity at chance for this person): its sides, with the doubt of its prior
     assert np.all((yaw_only > 0.5) == (alt > 0)) and np.max(np.maximum(yaw_only, 1 - yaw_only)) <= 0.81
+
+
+def test_two_of_three_cues_outvote_a_reversed_one():
+    """Walking has three cues, each with a person-specific pattern (usual / reversed). When one
+    disagrees steadily with the other two, the two decide: HA001's obliquity reversed in parts of its
+    course against its yaw and sideways force; the reverse case (obliquity right, yaw and sideways
+    force reversed) likewise — neither with certainty beyond the priors."""
+    n = 16
+    alt = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+    eps = np.full(n, 0.01)
+    _, obl_reversed = smooth_bout(-1.5 * alt, 1.5 * alt, 1.5 * alt, eps, 0.1, 0.05)
+    assert np.all((obl_reversed > 0.5) == (alt > 0))
+    _, all_agree = smooth_bout(1.5 * alt, 1.5 * alt, 1.5 * alt, eps, 0.1, 0.05)
+    assert np.min(np.maximum(all_agree, 1 - all_agree)) > np.max(np.maximum(obl_reversed, 1 - obl_reversed))
 
 
 @pytest.mark.parametrize("activity", ["run", "walk"])
@@ -82,7 +96,7 @@ def test_walking_anchors_a_run_and_a_contradicting_run_is_counted():
             alt = 1.0 if i % 2 == 0 else -1.0
             lo = alt * (1.5 if act == "walk" else 1.0 * run_sign)
             ly = alt * 1.5 if act == "walk" else 0.0
-            bs.add(step(i, act), 1.0, lo, ly, 0.01, 0.2, 0.05, 1.0, 5.0, -5.0)
+            bs.add(step(i, act), 1.0, lo, ly, 0.0, 0.01, 0.2, 0.05, 1.0, 5.0, -5.0)
         revised = {s.stride_index: s for s in bs.close()}
         assert bs.disagreements == expect
         final = [revised.get(i) for i in range(20)]
@@ -149,7 +163,7 @@ def test_a_step_that_lasts_two_steps_is_not_sure():
         alt = 1.0 if i % 2 == 0 else -1.0
         step = Step(i * 0.32, "L" if alt > 0 else "R", st_t, 180.0, float("nan"), 5.0, 8.0, 4.0, 8.0, 6.0, "run",
                     1.0, i, 0.5, "run")
-        bs.add(step, 1.0, 2.0 * alt, 0.0, 0.5 if i == 6 else 0.01, 0.1, 0.05, 1.0, 5.0, -5.0)
+        bs.add(step, 1.0, 2.0 * alt, 0.0, 0.0, 0.5 if i == 6 else 0.01, 0.1, 0.05, 1.0, 5.0, -5.0)
     final = {s.stride_index: s for s in bs.close()}
     assert final[5].side_confidence <= NO_EVIDENCE_CONF
     assert all(final[i].side_confidence >= 0.9 for i in (1, 2, 3, 8, 9, 10) if i in final)
