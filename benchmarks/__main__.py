@@ -1,4 +1,4 @@
-"""``python -m benchmarks {core,versus,orientation,events,walking,running,population,walkrun,scale,store,all} [options]`` (or ``./dev.sh bench ...``).
+"""``python -m benchmarks {core,versus,orientation,events,walking,running,population,walkrun,side_cues,scale,store,all} [options]`` (or ``./dev.sh bench ...``).
 
 Each subcommand prints a table with the issue-7 target beside the measured figure; ``-h`` after a
 subcommand lists its options. ``all`` runs every benchmark with its defaults.
@@ -21,6 +21,7 @@ COMMANDS = {
     "versus": ("benchmarks.versus_bench", "the core against an earlier git revision (REF), same input, side by side"),
     "population": ("benchmarks.population", "the core on 200 simulated people drawn from published physiology ranges"),
     "walkrun": ("benchmarks.walkrun", "population runners with a warm-up walk: anchored sides, stance-side-drop runners"),
+    "side_cues": ("benchmarks.side_cues", "walking side cues per step: the sideways force before a contact, per window"),
 }
 
 
