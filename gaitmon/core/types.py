@@ -41,8 +41,8 @@ class Step:
     - ``quality``: 0..1 confidence (lower in gaps, on turns, for repaired contacts, saturation).
     - ``side_confidence``: 0.5..1, probability that ``side`` is right given the bout's evidence
       (see ``gaitmon.core.sides``); ``side_source``: where the side came from — ``walk``
-      (obliquity rise after contact + yaw rate + sideways force before it), ``run`` (the drop pattern alone: a runner whose
-      stance side drops would be mirrored), ``run, anchored by walking`` (a walking segment of the
+      (obliquity rise after contact + yaw rate + sideways force before it), ``run`` (the drop
+      pattern alone: a runner whose stance side drops would be mirrored), ``run, anchored by walking`` (a walking segment of the
       same bout fixed the sides), ``run, learned pattern`` (the drop pattern read the way this
       runner's earlier runs that started with a walk showed it: ``run_pattern_reversed``).
     """
