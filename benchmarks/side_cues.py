@@ -8,8 +8,10 @@ reference within 0.2 s; the reference's side is the truth). The chosen window is
 The L5 set (Voisard et al., IPOL 2023) is AGPL-3.0: it is read from its folder, never copied. With
 ``--sim-seed`` the same is measured on that population's simulated walkers (truth from the simulator).
 The cue is computed here in numpy from the core's orientation (``orientation.orient_pass``), as the
-engine does per step: sideways = -sin(yaw) f_x + cos(yaw) f_y (earth frame, + left of the heading),
-window mean minus the mean over the stride before the contact.
+engine does per step: sideways = -sin(yaw) f_x + cos(yaw) f_y (earth frame, + left of the heading)
++ d * yaw acceleration (the part the pelvis' own rotation makes at a sensor d =
+``SENSOR_BEHIND_YAW_AXIS_M`` behind the axis; ``--no-yaw-compensation`` leaves it in), window mean
+minus the mean over the stride before the contact.
 """
 
 from __future__ import annotations
@@ -32,15 +34,23 @@ WINDOWS = {
 }
 
 
+COMPENSATE = True
+
+
 def sideways(time, acc, gyr, cal) -> np.ndarray:
-    """Sideways specific force (m/s², + left of the heading) from the core's calibration."""
+    """Sideways specific force (m/s², + left of the heading) from the core's calibration, without
+    the pelvis' own rotation's part (``COMPENSATE``)."""
     from gaitmon.core.orientation import orient_pass
+    from gaitmon.core.params import SENSOR_BEHIND_YAW_AXIS_M
 
     R = cal.R_sp
     fs = 1.0 / float(np.median(np.diff(time)))
     fe, yaw = orient_pass(np.ascontiguousarray((R @ acc.T).T), np.ascontiguousarray((R @ (gyr - cal.gyro_bias).T).T),
                           fs, cal.g_local, 1.0, 0.5)
-    return -np.sin(yaw) * fe[:, 0] + np.cos(yaw) * fe[:, 1]
+    lat = -np.sin(yaw) * fe[:, 0] + np.cos(yaw) * fe[:, 1]
+    if COMPENSATE:
+        lat = lat + SENSOR_BEHIND_YAW_AXIS_M * np.gradient(np.gradient(yaw)) * fs * fs
+    return lat
 
 
 def score(time, lat, steps, truth_side) -> dict[str, list[bool]]:
@@ -107,7 +117,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks side_cues", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sim-seed", type=int, default=None, help="also the walkers of this simulated population")
+    ap.add_argument("--no-yaw-compensation", action="store_true",
+                    help="leave in the sideways acceleration the pelvis' rotation makes at the sensor")
     a = ap.parse_args(argv)
+    global COMPENSATE
+    COMPENSATE = not a.no_yaw_compensation
     con = Console(width=170)
     with con.status("real walkers …"):
         per = real_people()

@@ -107,19 +107,23 @@ SIDE_SIGMA_WALK_DEG = 1.0  # walking obliquity-rate cue: evidence scale (deg) ->
 SIDE_SIGMA_YAW_DEG = 3.0  # walking yaw cue: evidence scale (deg)
 SIDE_SIGMA_RUN_DEG = 1.0  # running: obliquity-level evidence scale (deg)
 # walking: the pelvis' sideways specific force over the 0.6 of a step before a contact points to the
-# landing foot (in single stance the ground pushes the body toward the other foot): 98.2 % of the
-# core's walking steps on the seven real walkers, >= 93.4 % per person (window chosen among six on
-# them, the best in every leave-one-out fold). Evidence scale, m/s² (the cue's median 0.8): fixed
-# a priori, not in the grid; 0.3 mirrors population seed-1 walker #187, 1.0 gives the same real
-# walking held out
+# landing foot (in single stance the ground pushes the body toward the other foot): 98.7 % of the
+# core's walking steps on the seven real walkers, >= 93.0 % per person (window chosen among six on
+# them, the best in every leave-one-out fold; `python -m benchmarks side_cues`). Evidence scale,
+# m/s² (the cue's median 0.8): fixed a priori, not in the grid (0.3: HA001 held out 90.4 %)
 SIDE_SIGMA_ML = 0.5
 # prior probability that a person's sideways-force pattern is reversed: it held for all seven real
 # walkers, but a medio-lateral acceleration cue was right for only 75 % of 19 walkers in issue 11
-# (its window not stated), and simulated walkers whose sideways force is dominated by the pelvis'
-# rotation through the sensor's lever arm have it reversed — so it gets its own pattern state,
-# trusted less than the yaw's (0.1). Chosen on population seed 1 (0.1 and 0.2 mirror walker #187,
-# whose yaw cue is reversed too); real walking is the same at 0.1-0.3; seeds 2-8 held out
-SIDE_ML_REVERSED_PRIOR = 0.3
+# (its window not stated), so it gets its own pattern state with the yaw's prior; not fitted
+SIDE_ML_REVERSED_PRIOR = 0.1
+# the sideways-force cue removes the part of the sideways acceleration that the pelvis' own rotation
+# (yaw) makes at a sacral sensor behind the rotation axis: a_y = -d * yaw acceleration. d = 0.11 m:
+# the hip joint centres lie ~30 % of the inter-ASIS width behind the ASIS (Bell et al. 1990), ~9 cm
+# in front of the PSIS, plus ~2 cm to a sensor on the sacral skin; not fitted (0.08/0.12/0.16 m give
+# 98.8/98.6/98.3 % of steps on the real walkers, 98.2 % without; simulated seed-1 walkers 100 % at
+# all three, 98.5 % without — one walker, #187, at 0 %: its sideways force is dominated by the
+# rotation, and with its yaw cue reversed too the bout was mirrored)
+SENSOR_BEHIND_YAW_AXIS_M = 0.11
 # prior probability that a person's yaw pattern is reversed (yaw rate positive at a LEFT contact):
 # the yaw-sign rule is at chance for about half of 19 real walkers (issue 11), reversed in some;
 # chosen on the seven real walkers (LOPO_GRID: 0.1 or 0.2)

@@ -23,7 +23,7 @@ import math
 
 from gaitmon.core.state import RING
 from gaitmon.core.jit import engine_kernel
-from gaitmon.core.params import RAD2DEG, REPAIRED, SIDE_ML_REVERSED_PRIOR, STANDING
+from gaitmon.core.params import RAD2DEG, REPAIRED, SENSOR_BEHIND_YAW_AXIS_M, SIDE_ML_REVERSED_PRIOR, STANDING
 
 
 @engine_kernel
@@ -145,10 +145,12 @@ def lateral_cue(c, rings, mask, ia, span):
     sideways specific force (heading frame, + left) over the 0.6 of a step (``span`` samples) before
     the contact — the weight shifting onto the landing foot: in single stance the ground pushes the
     body toward the other foot — minus its mean over the stride before the contact (a slope, a
-    curve, a neutral offset)."""
+    curve, a neutral offset). The sideways acceleration that the pelvis' own yaw makes at a sensor
+    ``SENSOR_BEHIND_YAW_AXIS_M`` behind the rotation axis is removed (its mean over a window is the
+    change of the yaw rate over it)."""
     a = ia - int(0.6 * span + 0.5)
     s0 = ia - 2 * span
-    if ia <= a or s0 < 0:
+    if ia <= a or s0 < 1:
         return 0.0
     w = 0.0
     base = 0.0
@@ -158,7 +160,12 @@ def lateral_cue(c, rings, mask, ia, span):
         base += lat
         if u >= a:
             w += lat
-    return w / (ia - a) - base / (ia - s0)
+    # yaw rate (rad/s) at a sample: central difference of the yaw ring (degrees)
+    r_ia = (rings[RING.yaw, (ia + 1) & mask] - rings[RING.yaw, (ia - 1) & mask]) * 0.5 * c.fs / RAD2DEG
+    r_a = (rings[RING.yaw, (a + 1) & mask] - rings[RING.yaw, (a - 1) & mask]) * 0.5 * c.fs / RAD2DEG
+    r_s0 = (rings[RING.yaw, (s0 + 1) & mask] - rings[RING.yaw, (s0 - 1) & mask]) * 0.5 * c.fs / RAD2DEG
+    d = SENSOR_BEHIND_YAW_AXIS_M
+    return (w / (ia - a) + d * (r_ia - r_a) * c.fs / (ia - a)) - (base / (ia - s0) + d * (r_ia - r_s0) * c.fs / (ia - s0))
 
 
 @engine_kernel
