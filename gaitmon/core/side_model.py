@@ -182,8 +182,10 @@ def step_side(c, st, rings, m, ia, ib, run, dstep, tm_before, qfac):
     turn = rings[RING.yaw, ib & mask] - rings[RING.yaw, ia & mask]
     lo = clip(xo / (c.sigma_run_deg if run else c.sigma_walk_deg), c.llr_max)
     ly = 0.0 if run else clip(xy / c.sigma_yaw_deg, c.llr_max)
-    # (the stride before the contact must still be in the ring)
-    lm = 0.0 if run or m - (ia - 2 * (ib - ia)) >= c.ring else clip(lateral_cue(c, rings, mask, ia, ib - ia) / c.sigma_ml, c.llr_max)
+    # (the stride before the contact, and the sample before it, must still be in the ring)
+    lm = 0.0
+    if not run and m - (ia - 2 * (ib - ia)) < c.ring - 1:
+        lm = clip(lateral_cue(c, rings, mask, ia, ib - ia) / c.sigma_ml, c.llr_max)
     if abs(turn) > c.turn_deg or qfac == STANDING:
         lo = 0.0  # turning steps, and standing after a walk's closing contact, carry no side evidence
         ly = 0.0
