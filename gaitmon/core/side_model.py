@@ -140,6 +140,12 @@ def side_evidence(c, rings, mask, ia, ib, have_prev, run):
 
 
 @engine_kernel
+def _yaw_rate(c, rings, mask, u):
+    """Yaw rate (rad/s) at ring sample u: central difference of the yaw ring (degrees)."""
+    return (rings[RING.yaw, (u + 1) & mask] - rings[RING.yaw, (u - 1) & mask]) * 0.5 * c.fs / RAD2DEG
+
+
+@engine_kernel
 def lateral_cue(c, rings, mask, ia, span):
     """Walking evidence (m/s²) that the contact at ring sample ``ia`` is LEFT (< 0: right): the mean
     sideways specific force (heading frame, + left) over the 0.6 of a step (``span`` samples) before
@@ -160,12 +166,13 @@ def lateral_cue(c, rings, mask, ia, span):
         base += lat
         if u >= a:
             w += lat
-    # yaw rate (rad/s) at a sample: central difference of the yaw ring (degrees)
-    r_ia = (rings[RING.yaw, (ia + 1) & mask] - rings[RING.yaw, (ia - 1) & mask]) * 0.5 * c.fs / RAD2DEG
-    r_a = (rings[RING.yaw, (a + 1) & mask] - rings[RING.yaw, (a - 1) & mask]) * 0.5 * c.fs / RAD2DEG
-    r_s0 = (rings[RING.yaw, (s0 + 1) & mask] - rings[RING.yaw, (s0 - 1) & mask]) * 0.5 * c.fs / RAD2DEG
+    r_ia = _yaw_rate(c, rings, mask, ia)
+    r_a = _yaw_rate(c, rings, mask, a)
+    r_s0 = _yaw_rate(c, rings, mask, s0)
     d = SENSOR_BEHIND_YAW_AXIS_M
-    return (w / (ia - a) + d * (r_ia - r_a) * c.fs / (ia - a)) - (base / (ia - s0) + d * (r_ia - r_s0) * c.fs / (ia - s0))
+    window = w / (ia - a) + d * (r_ia - r_a) * c.fs / (ia - a)
+    stride = base / (ia - s0) + d * (r_ia - r_s0) * c.fs / (ia - s0)
+    return window - stride
 
 
 @engine_kernel

@@ -2,10 +2,9 @@
 
 Inside a continuous bout the feet alternate, so the sides of all its steps are one binary choice.
 The engine (`side_model.step_side`) gives every step its evidence — log-likelihood ratios (LLR)
-"this step is LEFT : RIGHT" of an obliquity cue and, walking, of a yaw cue and a sideways-force cue
-— and the probability
-``eps`` that the alternation is broken just before it (a missed or extra contact hides behind an
-irregular, repaired or turning step). The hidden states are (side L/R) x (this person's
+"this step is LEFT : RIGHT" of an obliquity cue and, walking, of a yaw cue and a sideways-force
+cue — and the probability ``eps`` that the alternation is broken just before it (a missed or
+extra contact hides behind an irregular, repaired or turning step). The hidden states are (side L/R) x (this person's
 sideways-force pattern usual/reversed) x (yaw pattern) x (obliquity pattern), 16 in all: the side
 alternates with probability 1 - eps, the patterns stay within a bout. At every bout start the
 patterns are judged afresh from the priors (P(reversed) = ``SIDE_YAW_REVERSED_PRIOR`` 0.1,
@@ -64,9 +63,10 @@ from gaitmon.core.side_model import (HALF_STATES, N_SIDE_STATES, side_step_emiss
 @kernel
 def smooth_bout(lo, ly, lm, eps, ry0, ro0):
     """Forward-backward over one bout of the 16-state model (side x sideways-force pattern x yaw
-    pattern x obliquity pattern, see side_model.side_step_*). lo, ly, lm: (n,) obliquity-, yaw- and sideways-force-cue
-    log-likelihood ratios L:R per step; eps: (n,) P(alternation broken before step k) (eps[0] unused); ry0, ro0: P(yaw /
-    obliquity pattern reversed) at the bout's start. Returns (filtered, smoothed) P(left)."""
+    pattern x obliquity pattern, see side_model.side_step_*). lo, ly, lm: (n,) obliquity-, yaw- and
+    sideways-force-cue log-likelihood ratios L:R per step; eps: (n,) P(alternation broken before
+    step k) (eps[0] unused); ry0, ro0: P(yaw / obliquity pattern reversed) at the bout's start.
+    Returns (filtered, smoothed) P(left)."""
     n = lo.shape[0]
     fw = np.empty((n, N_SIDE_STATES))
     filt = np.empty(n)
@@ -114,10 +114,10 @@ NO_EVIDENCE_CONF = 0.85
 def capped_confidence(p_left: float, lo: float, ly: float, after_no_evidence: bool = False,
                       lm: float = 0.0) -> float:
     """Side confidence (0.5..1, two decimals) of a step with P(left) ``p_left`` and side-evidence
-    log-likelihood ratios ``lo`` (obliquity), ``ly`` (yaw), ``lm`` (sideways force): capped where the step has none, or
-    where its own evidence is otherwise not to be trusted (``after_no_evidence``: the first step
-    out of a turn — the contacts at a turn's edge are as irregular as inside it — or a step that
-    holds a missed contact)."""
+    log-likelihood ratios ``lo`` (obliquity), ``ly`` (yaw), ``lm`` (sideways force): capped where the
+    step has none, or where its own evidence is otherwise not to be trusted (``after_no_evidence``:
+    the first step out of a turn — the contacts at a turn's edge are as irregular as inside it — or
+    a step that holds a missed contact)."""
     conf = round(float(max(p_left, 1.0 - p_left)), 2)
     if (after_no_evidence or (lo == 0.0 and ly == 0.0 and lm == 0.0)) and conf > NO_EVIDENCE_CONF:
         conf = NO_EVIDENCE_CONF

@@ -103,7 +103,8 @@ STATE = np.dtype([
     ("reset", i8),  # request: forget the last contact (after a long gap)
     ("reset_at", f8),  # ... from this engine sample on (the first after the gap)
     # sides: how reliably this person's walking obliquity cue alternates (EMAs of the lag-1 product
-    # and of the square of the cue), the previous cue, and the 8 side-model state probabilities
+    # and of the square of the cue), the previous cue, and the 16 side-model state probabilities
+    # (side_model.N_SIDE_STATES)
     ("cue_c", f8), ("cue_s", f8), ("cue_prev", f8), ("cue_have", i8),
     ("side_p", f8, (16,)),
 ], align=True)
